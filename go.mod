@@ -1,0 +1,3 @@
+module github.com/icclabs/commandcenter
+
+go 1.26
