@@ -101,9 +101,9 @@ var (
 
 // Result is a classification.
 type Result struct {
-	Category   Category  `json:"category"`
-	Priority   Priority  `json:"priority"`
-	Sentiment  Sentiment `json:"sentiment"`
+	Category  Category  `json:"category"`
+	Priority  Priority  `json:"priority"`
+	Sentiment Sentiment `json:"sentiment"`
 	// SentimentScore runs from -1 (very negative) to 1 (very positive).
 	SentimentScore float64 `json:"sentiment_score"`
 	// Escalate asks for a human at once; Reasons say why.
