@@ -1,0 +1,153 @@
+package icc
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ConversationStatus is whether a chat is still going on.
+type ConversationStatus string
+
+// Conversation statuses.
+const (
+	ConversationOpen   ConversationStatus = "open"
+	ConversationClosed ConversationStatus = "closed"
+)
+
+// Valid reports whether s is a known status.
+func (s ConversationStatus) Valid() bool { return s == ConversationOpen || s == ConversationClosed }
+
+// Conversation is a live chat between a customer and the support team.
+type Conversation struct {
+	ID         string             `json:"id"`
+	CustomerID string             `json:"customer_id"`
+	Subject    string             `json:"subject,omitempty"`
+	Status     ConversationStatus `json:"status"`
+	// AssigneeID is the agent handling the chat, "" when nobody is.
+	AssigneeID string `json:"assignee_id,omitempty"`
+	// TicketID is set when the chat was turned into a ticket.
+	TicketID string `json:"ticket_id,omitempty"`
+	// TokenHash is a hash of the customer's conversation token; never serialised.
+	TokenHash string `json:"-"`
+	// LastSeq is the sequence number of the newest message (0 when empty).
+	LastSeq int64 `json:"last_seq"`
+	// LastMessageAt is when the newest message was stored.
+	LastMessageAt *time.Time `json:"last_message_at,omitempty"`
+	// Version increases with every update (not with new messages).
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Validate checks the conversation's fields and fills the status (open).
+func (c *Conversation) Validate() error {
+	if c.CustomerID == "" {
+		return Invalid("customer_id", "is required")
+	}
+	if len(c.Subject) > MaxSubjectLen || !utf8.ValidString(c.Subject) {
+		return Invalid("subject", "must be valid text of at most %d bytes", MaxSubjectLen)
+	}
+	if c.Status == "" {
+		c.Status = ConversationOpen
+	}
+	if !c.Status.Valid() {
+		return Invalid("status", "must be open or closed")
+	}
+	return nil
+}
+
+// ConversationFilter selects conversations, newest first.
+type ConversationFilter struct {
+	Status *ConversationStatus
+	// AssigneeID keeps one agent's chats; a pointer to "" keeps unassigned ones.
+	AssigneeID *string
+	CustomerID *string
+	Limit      int
+	Cursor     string
+}
+
+// SenderType says who wrote a chat message.
+type SenderType string
+
+// Sender types.
+const (
+	SenderCustomer SenderType = "customer"
+	SenderAgent    SenderType = "agent"
+	SenderBot      SenderType = "bot"
+	SenderSystem   SenderType = "system"
+)
+
+// Valid reports whether s is a known sender type.
+func (s SenderType) Valid() bool {
+	switch s {
+	case SenderCustomer, SenderAgent, SenderBot, SenderSystem:
+		return true
+	}
+	return false
+}
+
+// Message is one stored chat message.
+type Message struct {
+	ID             string `json:"id"`
+	ConversationID string `json:"conversation_id"`
+	// Seq numbers a conversation's messages 1, 2, 3, … with no gaps,
+	// assigned by the store.
+	Seq int64 `json:"seq"`
+	// ClientID is the sender's idempotency key: a second message with the
+	// same ClientID in the same conversation is not stored again.
+	ClientID   string     `json:"client_id,omitempty"`
+	SenderType SenderType `json:"sender_type"`
+	SenderID   string     `json:"sender_id,omitempty"`
+	Body       string     `json:"body"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+// MaxMessageLen is the longest chat message body, in bytes.
+const MaxMessageLen = 8 << 10
+
+// NewMessage is a chat message to store.
+type NewMessage struct {
+	ConversationID string
+	ClientID       string
+	SenderType     SenderType
+	SenderID       string
+	Body           string
+}
+
+// Validate checks the message's fields.
+func (m *NewMessage) Validate() error {
+	if m.ConversationID == "" {
+		return Invalid("conversation_id", "is required")
+	}
+	if !m.SenderType.Valid() {
+		return Invalid("sender_type", "must be customer, agent, bot or system")
+	}
+	if strings.TrimSpace(m.Body) == "" {
+		return Invalid("body", "is required")
+	}
+	if len(m.Body) > MaxMessageLen || !utf8.ValidString(m.Body) {
+		return Invalid("body", "must be valid text of at most %d bytes", MaxMessageLen)
+	}
+	if len(m.ClientID) > 100 {
+		return Invalid("client_id", "must be at most 100 characters")
+	}
+	return nil
+}
+
+// Appended is the outcome of storing one NewMessage.
+type Appended struct {
+	Message Message
+	// Duplicate is true when a message with the same client id was already
+	// stored; Message is then that earlier message.
+	Duplicate bool
+}
+
+// ReadMark is how far a participant has read a conversation.
+type ReadMark struct {
+	ConversationID string `json:"conversation_id"`
+	// ParticipantID is an agent id or a customer id.
+	ParticipantID string    `json:"participant_id"`
+	Seq           int64     `json:"seq"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}

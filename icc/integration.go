@@ -1,0 +1,436 @@
+package icc
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Duration is a time.Duration that reads and writes JSON as a Go duration
+// string ("30s", "1m30s"); it also reads a number of nanoseconds.
+type Duration time.Duration
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n int64
+		if err := json.Unmarshal(b, &n); err != nil {
+			return fmt.Errorf("duration must be a string like \"30s\" or a number of nanoseconds")
+		}
+		*d = Duration(n)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q: %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// IntegrationKind is the kind of business system behind an integration.
+type IntegrationKind string
+
+// Integration kinds.
+const (
+	KindCRM     IntegrationKind = "crm"
+	KindERP     IntegrationKind = "erp"
+	KindBilling IntegrationKind = "billing"
+	KindAPI     IntegrationKind = "api"
+	KindOther   IntegrationKind = "other"
+)
+
+// Valid reports whether k is a known kind.
+func (k IntegrationKind) Valid() bool {
+	switch k {
+	case KindCRM, KindERP, KindBilling, KindAPI, KindOther:
+		return true
+	}
+	return false
+}
+
+// IntegrationStatus is the health of an integration.
+type IntegrationStatus string
+
+// Integration statuses.
+const (
+	StatusUnknown     IntegrationStatus = "unknown"
+	StatusOperational IntegrationStatus = "operational"
+	StatusDegraded    IntegrationStatus = "degraded"
+	StatusDown        IntegrationStatus = "down"
+	StatusMaintenance IntegrationStatus = "maintenance"
+)
+
+// Valid reports whether s is a known status.
+func (s IntegrationStatus) Valid() bool {
+	switch s {
+	case StatusUnknown, StatusOperational, StatusDegraded, StatusDown, StatusMaintenance:
+		return true
+	}
+	return false
+}
+
+// CheckType is how an integration is probed.
+type CheckType string
+
+// Check types.
+const (
+	CheckHTTP CheckType = "http"
+	CheckTCP  CheckType = "tcp"
+	// CheckFunc runs a Go function registered with the monitor under Func.
+	CheckFunc CheckType = "func"
+	// CheckNone disables probing; the integration is known by its logs only.
+	CheckNone CheckType = "none"
+)
+
+// CheckSpec says how to probe an integration.
+type CheckSpec struct {
+	Type CheckType `json:"type"`
+	// URL, Method, Headers and Body describe an HTTP check.
+	URL     string            `json:"url,omitempty"`
+	Method  string            `json:"method,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    string            `json:"body,omitempty"`
+	// Conditions must all hold for a check to pass, e.g. "status == 200",
+	// "latency < 300ms", `json.status == "ok"`. The monitor package
+	// documents the syntax.
+	Conditions      []string `json:"conditions,omitempty"`
+	TLSSkipVerify   bool     `json:"tls_skip_verify,omitempty"`
+	FollowRedirects bool     `json:"follow_redirects,omitempty"`
+	// Address is host:port for a TCP check.
+	Address string `json:"address,omitempty"`
+	// Func names a registered Go check function.
+	Func string `json:"func,omitempty"`
+	// Interval between checks (default 30s) and Timeout of one check
+	// (default 10s, at most Interval).
+	Interval Duration `json:"interval"`
+	Timeout  Duration `json:"timeout"`
+}
+
+// Validate checks the spec and fills defaults.
+func (c *CheckSpec) Validate() error {
+	if c.Type == "" {
+		c.Type = CheckNone
+	}
+	switch c.Type {
+	case CheckHTTP:
+		u, err := url.Parse(c.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Invalid("check.url", "must be an absolute http or https URL")
+		}
+		if c.Method == "" {
+			c.Method = "GET"
+		}
+		c.Method = strings.ToUpper(c.Method)
+	case CheckTCP:
+		if c.Address == "" || !strings.Contains(c.Address, ":") {
+			return Invalid("check.address", "must be host:port")
+		}
+	case CheckFunc:
+		if c.Func == "" {
+			return Invalid("check.func", "is required for a func check")
+		}
+	case CheckNone:
+	default:
+		return Invalid("check.type", "must be http, tcp, func or none")
+	}
+	if c.Interval == 0 {
+		c.Interval = Duration(30 * time.Second)
+	}
+	if c.Timeout == 0 {
+		c.Timeout = Duration(min(10*time.Second, c.Interval.Std()))
+	}
+	if c.Interval.Std() < time.Second || c.Interval.Std() > 24*time.Hour {
+		return Invalid("check.interval", "must be between 1s and 24h")
+	}
+	if c.Timeout.Std() <= 0 || c.Timeout > c.Interval {
+		return Invalid("check.timeout", "must be positive and at most the interval")
+	}
+	return nil
+}
+
+// AlertRuleType is the condition an alert rule watches.
+type AlertRuleType string
+
+// Alert rule types.
+const (
+	// RuleConsecutiveFailures fires after Failures failed checks in a row.
+	RuleConsecutiveFailures AlertRuleType = "consecutive_failures"
+	// RuleLatency fires when check latency stays above Latency.
+	RuleLatency AlertRuleType = "latency"
+	// RuleSuccessRate fires when the success rate over Window falls below SuccessRate.
+	RuleSuccessRate AlertRuleType = "success_rate"
+)
+
+// Severity is how serious an alert is.
+type Severity string
+
+// Severities.
+const (
+	SeverityInfo     Severity = "info"
+	SeverityWarning  Severity = "warning"
+	SeverityCritical Severity = "critical"
+)
+
+// Valid reports whether s is a known severity.
+func (s Severity) Valid() bool {
+	return s == SeverityInfo || s == SeverityWarning || s == SeverityCritical
+}
+
+// AlertRule is a condition on an integration's checks that raises an alert.
+type AlertRule struct {
+	Type AlertRuleType `json:"type"`
+	// Failures is the count for RuleConsecutiveFailures (default 3).
+	Failures int `json:"failures,omitempty"`
+	// Latency is the threshold for RuleLatency.
+	Latency Duration `json:"latency,omitempty"`
+	// SuccessRate (0–1) and Window are for RuleSuccessRate.
+	SuccessRate float64  `json:"success_rate,omitempty"`
+	Window      Duration `json:"window,omitempty"`
+	// ResolveAfter is how many successes in a row resolve the alert (default 2).
+	ResolveAfter int      `json:"resolve_after,omitempty"`
+	Severity     Severity `json:"severity,omitempty"`
+}
+
+// Validate checks the rule and fills defaults.
+func (r *AlertRule) Validate() error {
+	switch r.Type {
+	case RuleConsecutiveFailures:
+		if r.Failures == 0 {
+			r.Failures = 3
+		}
+		if r.Failures < 1 || r.Failures > 100 {
+			return Invalid("alert_rules.failures", "must be between 1 and 100")
+		}
+	case RuleLatency:
+		if r.Latency <= 0 {
+			return Invalid("alert_rules.latency", "must be positive")
+		}
+	case RuleSuccessRate:
+		if r.SuccessRate <= 0 || r.SuccessRate > 1 {
+			return Invalid("alert_rules.success_rate", "must be in (0, 1]")
+		}
+		if r.Window == 0 {
+			r.Window = Duration(15 * time.Minute)
+		}
+		if r.Window < Duration(time.Minute) {
+			return Invalid("alert_rules.window", "must be at least 1m")
+		}
+	default:
+		return Invalid("alert_rules.type", "must be consecutive_failures, latency or success_rate")
+	}
+	if r.ResolveAfter == 0 {
+		r.ResolveAfter = 2
+	}
+	if r.ResolveAfter < 1 || r.ResolveAfter > 100 {
+		return Invalid("alert_rules.resolve_after", "must be between 1 and 100")
+	}
+	if r.Severity == "" {
+		r.Severity = SeverityCritical
+	}
+	if !r.Severity.Valid() {
+		return Invalid("alert_rules.severity", "must be info, warning or critical")
+	}
+	return nil
+}
+
+// Integration is a business system the product depends on (a CRM, an ERP, a
+// billing or partner API) and how to watch it.
+type Integration struct {
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Kind        IntegrationKind `json:"kind"`
+	Description string          `json:"description,omitempty"`
+	// Enabled integrations are probed; disabled ones are kept but not checked.
+	Enabled    bool        `json:"enabled"`
+	Check      CheckSpec   `json:"check"`
+	AlertRules []AlertRule `json:"alert_rules"`
+	// Status is the latest derived health, kept by the monitor.
+	Status          IntegrationStatus `json:"status"`
+	StatusChangedAt *time.Time        `json:"status_changed_at,omitempty"`
+	Version         int64             `json:"version"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
+}
+
+// Validate checks the integration and fills defaults.
+func (in *Integration) Validate() error {
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" {
+		return Invalid("name", "is required")
+	}
+	if len(in.Name) > 100 {
+		return Invalid("name", "must be at most 100 characters")
+	}
+	if in.Kind == "" {
+		in.Kind = KindAPI
+	}
+	if !in.Kind.Valid() {
+		return Invalid("kind", "must be crm, erp, billing, api or other")
+	}
+	if err := in.Check.Validate(); err != nil {
+		return err
+	}
+	if in.AlertRules == nil {
+		in.AlertRules = []AlertRule{}
+	}
+	for i := range in.AlertRules {
+		if err := in.AlertRules[i].Validate(); err != nil {
+			return err
+		}
+	}
+	if in.Status == "" {
+		in.Status = StatusUnknown
+	}
+	if !in.Status.Valid() {
+		return Invalid("status", "unknown status %q", in.Status)
+	}
+	return nil
+}
+
+// IntegrationFilter selects integrations, ordered by name.
+type IntegrationFilter struct {
+	Kind    *IntegrationKind
+	Status  *IntegrationStatus
+	Enabled *bool
+}
+
+// CheckResult is the outcome of one probe of an integration.
+type CheckResult struct {
+	ID            string `json:"id"`
+	IntegrationID string `json:"integration_id"`
+	// OK is true when the probe succeeded and every condition held.
+	OK bool `json:"ok"`
+	// Latency is how long the probe took.
+	Latency Duration `json:"latency"`
+	// StatusCode is the HTTP status of an HTTP check (0 otherwise).
+	StatusCode int `json:"status_code,omitempty"`
+	// Error says why the check failed.
+	Error     string    `json:"error,omitempty"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+// Validate checks the result's fields.
+func (r *CheckResult) Validate() error {
+	if r.IntegrationID == "" {
+		return Invalid("integration_id", "is required")
+	}
+	if r.CheckedAt.IsZero() {
+		return Invalid("checked_at", "is required")
+	}
+	if r.Latency < 0 {
+		return Invalid("latency", "must not be negative")
+	}
+	return nil
+}
+
+// CheckResultFilter selects check results, newest first.
+type CheckResultFilter struct {
+	IntegrationID string
+	// OK keeps only successes (true) or failures (false).
+	OK *bool
+	// From (inclusive) and To (exclusive) bound CheckedAt.
+	From   time.Time
+	To     time.Time
+	Limit  int
+	Cursor string
+}
+
+// LogLevel grades an integration log entry.
+type LogLevel string
+
+// Log levels.
+const (
+	LevelInfo  LogLevel = "info"
+	LevelWarn  LogLevel = "warn"
+	LevelError LogLevel = "error"
+)
+
+// Valid reports whether l is a known level.
+func (l LogLevel) Valid() bool { return l == LevelInfo || l == LevelWarn || l == LevelError }
+
+// IntegrationLog records one call made to an integration.
+type IntegrationLog struct {
+	ID            string `json:"id"`
+	IntegrationID string `json:"integration_id"`
+	Method        string `json:"method"`
+	// Endpoint is the route template, e.g. "/customers/{id}", so calls can be
+	// grouped; URL is the full address called (without credentials).
+	Endpoint      string   `json:"endpoint"`
+	URL           string   `json:"url"`
+	StatusCode    int      `json:"status_code"`
+	Latency       Duration `json:"latency"`
+	Error         string   `json:"error,omitempty"`
+	RequestBytes  int64    `json:"request_bytes"`
+	ResponseBytes int64    `json:"response_bytes"`
+	Level         LogLevel `json:"level"`
+	// Message is a short free-text description, searched with the rest.
+	Message string    `json:"message,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// Validate checks the entry and fills the level from the status and error
+// when it is empty: error for a transport error or a 5xx, warn for a 4xx,
+// info otherwise.
+func (l *IntegrationLog) Validate() error {
+	if l.IntegrationID == "" {
+		return Invalid("integration_id", "is required")
+	}
+	if l.At.IsZero() {
+		return Invalid("at", "is required")
+	}
+	if l.Level == "" {
+		switch {
+		case l.Error != "" || l.StatusCode >= 500:
+			l.Level = LevelError
+		case l.StatusCode >= 400:
+			l.Level = LevelWarn
+		default:
+			l.Level = LevelInfo
+		}
+	}
+	if !l.Level.Valid() {
+		return Invalid("level", "must be info, warn or error")
+	}
+	return nil
+}
+
+// LogFilter selects integration logs, newest first.
+type LogFilter struct {
+	IntegrationID string
+	Level         *LogLevel
+	// StatusMin and StatusMax bound the HTTP status, inclusive; zero means no bound.
+	StatusMin int
+	StatusMax int
+	// From (inclusive) and To (exclusive) bound the time of the call.
+	From time.Time
+	To   time.Time
+	// Text keeps entries whose method, endpoint, URL, error or message
+	// contains every term, ignoring case.
+	Text   string
+	Limit  int
+	Cursor string
+}
+
+// Validate checks the filter.
+func (f *LogFilter) Validate() error {
+	if f.Level != nil && !f.Level.Valid() {
+		return Invalid("level", "must be info, warn or error")
+	}
+	if f.StatusMin < 0 || f.StatusMax < 0 || (f.StatusMax != 0 && f.StatusMax < f.StatusMin) {
+		return Invalid("status", "status range is invalid")
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
+		return Invalid("to", "must be after from")
+	}
+	return nil
+}
