@@ -1,0 +1,298 @@
+package classify
+
+import (
+	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Feature groups. Each group's vector is L2-normalised on its own and then
+// scaled by its weight, so that no group drowns the others.
+const (
+	groupWord    = 'w' // corrected words
+	groupConcept = 'c' // lexicon concepts
+	groupBigram  = 'b' // pairs of content tokens (concepts or words)
+	groupChar    = 'g' // character n-grams of the words as typed
+	groupBias    = 'x'
+)
+
+// featureConfig selects the ingredients; the zero value turns everything off
+// and defaultFeatures is what the shipped model uses.
+type featureConfig struct {
+	Words, Concepts, Bigrams, Chars float32 // group weights; 0 leaves a group out
+	CharMin, CharMax                int
+	Lexicon                         bool // map synonyms onto concepts
+	Spell                           bool // correct unknown words against the vocabulary
+}
+
+var defaultFeatures = featureConfig{
+	Words: 1, Concepts: 1, Bigrams: 1, Chars: 1, CharMin: 3, CharMax: 5,
+	Lexicon: true, Spell: true,
+}
+
+// feature is one hashed feature with its value.
+type feature struct {
+	h uint64
+	v float32
+}
+
+// analysis is a request's text broken down for features and rules.
+type analysis struct {
+	typed    []string // tokens as typed (after slang normalisation)
+	words    []string // tokens after spelling correction
+	concepts []string // words with lexicon phrases replaced by concepts
+}
+
+// tokenize lowercases s and splits it into runs of letters and digits.
+// Apostrophes inside a word are dropped ("don't" -> "dont").
+func tokenize(s string, dst []string) []string {
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			dst = append(dst, b.String())
+			b.Reset()
+		}
+	}
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch {
+		case r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9'):
+			b.WriteByte(byte(r))
+		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
+			b.WriteByte(byte(r + 'a' - 'A'))
+		case r == '\'' || r == '’':
+			// dropped inside words
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			flush()
+		}
+	}
+	flush()
+	return dst
+}
+
+// normalize replaces slang and common misspellings by their standard form.
+func (lx *lexicon) normalize(toks, dst []string) []string {
+	for _, t := range toks {
+		if rep, ok := lx.norm[t]; ok {
+			dst = append(dst, rep...)
+			continue
+		}
+		dst = append(dst, t)
+	}
+	return dst
+}
+
+// concepts replaces each lexicon phrase in words (longest match first) by
+// its concept and keeps other words as they are.
+func (lx *lexicon) concepts(words, dst []string) []string {
+	var key strings.Builder
+	for i := 0; i < len(words); {
+		matched := 0
+		concept := ""
+		for n := min(lx.maxLen, len(words)-i); n >= 1; n-- {
+			key.Reset()
+			for j := i; j < i+n; j++ {
+				if j > i {
+					key.WriteByte(' ')
+				}
+				key.WriteString(words[j])
+			}
+			if c, ok := lx.phrases[key.String()]; ok {
+				matched, concept = n, c
+				break
+			}
+		}
+		if matched == 0 {
+			dst = append(dst, words[i])
+			i++
+			continue
+		}
+		dst = append(dst, concept)
+		i += matched
+	}
+	return dst
+}
+
+// speller corrects words it does not know to the most frequent known word
+// one edit away (deletion, insertion, substitution or transposition).
+type speller struct {
+	known map[string]uint32   // word -> frequency
+	dels  map[string][]string // word with one letter deleted -> known words
+}
+
+func newSpeller(known map[string]uint32) *speller {
+	sp := &speller{known: known, dels: make(map[string][]string, len(known)*6)}
+	for w := range known {
+		if len(w) < 4 {
+			continue
+		}
+		for i := range len(w) {
+			d := w[:i] + w[i+1:]
+			sp.dels[d] = append(sp.dels[d], w)
+		}
+	}
+	return sp
+}
+
+// correct returns w or its best correction.
+func (sp *speller) correct(w string) string {
+	if len(w) < 4 || len(w) > 24 || sp.known[w] > 0 || isDigits(w) {
+		return w
+	}
+	best, bestN := w, uint32(0)
+	try := func(c string) {
+		if n := sp.known[c]; n > bestN || (n == bestN && n > 0 && c < best) {
+			best, bestN = c, n
+		}
+	}
+	// w has one letter too few: known words that lose a letter to become w.
+	for _, c := range sp.dels[w] {
+		try(c)
+	}
+	for i := range len(w) {
+		d := w[:i] + w[i+1:]
+		try(d) // w has one letter too many
+		for _, c := range sp.dels[d] {
+			// substitution or transposition (same length, one edit apart)
+			if len(c) == len(w) && oneEdit(c, w) {
+				try(c)
+			}
+		}
+	}
+	return best
+}
+
+// oneEdit reports whether a and b (same length) differ by one substitution
+// or one transposition of neighbours.
+func oneEdit(a, b string) bool {
+	diff := -1
+	for i := 0; i < len(a); i++ {
+		if a[i] == b[i] {
+			continue
+		}
+		if diff >= 0 {
+			return i == diff+1 && a[diff] == b[i] && a[i] == b[diff] && a[i+1:] == b[i+1:]
+		}
+		diff = i
+	}
+	return true
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// analyze breaks text down into tokens, corrected words and concepts.
+func analyze(text string, lx *lexicon, sp *speller, fc featureConfig) analysis {
+	var a analysis
+	raw := tokenize(text, make([]string, 0, 32))
+	a.typed = lx.normalize(raw, make([]string, 0, len(raw)+4))
+	a.words = a.typed
+	if fc.Spell && sp != nil {
+		a.words = make([]string, len(a.typed))
+		for i, t := range a.typed {
+			a.words[i] = sp.correct(t)
+		}
+	}
+	if fc.Lexicon {
+		a.concepts = lx.concepts(a.words, make([]string, 0, len(a.words)))
+	} else {
+		a.concepts = a.words
+	}
+	return a
+}
+
+// hashing: FNV-1a, 64 bit, over a group byte and the feature's text.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func hashStr(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+func hashGroup(g byte) uint64 { return (fnvOffset ^ uint64(g)) * fnvPrime }
+
+// features turns an analysis into hashed, weighted features, appended to dst.
+func (a *analysis) features(fc featureConfig, dst []feature) []feature {
+	group := func(start int, weight float32) {
+		if weight == 0 || len(dst) == start {
+			dst = dst[:start]
+			return
+		}
+		norm := weight / float32(math.Sqrt(float64(len(dst)-start)))
+		for i := start; i < len(dst); i++ {
+			dst[i].v = norm
+		}
+	}
+	if fc.Words > 0 {
+		s := len(dst)
+		for _, w := range a.words {
+			dst = append(dst, feature{h: hashStr(hashGroup(groupWord), w)})
+		}
+		group(s, fc.Words)
+	}
+	if fc.Concepts > 0 {
+		s := len(dst)
+		for _, c := range a.concepts {
+			if len(c) > 0 && c[0] == '#' {
+				dst = append(dst, feature{h: hashStr(hashGroup(groupConcept), c)})
+			}
+		}
+		group(s, fc.Concepts)
+	}
+	if fc.Bigrams > 0 {
+		s := len(dst)
+		prev := "^"
+		for _, c := range a.concepts {
+			if stopwords[c] {
+				continue
+			}
+			h := hashStr(hashGroup(groupBigram), prev)
+			h = hashStr(h^' ', c)
+			dst = append(dst, feature{h: h})
+			prev = c
+		}
+		group(s, fc.Bigrams)
+	}
+	if fc.Chars > 0 {
+		s := len(dst)
+		var buf [64]byte
+		for _, w := range a.typed {
+			if len(w)+2 > len(buf) {
+				continue
+			}
+			b := buf[:0]
+			b = append(b, '<')
+			b = append(b, w...)
+			b = append(b, '>')
+			for n := fc.CharMin; n <= fc.CharMax; n++ {
+				for i := 0; i+n <= len(b); i++ {
+					h := hashGroup(groupChar)
+					for _, c := range b[i : i+n] {
+						h ^= uint64(c)
+						h *= fnvPrime
+					}
+					dst = append(dst, feature{h: h})
+				}
+			}
+		}
+		group(s, fc.Chars)
+	}
+	dst = append(dst, feature{h: hashGroup(groupBias), v: 1})
+	return dst
+}

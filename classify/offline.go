@@ -1,0 +1,418 @@
+package classify
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"sync"
+)
+
+//go:embed defaultmodel/offline-v1.iccm
+var defaultModelData []byte
+
+// defaultModel is decoded once, on first use, and never modified: an
+// Offline that learns works on its own copy.
+var defaultModel = sync.OnceValues(func() (*model, error) {
+	return loadModel(bytes.NewReader(defaultModelData))
+})
+
+// Offline is a classifier that runs in-process with no network: a
+// multinomial logistic regression over words, lexicon concepts, concept
+// pairs and character n-grams, plus rules for sentiment, escalation and
+// priority. It is safe for concurrent use, including Learn during Classify.
+type Offline struct {
+	mu     sync.RWMutex
+	m      *model
+	shared bool // m is the package's default model; copy before writing
+	bufs   sync.Pool
+}
+
+// OfflineConfig configures NewOffline. The zero value loads the default
+// model shipped with the package.
+type OfflineConfig struct {
+	// Model, if set, is read for a model written by Offline.Save.
+	Model io.Reader
+}
+
+// NewOffline returns an offline classifier using cfg.Model, or the default
+// model when cfg.Model is nil. A file that is not a model, is corrupt or
+// has another format version gives an error wrapping ErrBadModel.
+func NewOffline(cfg OfflineConfig) (*Offline, error) {
+	if cfg.Model == nil {
+		m, err := defaultModel()
+		if err != nil {
+			return nil, fmt.Errorf("classify: default model: %w", err)
+		}
+		return &Offline{m: m, shared: true}, nil
+	}
+	m, err := loadModel(cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	return &Offline{m: m}, nil
+}
+
+// Example is a labelled request to learn from, such as a resolved ticket
+// or an agent's correction. Text and at least one of Intent and Category
+// are required.
+type Example struct {
+	Text     string
+	Category Category
+	// Intent is a short snake_case name; a model trained without intents
+	// predicts categories only.
+	Intent string
+	// Escalate says that this kind of request went to a human at once.
+	Escalate bool
+}
+
+func (e Example) validate() error {
+	if strings.TrimSpace(e.Text) == "" {
+		return fmt.Errorf("%w: example text is empty", ErrInvalidInput)
+	}
+	if e.Category != "" && !e.Category.Valid() {
+		return fmt.Errorf("%w: unknown category %q", ErrInvalidInput, e.Category)
+	}
+	if e.Intent == "" && e.Category == "" {
+		return fmt.Errorf("%w: example needs an intent or a category", ErrInvalidInput)
+	}
+	return nil
+}
+
+// TrainConfig configures Train; the zero value uses tested defaults.
+type TrainConfig struct {
+	// Name is reported as Result.Model, prefixed with "offline/";
+	// default "custom".
+	Name string
+	// Epochs over the (augmented) examples; default 8.
+	Epochs int
+	// Augment is the number of perturbed copies made of each example
+	// (synonyms from the lexicon, typos, dropped words); default 3.
+	// A negative value turns augmentation off.
+	Augment int
+	// Seed makes training reproducible; the same examples and seed give
+	// the same model.
+	Seed uint64
+}
+
+func (c TrainConfig) options() (trainOptions, error) {
+	o := trainOptions{
+		fc: defaultFeatures, epochs: 8, lr: 0.2, l2: 1e-6, augment: 3,
+		swapP: 0.5, typoP: 0.08, dropP: 0.08, calibrate: true, seed: c.Seed,
+	}
+	switch {
+	case c.Epochs < 0 || c.Epochs > 1000:
+		return o, fmt.Errorf("%w: epochs %d outside 0..1000", ErrInvalidInput, c.Epochs)
+	case c.Epochs > 0:
+		o.epochs = c.Epochs
+	}
+	switch {
+	case c.Augment > 50:
+		return o, fmt.Errorf("%w: augment %d above 50", ErrInvalidInput, c.Augment)
+	case c.Augment < 0:
+		o.augment = 0
+	case c.Augment > 0:
+		o.augment = c.Augment
+	}
+	return o, nil
+}
+
+// Train builds a new offline classifier from labelled examples. Labels are
+// intents when the examples have them (each intent takes the category and
+// escalation its examples mostly have), else categories. It needs at least
+// two distinct labels.
+func Train(ctx context.Context, examples []Example, cfg TrainConfig) (*Offline, error) {
+	o, err := cfg.options()
+	if err != nil {
+		return nil, err
+	}
+	name := cfg.Name
+	if name == "" {
+		name = "custom"
+	}
+	m, err := train(ctx, examples, o, name)
+	if err != nil {
+		return nil, err
+	}
+	return &Offline{m: m}, nil
+}
+
+func train(ctx context.Context, examples []Example, o trainOptions, name string) (*model, error) {
+	if len(examples) == 0 {
+		return nil, fmt.Errorf("%w: no examples", ErrInvalidInput)
+	}
+	hasIntent := true
+	for i, e := range examples {
+		if err := e.validate(); err != nil {
+			return nil, fmt.Errorf("example %d: %w", i, err)
+		}
+		if e.Intent == "" {
+			hasIntent = false
+		}
+	}
+	type tally struct {
+		cats      map[Category]int
+		esc, n    int
+		firstSeen int
+	}
+	byName := map[string]*tally{}
+	var names []string
+	keyOf := func(e Example) string {
+		if hasIntent {
+			return e.Intent
+		}
+		return string(e.Category)
+	}
+	for _, e := range examples {
+		key := keyOf(e)
+		t := byName[key]
+		if t == nil {
+			t = &tally{cats: map[Category]int{}}
+			byName[key] = t
+			names = append(names, key)
+		}
+		cat := e.Category
+		if cat == "" {
+			cat = defaultIntentCategory(e.Intent)
+		}
+		t.cats[cat]++
+		t.n++
+		if e.Escalate {
+			t.esc++
+		}
+	}
+	if len(names) < 2 {
+		return nil, fmt.Errorf("%w: need at least two labels, have %d", ErrInvalidInput, len(names))
+	}
+	m := &model{name: name, fc: o.fc, hasIntent: hasIntent, temp: 1, lx: loadLexicon()}
+	index := map[string]int{}
+	for i, n := range names {
+		t := byName[n]
+		best := CategoryGeneral
+		for _, c := range Categories {
+			if t.cats[c] > t.cats[best] {
+				best = c
+			}
+		}
+		m.labels = append(m.labels, label{Name: n, Category: best, Escalate: 2*t.esc > t.n})
+		index[n] = i
+	}
+	samples := make([]sample, len(examples))
+	texts := make([]string, len(examples))
+	for i, e := range examples {
+		samples[i] = sample{text: e.Text, y: index[keyOf(e)]}
+		texts[i] = e.Text
+	}
+	m.vocab = buildVocab(m.lx, texts)
+	m.sp = newSpeller(m.vocab)
+	p := newPerturber(m.lx)
+	if o.calibrate && len(samples) >= 50 {
+		// Fit the temperature on a held-out fifth, reworded by the
+		// perturber so that it looks like text the model has not seen.
+		rng := rand.New(rand.NewPCG(o.seed, 0xca1))
+		perm := rng.Perm(len(samples))
+		cut := len(samples) / 5
+		var fitS []sample
+		var heldT []string
+		var heldC []Category
+		for i, j := range perm {
+			if i < cut {
+				heldT = append(heldT, p.vary(samples[j].text, rng, 0.8, 0.1, 0.1))
+				heldC = append(heldC, m.labels[samples[j].y].Category)
+				continue
+			}
+			fitS = append(fitS, samples[j])
+		}
+		cm := &model{name: name, fc: o.fc, hasIntent: hasIntent, temp: 1, lx: m.lx,
+			labels: m.labels, rows: map[uint64]int32{}, vocab: m.vocab, sp: m.sp}
+		if err := cm.fit(ctx, fitS, o, p); err != nil {
+			return nil, err
+		}
+		m.temp = cm.fitTemperature(heldT, heldC)
+	}
+	m.rows = map[uint64]int32{}
+	if err := m.fit(ctx, samples, o, p); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Save writes the model in a versioned binary format that NewOffline reads.
+func (c *Offline) Save(w io.Writer) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if err := c.m.save(w); err != nil {
+		return fmt.Errorf("classify: saving model: %w", err)
+	}
+	return nil
+}
+
+// Labels returns the intents (or, for a model trained without intents, the
+// categories) the classifier can answer, in the model's order.
+func (c *Offline) Labels() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]string, len(c.m.labels))
+	for i, l := range c.m.labels {
+		out[i] = l.Name
+	}
+	return out
+}
+
+// Learn updates the model from one labelled example, typically an agent's
+// correction, so that later requests worded like it get its label. An
+// example with only a category moves the text to the most likely intent of
+// that category. Learn is safe to call while other goroutines classify.
+func (c *Offline) Learn(ctx context.Context, ex Example) error {
+	if err := ex.validate(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.shared {
+		c.m = c.m.clone()
+		c.shared = false
+	}
+	m := c.m
+	// New words join the speller's vocabulary.
+	grew := false
+	for _, w := range m.lx.normalize(tokenize(ex.Text, nil), nil) {
+		if len(w) > 1 && len(w) <= 24 {
+			if m.vocab[w] == 0 {
+				grew = true
+			}
+			m.vocab[w]++
+		}
+	}
+	if grew {
+		m.sp = newSpeller(m.vocab)
+	}
+	a := m.analyze(Truncate(ex.Text, MaxInputBytes))
+	fs := a.features(m.fc, nil)
+	y := -1
+	switch {
+	case m.hasIntent && ex.Intent != "":
+		if y = m.labelIndex(ex.Intent); y < 0 {
+			cat := ex.Category
+			if cat == "" {
+				cat = defaultIntentCategory(ex.Intent)
+			}
+			y = m.addLabel(label{Name: ex.Intent, Category: cat, Escalate: ex.Escalate})
+		}
+	case m.hasIntent:
+		p := m.predict(&a, nil)
+		for j, l := range m.labels {
+			if l.Category == ex.Category && (y < 0 || p[j] > p[y]) {
+				y = j
+			}
+		}
+	default:
+		cat := ex.Category
+		if cat == "" {
+			cat = defaultIntentCategory(ex.Intent)
+		}
+		if y = m.labelIndex(string(cat)); y < 0 {
+			y = m.addLabel(label{Name: string(cat), Category: cat, Escalate: ex.Escalate})
+		}
+	}
+	if y < 0 {
+		return fmt.Errorf("%w: the model has no intent in category %q", ErrInvalidInput, ex.Category)
+	}
+	rows := make([]int, len(fs))
+	for i, f := range fs {
+		rows[i] = m.ensureRow(f.h)
+	}
+	// A few plain gradient steps, until the example gets its label with
+	// a clear margin; the rest of the model moves little.
+	k := m.k()
+	z := make([]float32, k)
+	for range 100 {
+		clear(z)
+		for i, f := range fs {
+			for j, w := range m.w[rows[i]*k : rows[i]*k+k] {
+				z[j] += w * f.v
+			}
+		}
+		softmax(z, m.temp)
+		if z[y] >= 0.9 {
+			break
+		}
+		z[y]--
+		for i, f := range fs {
+			w := m.w[rows[i]*k : rows[i]*k+k]
+			for j := range w {
+				w[j] -= 0.5 * z[j] * f.v
+			}
+		}
+	}
+	return nil
+}
+
+// Classify labels req. It reads at most MaxInputBytes of text.
+func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
+	if err := req.Validate(); err != nil {
+		return Result{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	text := Truncate(req.Text(), MaxInputBytes)
+	c.mu.RLock()
+	m := c.m
+	a := m.analyze(text)
+	fsp, _ := c.bufs.Get().(*[]feature)
+	if fsp == nil {
+		fsp = new([]feature)
+	}
+	p := m.predict(&a, *fsp)
+	*fsp = (*fsp)[:0]
+	c.bufs.Put(fsp)
+	var catP [4]float32
+	for j, l := range m.labels {
+		catP[categoryIndex(l.Category)] += p[j]
+	}
+	ci := 0
+	for i := range catP {
+		if catP[i] > catP[ci] {
+			ci = i
+		}
+	}
+	cat := Categories[ci]
+	best := -1
+	for j, l := range m.labels {
+		if l.Category == cat && (best < 0 || p[j] > p[best]) {
+			best = j
+		}
+	}
+	top := m.labels[best]
+	name, hasIntent := m.name, m.hasIntent
+	c.mu.RUnlock()
+
+	res := Result{
+		Category:   cat,
+		Confidence: clamp01(float64(catP[ci])),
+		Model:      "offline/" + name,
+	}
+	if hasIntent {
+		res.Intent = top.Name
+	}
+	applyRules(&res, req, &a, top.Escalate)
+	return res, nil
+}
+
+func categoryIndex(c Category) int {
+	for i, k := range Categories {
+		if k == c {
+			return i
+		}
+	}
+	return 2 // general
+}
+
+func clamp01(v float64) float64 { return min(1, max(0, v)) }

@@ -1,0 +1,271 @@
+package classify
+
+import (
+	"math"
+	"strings"
+)
+
+// The rules below run after the model: sentiment from a word list,
+// escalation cues, priority and the suggested reply. They read the words
+// after slang normalisation and spelling correction.
+
+// sentimentWords scores single words; negations flip the next two words.
+var sentimentWords = func() map[string]float64 {
+	m := map[string]float64{}
+	add := func(v float64, words string) {
+		for _, w := range strings.Fields(words) {
+			m[w] = v
+		}
+	}
+	add(-2, `fuck fucking fucked fuckin shit shitty bullshit crap crappy damn damned goddamn bloody
+		wtf hell scam scammed scammers fraud garbage trash rubbish pathetic useless worst terrible awful
+		horrible disgusting disgusted disgrace ridiculous unacceptable outrageous furious livid incompetent
+		idiots idiot stupid joke sucks hate hated lied liars thieves stealing stole ripped ripoff`)
+	add(-1, `angry annoyed annoying upset frustrated frustrating disappointed disappointing unhappy
+		dissatisfied bad poor wrong broken problem problems issue issues error errors fail failed failing
+		late delayed missing lost never still again nobody ignored rude slow worse complaint complain
+		declined rejected charged twice unfortunately sadly fed stuck cannot impossible waiting`)
+	add(1, `thanks thank thankyou appreciate appreciated good nice great glad happy pleased helpful
+		please kind fine ok okay`)
+	add(2, `love loved excellent amazing awesome fantastic perfect wonderful brilliant superb best
+		delighted impressed`)
+	return m
+}()
+
+var negators = map[string]bool{"not": true, "no": true, "never": true, "without": true, "cannot": true}
+
+// sentiment scores the words from -1 to 1.
+func sentiment(words []string, text string) (Sentiment, float64) {
+	var s float64
+	flip := 0
+	for _, w := range words {
+		v := sentimentWords[w]
+		if flip > 0 && v > 0 {
+			v = -v
+		}
+		s += v
+		flip--
+		if negators[w] {
+			flip = 2
+		}
+	}
+	if n := strings.Count(text, "!"); n >= 2 && s < 0 {
+		s -= 1
+	}
+	if shouting(text) {
+		s -= 1
+	}
+	score := math.Tanh(s / 3)
+	switch {
+	case score <= -0.25:
+		return SentimentNegative, score
+	case score >= 0.25:
+		return SentimentPositive, score
+	}
+	return SentimentNeutral, score
+}
+
+// shouting reports whether most letters of a longer text are capitals.
+func shouting(text string) bool {
+	up, low := 0, 0
+	for _, r := range text {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			up++
+		case r >= 'a' && r <= 'z':
+			low++
+		}
+	}
+	return up >= 12 && up > 3*low
+}
+
+// cue lists are matched as whole words or word sequences.
+var (
+	angerCues = phraseSet(`fuck, fucking, fucked, shit, shitty, bullshit, wtf, goddamn, scam, scammers,
+		ripoff, rip off, ripped off, thieves, pathetic, useless, disgusting, disgrace, unacceptable,
+		outrageous, ridiculous, furious, livid, incompetent, idiots, worst company, fed up, sick of,
+		had enough, absolute joke, a joke, garbage service, piece of crap`)
+	legalCues = phraseSet(`lawyer, lawyers, attorney, solicitor, sue, suing, lawsuit, legal action,
+		take legal, court, small claims, ombudsman, consumer protection, trading standards,
+		report you to, better business bureau, bbb, regulator, class action`)
+	churnCues = phraseSet(`cancel my subscription, cancel my account, close my account, delete my account,
+		switch to another provider, switching to, go to a competitor, going elsewhere,
+		take my business elsewhere, never buy, never order, never shop, last time i, done with you,
+		im done, i am done, leaving you, unsubscribe from everything, cancel everything, end my contract`)
+	securityCues = phraseSet(`hacked, hacker, hackers, breach, data breach, leaked, leak, unauthorized,
+		unauthorised, someone else, not me, fraud, fraudulent, stolen, identity theft, phishing,
+		compromised, suspicious, gdpr, my personal data, privacy, strange login, logged in from`)
+	humanCues = phraseSet(`human, real person, live person, live agent, representative, speak to someone,
+		talk to someone, speak to a person, talk to a person, manager, supervisor, not a bot,
+		actual person, real human, operator`)
+	repeatCues = phraseSet(`again, already, still, third time, second time, fourth time, many times,
+		several times, multiple times, how many times, keep asking, nobody answered, no one answered,
+		no reply, no answer, no response, last week, days ago, weeks ago, still waiting`)
+	urgentCues = phraseSet(`urgent, urgently, asap, immediately, right now, emergency, right away,
+		today, critical, now`)
+)
+
+type phrases struct {
+	set    map[string]bool
+	maxLen int
+}
+
+func phraseSet(list string) phrases {
+	p := phrases{set: map[string]bool{}}
+	for _, ph := range strings.Split(list, ",") {
+		toks := loadLexicon().normalize(tokenize(ph, nil), nil)
+		if len(toks) == 0 {
+			continue
+		}
+		p.set[strings.Join(toks, " ")] = true
+		p.maxLen = max(p.maxLen, len(toks))
+	}
+	return p
+}
+
+// in reports whether any phrase of p occurs in words.
+func (p phrases) in(words []string) bool {
+	var b strings.Builder
+	for i := range words {
+		b.Reset()
+		for n := 0; n < p.maxLen && i+n < len(words); n++ {
+			if n > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(words[i+n])
+			if p.set[b.String()] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// applyRules fills sentiment, escalation, priority and reply into r, whose
+// category and intent the model has set. intentEscalates is the label's
+// learned escalation.
+func applyRules(r *Result, req Request, a *analysis, intentEscalates bool) {
+	text := req.Text()
+	r.Sentiment, r.SentimentScore = sentiment(a.words, text)
+	w := a.words
+	var reasons []Reason
+	anger := angerCues.in(w) || r.SentimentScore <= -0.8 || shouting(text)
+	if anger {
+		reasons = append(reasons, ReasonAnger)
+	}
+	legal := legalCues.in(w)
+	if legal {
+		reasons = append(reasons, ReasonLegalThreat)
+	}
+	churn := churnCues.in(w) || r.Intent == "delete_account"
+	if churn {
+		reasons = append(reasons, ReasonChurnRisk)
+	}
+	security := securityCues.in(w)
+	if security {
+		reasons = append(reasons, ReasonSecurity)
+	}
+	human := r.Intent == "contact_human_agent" || humanCues.in(w)
+	if human {
+		reasons = append(reasons, ReasonAsksForHuman)
+	}
+	earlier := 0
+	for _, t := range req.History {
+		if t.Role == "" || t.Role == "customer" {
+			earlier++
+		}
+	}
+	repeat := earlier >= 2 || (earlier >= 1 && repeatCues.in(w))
+	if repeat {
+		reasons = append(reasons, ReasonRepeatContact)
+	}
+	// Anger or churn alone is common in routine requests ("delete this
+	// damn account"); they escalate together, or with a hard cue.
+	r.Escalate = intentEscalates || legal || security || human || repeat || (anger && churn) ||
+		r.Category == CategorySensitive
+	if r.Escalate && len(reasons) == 0 && r.Category == CategorySensitive {
+		reasons = append(reasons, ReasonAnger)
+	}
+	r.Reasons = reasons
+
+	urgent := urgentCues.in(w)
+	switch {
+	case legal || security || (r.Escalate && (anger || urgent)):
+		r.Priority = PriorityUrgent
+	case r.Escalate || (urgent && r.Sentiment == SentimentNegative):
+		r.Priority = PriorityHigh
+	case r.Category != CategoryGeneral || r.Sentiment == SentimentNegative || urgent || churn:
+		r.Priority = PriorityMedium
+	default:
+		r.Priority = PriorityLow
+	}
+	if req.CustomerTier == "enterprise" && r.Priority == PriorityLow {
+		r.Priority = PriorityMedium
+	} else if req.CustomerTier == "enterprise" && r.Priority == PriorityMedium {
+		r.Priority = PriorityHigh
+	}
+
+	if r.Category != CategorySensitive {
+		r.SuggestedReply = replies[r.Intent]
+		if r.SuggestedReply == "" {
+			r.SuggestedReply = replies["_"+string(r.Category)]
+		}
+		if r.Escalate && !human {
+			r.SuggestedReply = replies["_escalated"]
+		}
+	}
+}
+
+// defaultIntents maps the default model's intents to categories.
+var defaultIntents = map[string]Category{
+	"check_cancellation_fee": CategoryBilling, "check_invoice": CategoryBilling,
+	"get_invoice": CategoryBilling, "payment_issue": CategoryBilling, "track_refund": CategoryBilling,
+	"check_refund_policy": CategoryBilling, "get_refund": CategoryBilling,
+	"check_payment_methods": CategoryBilling,
+	"recover_password":      CategoryTechnical, "registration_problems": CategoryTechnical,
+	"complaint": CategorySensitive,
+}
+
+// defaultIntentCategory is the category of one of the default intents;
+// general for any other.
+func defaultIntentCategory(intent string) Category {
+	if c, ok := defaultIntents[intent]; ok {
+		return c
+	}
+	return CategoryGeneral
+}
+
+// replies are short drafts per intent, written for this project. Keys
+// starting with "_" are fallbacks.
+var replies = map[string]string{
+	"cancel_order":             "I can help you cancel that order. Please send the order number; if it has not shipped yet we can cancel it straight away.",
+	"change_order":             "Happy to change your order. Tell me the order number and what you would like to add, remove or swap, and I will check whether it can still be changed.",
+	"change_shipping_address":  "I can update the delivery address. Please share the order number and the full new address; changes are possible until the parcel ships.",
+	"check_cancellation_fee":   "Any fee for ending your plan early is listed under Account > Plan > Cancellation terms. Tell me your plan and I will confirm the exact amount.",
+	"check_invoice":            "You can see all your invoices under Account > Billing > Invoices. Let me know which period you need if you cannot find it.",
+	"check_payment_methods":    "We accept major credit and debit cards and PayPal; the full list for your country is shown at checkout. Which method would you like to use?",
+	"check_refund_policy":      "Our refund policy is on the Returns & Refunds page: most items can be returned within 30 days, and refunds reach your account a few days after we receive the item.",
+	"contact_customer_service": "You can reach our support team by chat or email at any time; phone lines are open on working days. How can we help?",
+	"contact_human_agent":      "I am passing you to one of our team now; an agent will join this conversation shortly.",
+	"create_account":           "You can create an account with the Sign up button at the top of the page; it only takes your email address and a password.",
+	"delete_account":           "I am sorry to see you go. You can close your account under Account > Privacy > Delete account, or I can start it for you once you confirm.",
+	"delivery_options":         "We offer standard and express delivery, and pickup points in some areas; the options for your address appear at checkout.",
+	"delivery_period":          "Standard delivery usually takes 3-5 working days and express 1-2; the exact estimate for your address is shown at checkout.",
+	"edit_account":             "You can change your details under Account > Profile. If a field cannot be edited there, tell me what should change and I will update it.",
+	"get_invoice":              "I can send you that invoice. Please tell me the order number or the month, and the email address it should go to.",
+	"get_refund":               "I am sorry about this. Please send the order number and the reason for the refund and I will start it for you.",
+	"newsletter_subscription":  "You can subscribe or unsubscribe under Account > Notifications, or with the link at the bottom of any of our emails.",
+	"payment_issue":            "Sorry your payment is giving trouble. Please tell me the order number and any error message; if you were charged twice, the duplicate is refunded automatically.",
+	"place_order":              "You can order by adding items to your basket and going to checkout. Tell me what you are looking for and I will help you find it.",
+	"recover_password":         "Use the Forgot password link on the sign-in page and we will email you a reset link. If it does not arrive, check your spam folder or tell me and I will help.",
+	"registration_problems":    "Sorry you are having trouble signing up. Please tell me the error message you see and the email address you used, and I will look into it.",
+	"review":                   "Thank you for wanting to share your feedback! You can leave a review on the product page or reply to the survey email we send after delivery.",
+	"set_up_shipping_address":  "You can add a new delivery address under Account > Addresses, or enter it at checkout and save it for next time.",
+	"switch_account":           "To use another account, sign out from the menu and sign in with the other account's email address.",
+	"track_order":              "You can follow your order under Account > Orders, where you will find the tracking link. Send me the order number and I will check its status.",
+	"track_refund":             "Refunds usually reach your account 5-10 working days after approval. Send me the order number and I will check where yours is.",
+	"_billing":                 "Thanks for getting in touch about billing. Please send your order or invoice number and we will look into it.",
+	"_technical":               "Thanks for reporting this. Please tell us what you tried and any error message, and we will help you fix it.",
+	"_general":                 "Thanks for getting in touch. Could you tell us a little more so we can help?",
+	"_escalated":               "I am sorry about this. I am passing your message to a member of our team, who will get back to you as soon as possible.",
+}
