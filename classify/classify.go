@@ -119,6 +119,10 @@ type Result struct {
 	// Model names the classifier that answered, e.g. "offline/v1" or
 	// "gemini/gemini-2.5-flash-lite".
 	Model string `json:"model"`
+	// Fallback is set by a Chain when an earlier classifier did not answer:
+	// one "name: error" entry per classifier that failed, joined by "; ".
+	// It is empty when the first classifier answered.
+	Fallback string `json:"fallback,omitempty"`
 }
 
 // Validate reports whether every label in r is one this package knows.
