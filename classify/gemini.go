@@ -184,7 +184,8 @@ func NewGemini(ctx context.Context, cfg GeminiConfig) (*Gemini, error) {
 		HTTPOptions: genai.HTTPOptions{BaseURL: cfg.BaseURL},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("classify: gemini: %w", err)
+		// The SDK's messages can include its whole config, API key and all.
+		return nil, fmt.Errorf("classify: gemini: creating client: %s", strings.ReplaceAll(err.Error(), cfg.APIKey, "[redacted]"))
 	}
 	g.client = client
 	return g, nil

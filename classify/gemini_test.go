@@ -1,11 +1,14 @@
 package classify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -256,13 +259,31 @@ func TestGeminiRetryAfter429(t *testing.T) {
 	f := newFakeGemini(t,
 		geminiAPIError(http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", http.Header{"Retry-After": {"2"}}),
 		geminiAnswer(geminiBillingAnswer))
-	g, waits := newTestGemini(t, f, GeminiConfig{InitialBackoff: time.Millisecond})
+	var logs bytes.Buffer
+	g, waits := newTestGemini(t, f, GeminiConfig{
+		InitialBackoff: time.Millisecond,
+		Logger:         slog.New(slog.NewTextHandler(&logs, nil)),
+	})
 
 	got, err := g.Classify(t.Context(), Request{Body: "I was charged twice"})
 	require.NoError(t, err)
 	assert.Equal(t, CategoryBilling, got.Category)
 	assert.Len(t, f.calls(), 2)
 	assert.Equal(t, []time.Duration{2 * time.Second}, *waits, "the server's Retry-After replaces the 1ms backoff")
+	assert.Contains(t, logs.String(), "gemini call failed, retrying")
+	assert.Contains(t, logs.String(), "retry_after=true")
+}
+
+func TestGeminiNetworkErrorRetried(t *testing.T) {
+	f := newFakeGemini(t, geminiAnswer(geminiBillingAnswer))
+	f.srv.Close() // nothing listens any more: every call is refused
+	g, waits := newTestGemini(t, f, GeminiConfig{MaxRetries: 2, InitialBackoff: time.Millisecond})
+
+	_, err := g.Classify(t.Context(), Request{Body: "hello"})
+	require.ErrorIs(t, err, ErrUnavailable)
+	var urlErr *url.Error
+	assert.ErrorAs(t, err, &urlErr)
+	assert.Len(t, *waits, 2, "a refused connection is retried MaxRetries times")
 }
 
 func TestGeminiRetryAfterPastDeadline(t *testing.T) {
