@@ -1,0 +1,94 @@
+// Package monitor watches the integrations of the Integration Command
+// Center: it probes them on schedule, keeps their status, raises alerts,
+// schedules maintenance, records every call made to them and summarises
+// how they did.
+//
+// # Probes
+//
+// An integration's icc.CheckSpec compiles, once, into a Probe (NewProbe):
+// an HTTP request (method, headers, body, TLS verification on or off,
+// redirects followed or not), a TCP connect, or a Go function registered
+// in Config.Funcs. Every probe is bounded by the spec's timeout and by its
+// context; HTTP probes read at most MaxBodyBytes of the body.
+//
+// # Conditions
+//
+// An HTTP check passes when the request succeeds and every condition
+// holds; with no conditions it passes on any status below 400. TCP and
+// function checks accept latency conditions only. A condition is
+//
+//	subject operator value
+//
+// Subjects and what they compare with:
+//
+//	status         ==, !=, <, <=, >, >=  an integer        status == 200, status < 500
+//	latency        ==, !=, <, <=, >, >=  a Go duration     latency < 300ms
+//	body           contains, !contains, ==, !=  a string   body contains "ok"
+//	json.<path>    ==, !=  a string, number, true, false or null
+//	               <, <=, >, >=  a number                  json.count >= 3
+//	               contains, !contains  a string (substring of a string value)
+//	               or any value (element of an array)
+//
+// Strings are double-quoted with Go escapes. A JSON path is a dot-separated
+// list of object keys and array indexes: json.data.items.0.id; "json" alone
+// is the whole document. A missing path, a body that is not JSON or is cut
+// at the size limit fails the condition. ParseCondition reports a malformed
+// condition as icc.EINVALID quoting it; a failed condition's error names it
+// and what was found.
+//
+// # Scheduling
+//
+// A Monitor runs each enabled integration's check every Interval; first
+// runs are spread at random over one interval, and at most
+// Config.Concurrency probes run at once. Upsert, Remove and Sync change the
+// schedule while it runs; Run keeps it in step with the store. With a
+// Config.Leaser, a check runs only on the instance holding the lease
+// "monitor.check.<id>" (time to live: one interval, renewed by each run),
+// so a cluster checks each integration once per interval; when an
+// instance stops its leases are released, and when it dies they expire, and
+// another instance takes over. Close stops every check and waits for it.
+//
+// # Status
+//
+// After each check the monitor stores the result and derives the status
+// from the most recent results (Thresholds):
+//
+//   - maintenance: a maintenance window covers the integration now (checks
+//     still run and are recorded);
+//   - unknown: no results yet;
+//   - down: the last DownAfter (3) checks failed;
+//   - degraded: the last check failed (but fewer than DownAfter in a row),
+//     or DegradedFailures (2) of the last Recent (10) checks failed, or
+//     the last check took longer than DegradedLatency (half the check's
+//     timeout);
+//   - operational: otherwise.
+//
+// A change updates the integration (retrying on a version conflict) and
+// publishes an "integration.status" event on icc.TopicIntegrations.
+//
+// # Alerts
+//
+// Each icc.AlertRule is judged after every check: consecutive_failures
+// when the last Failures checks failed, latency when the last check was
+// slower than Latency, success_rate when fewer than SuccessRate of the
+// checks in Window passed (given at least three). A breach creates one
+// alert per rule (DedupKey "<integration id>:<rule type>"); later breaches
+// raise its Count; it resolves when the rule holds no more and the last
+// ResolveAfter checks were good. Alerts neither fire nor update during
+// maintenance. Agents acknowledge them with Acknowledge. Notifiers
+// (NewWebhook, LogNotifier, BusNotifier) hear of every firing,
+// acknowledgement and resolution, delivered in the background.
+//
+// # Call logs
+//
+// A Recorder's Transport wraps an http.RoundTripper and records every
+// call to an integration as an icc.IntegrationLog, written asynchronously
+// in batches. Records that cannot be kept are counted (Dropped) and
+// reported in a warning.
+//
+// # Maintenance, incidents and statistics
+//
+// ScheduleMaintenance and CancelMaintenance manage maintenance windows;
+// ActiveIncidents lists integrations that are down or degraded; Stats
+// summarises uptime, latency percentiles and call outcomes over a window.
+package monitor

@@ -1,0 +1,70 @@
+package monitor
+
+import (
+	"context"
+	"time"
+
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// maintenanceGrace is how far in the past a new window may start, to
+// allow for the time it took to fill in the form.
+const maintenanceGrace = 5 * time.Minute
+
+// ScheduleMaintenance validates and stores a maintenance window for an
+// existing integration. When StartsAt is zero the window starts at the
+// next full hour; when EndsAt is zero it lasts one hour. The window must
+// not start more than five minutes in the past, must end after it starts
+// and may last at most icc.MaxMaintenance (less than a week when it
+// recurs weekly, so repetitions do not overlap). Bad input is
+// icc.EINVALID; an unknown integration is icc.ENOTFOUND.
+func (m *Monitor) ScheduleMaintenance(ctx context.Context, w icc.MaintenanceWindow) (*icc.MaintenanceWindow, error) {
+	if w.IntegrationID == "" {
+		return nil, icc.Invalid("integration_id", "is required")
+	}
+	if _, err := m.store.GetIntegration(ctx, w.IntegrationID); err != nil {
+		return nil, err
+	}
+	now := m.clock.Now()
+	if w.StartsAt.IsZero() {
+		w.StartsAt = now.Truncate(time.Hour).Add(time.Hour)
+	}
+	if w.EndsAt.IsZero() {
+		w.EndsAt = w.StartsAt.Add(time.Hour)
+	}
+	if w.StartsAt.Before(now.Add(-maintenanceGrace)) {
+		return nil, icc.Invalid("starts_at", "must not be in the past")
+	}
+	if w.Recurrence == icc.RecurWeekly && w.EndsAt.Sub(w.StartsAt) >= 7*24*time.Hour {
+		return nil, icc.Invalid("ends_at", "a weekly window must last less than a week")
+	}
+	w.ID, w.CanceledAt = "", nil
+	if err := w.Validate(); err != nil {
+		return nil, err
+	}
+	if err := m.store.CreateMaintenance(ctx, &w); err != nil {
+		return nil, err
+	}
+	m.log.InfoContext(ctx, "maintenance scheduled", "maintenance", w.ID, "integration", w.IntegrationID,
+		"starts_at", w.StartsAt, "ends_at", w.EndsAt, "recurrence", w.Recurrence)
+	return &w, nil
+}
+
+// CancelMaintenance cancels a maintenance window; cancelling it again
+// returns it unchanged. The integration's status follows at its next check.
+func (m *Monitor) CancelMaintenance(ctx context.Context, id string) (*icc.MaintenanceWindow, error) {
+	w, err := m.store.GetMaintenance(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if w.CanceledAt != nil {
+		return w, nil
+	}
+	now := m.clock.Now()
+	w.CanceledAt = &now
+	if err := m.store.UpdateMaintenance(ctx, w); err != nil {
+		return nil, err
+	}
+	m.log.InfoContext(ctx, "maintenance cancelled", "maintenance", w.ID, "integration", w.IntegrationID)
+	return w, nil
+}

@@ -1,0 +1,586 @@
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// Store is the part of icc.Store the monitor uses.
+type Store interface {
+	icc.IntegrationStore
+	icc.MaintenanceStore
+	icc.AlertStore
+}
+
+// Config configures a Monitor. Store is required; every other zero value
+// means a sensible default.
+type Config struct {
+	// Store keeps integrations, results, maintenance windows and alerts.
+	Store Store
+	// Bus, when set, receives an "integration.status" event on
+	// icc.TopicIntegrations for every status change and an "alert.<event>"
+	// event on icc.TopicAlerts for every alert notice. Run also listens on
+	// it to resync when integrations change in another process.
+	Bus icc.Bus
+	// Leaser, when set, makes each check run on one instance of a cluster
+	// per interval: the instance that holds the check's lease runs it.
+	Leaser icc.Leaser
+	// Logger receives the monitor's own logs (default: discarded).
+	Logger *slog.Logger
+	// Clock is the time source (default: the system clock).
+	Clock Clock
+	// Instance names this process as a lease holder (default: a random id).
+	Instance string
+	// Concurrency bounds how many probes run at once (default 8).
+	Concurrency int
+	// Funcs are the Go functions func checks name in CheckSpec.Func.
+	Funcs map[string]CheckFunc
+	// Notifiers are told when an alert fires, is acknowledged or resolves.
+	Notifiers []Notifier
+	// Thresholds derive an integration's status from its recent results.
+	Thresholds Thresholds
+	// SyncInterval is how often Run reloads integrations from the store
+	// (default 1m).
+	SyncInterval time.Duration
+}
+
+// Thresholds say how recent check results map to a status; the package
+// documentation explains the rules.
+type Thresholds struct {
+	// DownAfter is how many failed checks in a row make an integration
+	// down (default 3).
+	DownAfter int
+	// Recent is how many of the latest checks count for degraded (default 10).
+	Recent int
+	// DegradedFailures is how many failures among the Recent checks make a
+	// passing integration degraded (default 2).
+	DegradedFailures int
+	// DegradedLatency makes a passing integration degraded when its latest
+	// check was slower (default: half the check's timeout).
+	DegradedLatency time.Duration
+}
+
+func (t *Thresholds) defaults() error {
+	if t.DownAfter == 0 {
+		t.DownAfter = 3
+	}
+	if t.Recent == 0 {
+		t.Recent = 10
+	}
+	if t.DegradedFailures == 0 {
+		t.DegradedFailures = 2
+	}
+	switch {
+	case t.DownAfter < 1 || t.DownAfter > 100:
+		return icc.Invalid("thresholds.down_after", "must be between 1 and 100")
+	case t.Recent < 1 || t.Recent > 100:
+		return icc.Invalid("thresholds.recent", "must be between 1 and 100")
+	case t.DegradedFailures < 1 || t.DegradedFailures > t.Recent:
+		return icc.Invalid("thresholds.degraded_failures", "must be between 1 and recent")
+	case t.DegradedLatency < 0:
+		return icc.Invalid("thresholds.degraded_latency", "must not be negative")
+	}
+	return nil
+}
+
+// Monitor probes integrations on schedule, records the results, keeps each
+// integration's status, raises and resolves alerts, and schedules
+// maintenance. It is safe for concurrent use. Close stops it.
+type Monitor struct {
+	cfg    Config
+	store  Store
+	log    *slog.Logger
+	clock  Clock
+	sem    chan struct{}
+	busN   *BusNotifier
+	notify *dispatcher
+
+	root   context.Context
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	checks map[string]*runner
+	closed bool
+}
+
+// runner is the goroutine that checks one integration.
+type runner struct {
+	id     string
+	spec   icc.CheckSpec
+	probe  Probe
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New validates cfg and returns a monitor with no checks scheduled; call
+// Sync, Upsert or Run to schedule them.
+func New(cfg Config) (*Monitor, error) {
+	if cfg.Store == nil {
+		return nil, icc.Invalid("store", "is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
+	}
+	if cfg.Instance == "" {
+		cfg.Instance = icc.NewID()
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = 8
+	}
+	if cfg.Concurrency < 1 || cfg.Concurrency > 1000 {
+		return nil, icc.Invalid("concurrency", "must be between 1 and 1000")
+	}
+	if cfg.SyncInterval == 0 {
+		cfg.SyncInterval = time.Minute
+	}
+	if cfg.SyncInterval < time.Second {
+		return nil, icc.Invalid("sync_interval", "must be at least 1s")
+	}
+	if err := cfg.Thresholds.defaults(); err != nil {
+		return nil, err
+	}
+	funcs := make(map[string]CheckFunc, len(cfg.Funcs))
+	for name, f := range cfg.Funcs {
+		if f == nil {
+			return nil, icc.Invalid("funcs", "function %q is nil", name)
+		}
+		funcs[name] = f
+	}
+	cfg.Funcs = funcs
+	notifiers := append([]Notifier(nil), cfg.Notifiers...)
+	m := &Monitor{
+		cfg:    cfg,
+		store:  cfg.Store,
+		log:    cfg.Logger,
+		clock:  cfg.Clock,
+		sem:    make(chan struct{}, cfg.Concurrency),
+		checks: make(map[string]*runner),
+	}
+	if cfg.Bus != nil {
+		m.busN = &BusNotifier{Bus: cfg.Bus, Origin: cfg.Instance}
+		notifiers = append(notifiers, m.busN)
+	}
+	m.root, m.stop = context.WithCancel(context.Background())
+	m.notify = newDispatcher(notifiers, m.log)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.notify.run(m.root)
+	}()
+	return m, nil
+}
+
+// Upsert schedules in's check, replacing the schedule when the check
+// changed and keeping it when it did not. A disabled integration or one
+// with check type none is unscheduled. A bad check spec or condition is
+// icc.EINVALID and leaves the schedule as it was.
+func (m *Monitor) Upsert(ctx context.Context, in *icc.Integration) error {
+	if in == nil || in.ID == "" {
+		return icc.Invalid("id", "is required")
+	}
+	spec := in.Check
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	if !in.Enabled || spec.Type == icc.CheckNone {
+		m.Remove(ctx, in.ID)
+		return nil
+	}
+	probe, err := NewProbe(spec, m.cfg.Funcs)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return icc.Errorf(icc.EUNAVAILABLE, "monitor is closed")
+	}
+	old := m.checks[in.ID]
+	if old != nil && reflect.DeepEqual(old.spec, spec) {
+		m.mu.Unlock()
+		return nil
+	}
+	rctx, cancel := context.WithCancel(m.root)
+	r := &runner{id: in.ID, spec: spec, probe: probe, cancel: cancel, done: make(chan struct{})}
+	m.checks[in.ID] = r
+	m.wg.Add(1)
+	m.mu.Unlock()
+	if old != nil {
+		old.cancel()
+		<-old.done
+	}
+	go m.loop(rctx, r)
+	m.log.DebugContext(ctx, "check scheduled", "integration", in.ID, "type", spec.Type, "interval", spec.Interval.Std())
+	return nil
+}
+
+// Remove unschedules an integration's check and waits until it has stopped.
+// Removing an unknown id does nothing.
+func (m *Monitor) Remove(ctx context.Context, id string) {
+	m.mu.Lock()
+	r := m.checks[id]
+	delete(m.checks, id)
+	m.mu.Unlock()
+	if r != nil {
+		r.cancel()
+		<-r.done
+		m.log.DebugContext(ctx, "check unscheduled", "integration", id)
+	}
+}
+
+// Scheduled returns the ids of the integrations whose checks are scheduled.
+func (m *Monitor) Scheduled() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]string, 0, len(m.checks))
+	for id := range m.checks {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Sync makes the schedule match the store: every enabled integration is
+// upserted and checks of integrations no longer there are removed. An
+// integration with a bad check is logged and skipped.
+func (m *Monitor) Sync(ctx context.Context) error {
+	all, err := m.store.ListIntegrations(ctx, icc.IntegrationFilter{})
+	if err != nil {
+		return fmt.Errorf("monitor: list integrations: %w", err)
+	}
+	keep := make(map[string]bool, len(all))
+	for _, in := range all {
+		keep[in.ID] = true
+		if err := m.Upsert(ctx, in); err != nil {
+			if icc.ErrorCode(err) == icc.EUNAVAILABLE {
+				return err
+			}
+			m.log.WarnContext(ctx, "integration check not scheduled", "integration", in.ID, "name", in.Name, "err", err)
+			m.Remove(ctx, in.ID)
+		}
+	}
+	for _, id := range m.Scheduled() {
+		if !keep[id] {
+			m.Remove(ctx, id)
+		}
+	}
+	return nil
+}
+
+// Run syncs the schedule with the store, then again every SyncInterval and
+// whenever another process announces an integration change on the bus,
+// until ctx is done or the monitor is closed. It returns nil when stopped
+// by Close and ctx.Err() when ctx ends. Checks keep running after Run
+// returns; Close stops them.
+func (m *Monitor) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { // tie ctx to Close; ends with Run
+		select {
+		case <-m.root.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var changes <-chan icc.Event
+	if m.cfg.Bus != nil {
+		sub, err := m.cfg.Bus.Subscribe(ctx, icc.TopicIntegrations)
+		if err != nil {
+			m.log.WarnContext(ctx, "monitor cannot watch integration changes", "err", err)
+		} else {
+			defer sub.Close()
+			changes = sub.Events()
+		}
+	}
+	for {
+		if err := m.Sync(ctx); err != nil && ctx.Err() == nil {
+			m.log.ErrorContext(ctx, "monitor sync failed", "err", err)
+		}
+		if stopped, err := m.waitForSync(ctx, changes); stopped {
+			return err
+		}
+	}
+}
+
+// waitForSync waits for the next sync: the interval elapsed or another
+// process changed an integration. It reports stopped when ctx ends.
+func (m *Monitor) waitForSync(ctx context.Context, changes <-chan icc.Event) (stopped bool, err error) {
+	t := m.clock.NewTimer(m.cfg.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if m.root.Err() != nil {
+				return true, nil
+			}
+			return true, ctx.Err()
+		case <-t.C():
+			return false, nil
+		case e, ok := <-changes:
+			if !ok {
+				changes = nil
+				continue
+			}
+			// Status changes are the monitor's own; they need no resync.
+			if e.Type != EventStatus {
+				return false, nil
+			}
+		}
+	}
+}
+
+// Close stops every check, waits for running probes and pending alert
+// notices to finish, and releases this instance's leases. ctx bounds the
+// wait.
+func (m *Monitor) Close(ctx context.Context) error {
+	m.mu.Lock()
+	m.closed = true
+	m.checks = map[string]*runner{}
+	m.mu.Unlock()
+	m.stop()
+	done := make(chan struct{})
+	go func() {
+		m.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("monitor: close: %w", ctx.Err())
+	}
+}
+
+// CheckNow runs an integration's check at once, outside the schedule
+// and without a lease, and records the result like a scheduled run: the
+// "run check now" of an operator. An integration with check type none is
+// icc.EINVALID.
+func (m *Monitor) CheckNow(ctx context.Context, id string) (icc.CheckResult, error) {
+	in, err := m.store.GetIntegration(ctx, id)
+	if err != nil {
+		return icc.CheckResult{}, err
+	}
+	probe, err := NewProbe(in.Check, m.cfg.Funcs)
+	if err != nil {
+		return icc.CheckResult{}, err
+	}
+	select {
+	case m.sem <- struct{}{}:
+	case <-ctx.Done():
+		return icc.CheckResult{}, ctx.Err()
+	}
+	defer func() { <-m.sem }()
+	return m.run(ctx, &runner{id: in.ID, spec: in.Check, probe: probe})
+}
+
+// leaseName is the lease that elects the instance running a check.
+func leaseName(id string) string { return "monitor.check." + id }
+
+func (m *Monitor) loop(ctx context.Context, r *runner) {
+	defer m.wg.Done()
+	defer close(r.done)
+	interval := r.spec.Interval.Std()
+	holding := false
+	defer func() {
+		if holding && m.cfg.Leaser != nil {
+			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := m.cfg.Leaser.Release(rctx, leaseName(r.id), m.cfg.Instance); err != nil {
+				m.log.Warn("release check lease", "integration", r.id, "err", err)
+			}
+		}
+	}()
+	// Spread first runs over one interval so checks do not bunch up.
+	next := m.clock.Now().Add(rand.N(interval))
+	for {
+		if !m.sleepUntil(ctx, next) {
+			return
+		}
+		select {
+		case m.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		if m.cfg.Leaser != nil {
+			ok, err := m.cfg.Leaser.Acquire(ctx, leaseName(r.id), m.cfg.Instance, interval)
+			switch {
+			case err != nil:
+				if ctx.Err() == nil {
+					m.log.WarnContext(ctx, "check lease unavailable; skipping run", "integration", r.id, "err", err)
+				}
+				holding = false
+			case !ok:
+				holding = false
+			default:
+				holding = true
+			}
+			if holding {
+				_, _ = m.run(ctx, r)
+			}
+		} else {
+			_, _ = m.run(ctx, r)
+		}
+		<-m.sem
+		now := m.clock.Now()
+		for next = next.Add(interval); !next.After(now); next = next.Add(interval) {
+		}
+	}
+}
+
+func (m *Monitor) sleepUntil(ctx context.Context, t time.Time) bool {
+	d := t.Sub(m.clock.Now())
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	tm := m.clock.NewTimer(d)
+	select {
+	case <-tm.C():
+		return true
+	case <-ctx.Done():
+		tm.Stop()
+		return false
+	}
+}
+
+// run probes once and records the outcome.
+func (m *Monitor) run(ctx context.Context, r *runner) (icc.CheckResult, error) {
+	res := r.probe.Check(ctx)
+	if ctx.Err() != nil {
+		return icc.CheckResult{}, ctx.Err() // stopped mid-probe: not a finding
+	}
+	cr := icc.CheckResult{
+		ID:            icc.NewID(),
+		IntegrationID: r.id,
+		OK:            res.OK,
+		Latency:       icc.Duration(res.Latency),
+		StatusCode:    res.StatusCode,
+		CheckedAt:     m.clock.Now(),
+	}
+	if res.Err != nil {
+		cr.OK = false
+		cr.Error = truncate(res.Err.Error(), 1000)
+	}
+	if err := m.record(ctx, r.spec, cr); err != nil {
+		if ctx.Err() == nil {
+			m.log.ErrorContext(ctx, "recording check result failed", "integration", r.id, "err", err)
+		}
+		return cr, err
+	}
+	return cr, nil
+}
+
+// record stores a result, then updates status and alerts from history.
+func (m *Monitor) record(ctx context.Context, spec icc.CheckSpec, cr icc.CheckResult) error {
+	if err := m.store.AddCheckResults(ctx, []icc.CheckResult{cr}); err != nil {
+		return fmt.Errorf("add check result: %w", err)
+	}
+	in, err := m.store.GetIntegration(ctx, cr.IntegrationID)
+	if err != nil {
+		return fmt.Errorf("get integration: %w", err)
+	}
+	need := max(m.cfg.Thresholds.Recent, m.cfg.Thresholds.DownAfter)
+	for _, r := range in.AlertRules {
+		need = max(need, r.Failures, r.ResolveAfter)
+	}
+	page, err := m.store.ListCheckResults(ctx, icc.CheckResultFilter{IntegrationID: in.ID, Limit: need})
+	if err != nil {
+		return fmt.Errorf("list check results: %w", err)
+	}
+	now := m.clock.Now()
+	maint, err := m.inMaintenance(ctx, in.ID, now)
+	if err != nil {
+		return err
+	}
+	status := deriveStatus(page.Items, maint, m.cfg.Thresholds, spec)
+	if err := m.setStatus(ctx, in, status, now); err != nil {
+		return err
+	}
+	return m.evaluateAlerts(ctx, in, page.Items, maint, now)
+}
+
+func (m *Monitor) inMaintenance(ctx context.Context, id string, now time.Time) (bool, error) {
+	f := icc.MaintenanceFilter{IntegrationID: id, EndsAfter: now, Limit: icc.MaxLimit}
+	for range 10 {
+		page, err := m.store.ListMaintenance(ctx, f)
+		if err != nil {
+			return false, fmt.Errorf("list maintenance: %w", err)
+		}
+		for _, w := range page.Items {
+			if w.ActiveAt(now) {
+				return true, nil
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		f.Cursor = page.Next
+	}
+	return false, nil
+}
+
+// EventStatus is the bus event type of an integration status change.
+const EventStatus = "integration.status"
+
+// setStatus writes a changed status, retrying when the integration was
+// edited meanwhile, and announces it.
+func (m *Monitor) setStatus(ctx context.Context, in *icc.Integration, status icc.IntegrationStatus, now time.Time) error {
+	for attempt := 0; ; attempt++ {
+		prev := in.Status
+		if prev == status {
+			return nil
+		}
+		in.Status = status
+		at := now
+		in.StatusChangedAt = &at
+		err := m.store.UpdateIntegration(ctx, in)
+		if err == nil {
+			m.log.InfoContext(ctx, "integration status changed", "integration", in.ID, "name", in.Name, "from", prev, "to", status)
+			m.publish(ctx, icc.Event{Topic: icc.TopicIntegrations, Type: EventStatus, ID: in.ID},
+				map[string]any{"name": in.Name, "status": status, "previous": prev})
+			return nil
+		}
+		if !errors.Is(err, icc.ErrConflict) || attempt == 4 {
+			return fmt.Errorf("update integration status: %w", err)
+		}
+		if in, err = m.store.GetIntegration(ctx, in.ID); err != nil {
+			return fmt.Errorf("reload integration: %w", err)
+		}
+	}
+}
+
+// publish sends an event with data on the bus, if there is one.
+func (m *Monitor) publish(ctx context.Context, e icc.Event, data any) {
+	if m.cfg.Bus == nil {
+		return
+	}
+	if data != nil {
+		b, err := json.Marshal(data)
+		if err == nil {
+			e.Data = b
+		}
+	}
+	e.Origin = m.cfg.Instance
+	e.At = m.clock.Now()
+	if err := m.cfg.Bus.Publish(ctx, e); err != nil {
+		m.log.WarnContext(ctx, "publish event failed", "topic", e.Topic, "type", e.Type, "err", err)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
