@@ -1,0 +1,248 @@
+package memory
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// CreateConversation stores a new conversation.
+func (s *Store) CreateConversation(ctx context.Context, c *icc.Conversation) error {
+	if err := check(ctx); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.ID == "" {
+		c.ID = icc.NewID()
+	}
+	if _, ok := s.conversations[c.ID]; ok {
+		return icc.Errorf(icc.ECONFLICT, "conversation %q exists", c.ID)
+	}
+	now := s.stamp()
+	c.CreatedAt = orNow(c.CreatedAt, now)
+	c.UpdatedAt = orNow(c.UpdatedAt, now)
+	if c.Version == 0 {
+		c.Version = 1
+	}
+	c.LastSeq = 0
+	c.LastMessageAt = nil
+	s.conversations[c.ID] = &conversation{
+		c:        copyConversation(c),
+		byClient: map[string]int64{},
+		marks:    map[string]icc.ReadMark{},
+	}
+	return nil
+}
+
+// GetConversation returns the conversation with the given id.
+func (s *Store) GetConversation(ctx context.Context, id string) (*icc.Conversation, error) {
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	cv, ok := s.conversations[id]
+	if !ok {
+		return nil, icc.NotFound("conversation", id)
+	}
+	return copyConversation(cv.c), nil
+}
+
+// UpdateConversation replaces status, subject, assignee, ticket and token
+// hash when c.Version is current, then increments c.Version and stamps
+// c.UpdatedAt. The other fields of c are set to the stored values.
+func (s *Store) UpdateConversation(ctx context.Context, c *icc.Conversation) error {
+	if err := check(ctx); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cv, ok := s.conversations[c.ID]
+	if !ok {
+		return icc.NotFound("conversation", c.ID)
+	}
+	if cv.c.Version != c.Version {
+		return icc.Errorf(icc.ECONFLICT, "conversation %q was changed meanwhile (version %d, not %d)", c.ID, cv.c.Version, c.Version)
+	}
+	n := copyConversation(cv.c)
+	n.Status = c.Status
+	n.Subject = c.Subject
+	n.AssigneeID = c.AssigneeID
+	n.TicketID = c.TicketID
+	n.TokenHash = c.TokenHash
+	n.Version++
+	n.UpdatedAt = s.stamp()
+	cv.c = n
+	*c = *copyConversation(n)
+	return nil
+}
+
+// ListConversations returns the conversations that match f, newest first.
+func (s *Store) ListConversations(ctx context.Context, f icc.ConversationFilter) (icc.Page[*icc.Conversation], error) {
+	if err := check(ctx); err != nil {
+		return icc.Page[*icc.Conversation]{}, err
+	}
+	if f.Status != nil && !f.Status.Valid() {
+		return icc.Page[*icc.Conversation]{}, icc.Invalid("status", "must be open or closed")
+	}
+	s.mu.RLock()
+	var items []*icc.Conversation
+	for _, cv := range s.conversations {
+		c := cv.c
+		if (f.Status != nil && c.Status != *f.Status) ||
+			(f.AssigneeID != nil && c.AssigneeID != *f.AssigneeID) ||
+			(f.CustomerID != nil && c.CustomerID != *f.CustomerID) {
+			continue
+		}
+		items = append(items, c)
+	}
+	s.mu.RUnlock()
+	return paginate(items, func(c *icc.Conversation) key { return key{c.CreatedAt, c.ID} }, true, f.Cursor, f.Limit, copyConversation)
+}
+
+// AppendMessages stores a batch of messages atomically; see
+// icc.ConversationStore.
+func (s *Store) AppendMessages(ctx context.Context, msgs []icc.NewMessage) ([]icc.Appended, error) {
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	for i := range msgs {
+		m := msgs[i]
+		if err := m.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]icc.Appended, len(msgs))
+	if len(msgs) == 0 {
+		return out, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range msgs {
+		if _, ok := s.conversations[m.ConversationID]; !ok {
+			return nil, icc.NotFound("conversation", m.ConversationID)
+		}
+	}
+	now := s.stamp()
+	touched := map[string]*icc.Conversation{}
+	for i, m := range msgs {
+		cv := s.conversations[m.ConversationID]
+		if m.ClientID != "" {
+			if seq, ok := cv.byClient[m.ClientID]; ok {
+				out[i] = icc.Appended{Message: cv.messages[seq-1], Duplicate: true}
+				continue
+			}
+		}
+		msg := icc.Message{
+			ID:             icc.NewID(),
+			ConversationID: m.ConversationID,
+			Seq:            int64(len(cv.messages)) + 1,
+			ClientID:       m.ClientID,
+			SenderType:     m.SenderType,
+			SenderID:       m.SenderID,
+			Body:           m.Body,
+			CreatedAt:      now,
+		}
+		cv.messages = append(cv.messages, msg)
+		if m.ClientID != "" {
+			cv.byClient[m.ClientID] = msg.Seq
+		}
+		out[i] = icc.Appended{Message: msg}
+		c, ok := touched[m.ConversationID]
+		if !ok {
+			c = copyConversation(cv.c)
+			touched[m.ConversationID] = c
+		}
+		c.LastSeq = msg.Seq
+		at := now
+		c.LastMessageAt = &at
+	}
+	for id, c := range touched {
+		s.conversations[id].c = c
+	}
+	return out, nil
+}
+
+// ListMessages returns up to limit messages with Seq > afterSeq, in order.
+func (s *Store) ListMessages(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]icc.Message, error) {
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	limit = icc.ClampLimit(limit)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	cv, ok := s.conversations[conversationID]
+	if !ok {
+		return nil, icc.NotFound("conversation", conversationID)
+	}
+	afterSeq = max(afterSeq, 0)
+	if afterSeq >= int64(len(cv.messages)) {
+		return []icc.Message{}, nil
+	}
+	msgs := cv.messages[afterSeq:]
+	msgs = msgs[:min(limit, len(msgs))]
+	return append([]icc.Message(nil), msgs...), nil
+}
+
+// SetReadMark records that a participant has read up to m.Seq; a mark
+// never moves backwards. It returns the mark as stored.
+func (s *Store) SetReadMark(ctx context.Context, m icc.ReadMark) (icc.ReadMark, error) {
+	if err := check(ctx); err != nil {
+		return icc.ReadMark{}, err
+	}
+	switch {
+	case m.ConversationID == "":
+		return icc.ReadMark{}, icc.Invalid("conversation_id", "is required")
+	case m.ParticipantID == "":
+		return icc.ReadMark{}, icc.Invalid("participant_id", "is required")
+	case m.Seq < 0:
+		return icc.ReadMark{}, icc.Invalid("seq", "must not be negative")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cv, ok := s.conversations[m.ConversationID]
+	if !ok {
+		return icc.ReadMark{}, icc.NotFound("conversation", m.ConversationID)
+	}
+	old, ok := cv.marks[m.ParticipantID]
+	if ok && old.Seq >= m.Seq {
+		return old, nil
+	}
+	m.UpdatedAt = s.stamp()
+	cv.marks[m.ParticipantID] = m
+	return m, nil
+}
+
+// ListReadMarks returns the read marks of a conversation.
+func (s *Store) ListReadMarks(ctx context.Context, conversationID string) ([]icc.ReadMark, error) {
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	cv, ok := s.conversations[conversationID]
+	if !ok {
+		return nil, icc.NotFound("conversation", conversationID)
+	}
+	out := make([]icc.ReadMark, 0, len(cv.marks))
+	for _, m := range cv.marks {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b icc.ReadMark) int { return strings.Compare(a.ParticipantID, b.ParticipantID) })
+	return out, nil
+}
+
+func copyConversation(c *icc.Conversation) *icc.Conversation {
+	v := *c
+	v.LastMessageAt = copyTime(c.LastMessageAt)
+	return &v
+}

@@ -1,0 +1,268 @@
+package memory
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// CreateIntegration stores a new integration; a taken name is ECONFLICT.
+func (s *Store) CreateIntegration(ctx context.Context, in *icc.Integration) error {
+	if err := check(ctx); err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.integrationBy[in.Name]; ok {
+		return icc.Errorf(icc.ECONFLICT, "an integration named %q exists", in.Name)
+	}
+	if in.ID == "" {
+		in.ID = icc.NewID()
+	}
+	if _, ok := s.integrations[in.ID]; ok {
+		return icc.Errorf(icc.ECONFLICT, "integration %q exists", in.ID)
+	}
+	now := s.stamp()
+	in.CreatedAt = orNow(in.CreatedAt, now)
+	in.UpdatedAt = orNow(in.UpdatedAt, now)
+	in.StatusChangedAt = icc.TimestampPtr(in.StatusChangedAt)
+	if in.Version == 0 {
+		in.Version = 1
+	}
+	s.integrations[in.ID] = copyIntegration(in)
+	s.integrationBy[in.Name] = in.ID
+	return nil
+}
+
+// GetIntegration returns the integration with the given id.
+func (s *Store) GetIntegration(ctx context.Context, id string) (*icc.Integration, error) {
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	in, ok := s.integrations[id]
+	if !ok {
+		return nil, icc.NotFound("integration", id)
+	}
+	return copyIntegration(in), nil
+}
+
+// UpdateIntegration replaces the integration when in.Version is current,
+// then increments in.Version and stamps in.UpdatedAt.
+func (s *Store) UpdateIntegration(ctx context.Context, in *icc.Integration) error {
+	if err := check(ctx); err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.integrations[in.ID]
+	if !ok {
+		return icc.NotFound("integration", in.ID)
+	}
+	if old.Version != in.Version {
+		return icc.Errorf(icc.ECONFLICT, "integration %q was changed meanwhile (version %d, not %d)", in.ID, old.Version, in.Version)
+	}
+	if id, ok := s.integrationBy[in.Name]; ok && id != in.ID {
+		return icc.Errorf(icc.ECONFLICT, "an integration named %q exists", in.Name)
+	}
+	delete(s.integrationBy, old.Name)
+	s.integrationBy[in.Name] = in.ID
+	in.Version++
+	in.CreatedAt = old.CreatedAt
+	in.UpdatedAt = s.stamp()
+	in.StatusChangedAt = icc.TimestampPtr(in.StatusChangedAt)
+	s.integrations[in.ID] = copyIntegration(in)
+	return nil
+}
+
+// DeleteIntegration removes an integration with its results, logs,
+// maintenance windows and alerts.
+func (s *Store) DeleteIntegration(ctx context.Context, id string) error {
+	if err := check(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.integrations[id]
+	if !ok {
+		return icc.NotFound("integration", id)
+	}
+	delete(s.integrations, id)
+	delete(s.integrationBy, in.Name)
+	delete(s.results, id)
+	delete(s.logs, id)
+	for mid, m := range s.maintenance {
+		if m.IntegrationID == id {
+			delete(s.maintenance, mid)
+		}
+	}
+	for aid, a := range s.alerts {
+		if a.IntegrationID == id {
+			delete(s.alerts, aid)
+			if s.openAlerts[a.DedupKey] == aid {
+				delete(s.openAlerts, a.DedupKey)
+			}
+		}
+	}
+	return nil
+}
+
+// ListIntegrations returns the integrations that match f, ordered by name.
+func (s *Store) ListIntegrations(ctx context.Context, f icc.IntegrationFilter) ([]*icc.Integration, error) {
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []*icc.Integration{}
+	for _, in := range s.integrations {
+		if (f.Kind != nil && in.Kind != *f.Kind) ||
+			(f.Status != nil && in.Status != *f.Status) ||
+			(f.Enabled != nil && in.Enabled != *f.Enabled) {
+			continue
+		}
+		out = append(out, copyIntegration(in))
+	}
+	slices.SortFunc(out, func(a, b *icc.Integration) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// AddCheckResults stores probe results, all or none. Each result must name
+// an existing integration.
+func (s *Store) AddCheckResults(ctx context.Context, rs []icc.CheckResult) error {
+	if err := check(ctx); err != nil {
+		return err
+	}
+	batch := make([]icc.CheckResult, len(rs))
+	for i, r := range rs {
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		if r.ID == "" {
+			r.ID = icc.NewID()
+		}
+		r.CheckedAt = icc.Timestamp(r.CheckedAt)
+		batch[i] = r
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range batch {
+		if _, ok := s.integrations[r.IntegrationID]; !ok {
+			return icc.NotFound("integration", r.IntegrationID)
+		}
+	}
+	for _, r := range batch {
+		s.results[r.IntegrationID] = append(s.results[r.IntegrationID], r)
+	}
+	return nil
+}
+
+// ListCheckResults returns the results that match f, newest first.
+func (s *Store) ListCheckResults(ctx context.Context, f icc.CheckResultFilter) (icc.Page[icc.CheckResult], error) {
+	if err := check(ctx); err != nil {
+		return icc.Page[icc.CheckResult]{}, err
+	}
+	from, to := icc.Timestamp(f.From), icc.Timestamp(f.To)
+	s.mu.RLock()
+	var items []icc.CheckResult
+	for id, rs := range s.results {
+		if f.IntegrationID != "" && id != f.IntegrationID {
+			continue
+		}
+		for _, r := range rs {
+			if (f.OK != nil && r.OK != *f.OK) ||
+				(!from.IsZero() && r.CheckedAt.Before(from)) ||
+				(!to.IsZero() && !r.CheckedAt.Before(to)) {
+				continue
+			}
+			items = append(items, r)
+		}
+	}
+	s.mu.RUnlock()
+	return paginate(items, func(r icc.CheckResult) key { return key{r.CheckedAt, r.ID} }, true, f.Cursor, f.Limit, same)
+}
+
+// AddIntegrationLogs stores call records, all or none. Each record must
+// name an existing integration.
+func (s *Store) AddIntegrationLogs(ctx context.Context, logs []icc.IntegrationLog) error {
+	if err := check(ctx); err != nil {
+		return err
+	}
+	batch := make([]icc.IntegrationLog, len(logs))
+	for i, l := range logs {
+		if err := l.Validate(); err != nil {
+			return err
+		}
+		if l.ID == "" {
+			l.ID = icc.NewID()
+		}
+		l.At = icc.Timestamp(l.At)
+		batch[i] = l
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range batch {
+		if _, ok := s.integrations[l.IntegrationID]; !ok {
+			return icc.NotFound("integration", l.IntegrationID)
+		}
+	}
+	for _, l := range batch {
+		s.logs[l.IntegrationID] = append(s.logs[l.IntegrationID], l)
+	}
+	return nil
+}
+
+// SearchIntegrationLogs returns the call records that match f, newest
+// first.
+func (s *Store) SearchIntegrationLogs(ctx context.Context, f icc.LogFilter) (icc.Page[icc.IntegrationLog], error) {
+	if err := check(ctx); err != nil {
+		return icc.Page[icc.IntegrationLog]{}, err
+	}
+	if err := f.Validate(); err != nil {
+		return icc.Page[icc.IntegrationLog]{}, err
+	}
+	terms := icc.Terms(f.Text)
+	from, to := icc.Timestamp(f.From), icc.Timestamp(f.To)
+	s.mu.RLock()
+	var items []icc.IntegrationLog
+	for id, ls := range s.logs {
+		if f.IntegrationID != "" && id != f.IntegrationID {
+			continue
+		}
+		for _, l := range ls {
+			if (f.Level != nil && l.Level != *f.Level) ||
+				(f.StatusMin != 0 && l.StatusCode < f.StatusMin) ||
+				(f.StatusMax != 0 && l.StatusCode > f.StatusMax) ||
+				(!from.IsZero() && l.At.Before(from)) ||
+				(!to.IsZero() && !l.At.Before(to)) ||
+				!icc.MatchTerms(terms, l.Method, l.Endpoint, l.URL, l.Error, l.Message) {
+				continue
+			}
+			items = append(items, l)
+		}
+	}
+	s.mu.RUnlock()
+	return paginate(items, func(l icc.IntegrationLog) key { return key{l.At, l.ID} }, true, f.Cursor, f.Limit, same)
+}
+
+func copyIntegration(in *icc.Integration) *icc.Integration {
+	v := *in
+	v.Check.Headers = maps.Clone(in.Check.Headers)
+	v.Check.Conditions = slices.Clone(in.Check.Conditions)
+	v.AlertRules = slices.Clone(in.AlertRules)
+	if v.AlertRules == nil {
+		v.AlertRules = []icc.AlertRule{}
+	}
+	v.StatusChangedAt = copyTime(in.StatusChangedAt)
+	return &v
+}

@@ -1,0 +1,147 @@
+package memory
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/icclabs/commandcenter/icc"
+)
+
+var _ icc.Backend = (*Store)(nil)
+
+// DefaultBuffer is how many events a subscription holds for a subscriber
+// that has not received them yet; further events are dropped and counted.
+const DefaultBuffer = 256
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock makes the store read the time from now instead of time.Now,
+// for timestamps and lease expiry. Tests use it to control time.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// WithBuffer sets the number of events each subscription buffers (default
+// DefaultBuffer).
+func WithBuffer(n int) Option {
+	return func(s *Store) {
+		if n > 0 {
+			s.buffer = n
+		}
+	}
+}
+
+// Store is an in-memory icc.Backend: every store, a bus for one process and
+// a leaser. It is safe for concurrent use. Values are copied on the way in
+// and out, so callers never share memory with the store.
+type Store struct {
+	now    func() time.Time
+	buffer int
+
+	mu     sync.RWMutex
+	closed bool
+
+	customers     map[string]*icc.Customer
+	customerEmail map[string]string // normalized email -> id
+	agents        map[string]*icc.Agent
+	agentEmail    map[string]string
+	tickets       map[string]*icc.Ticket
+	ticketEvents  map[string][]icc.TicketEvent
+	lastNumber    int64
+	conversations map[string]*conversation
+	integrations  map[string]*icc.Integration
+	integrationBy map[string]string               // name -> id
+	results       map[string][]icc.CheckResult    // integration id -> results
+	logs          map[string][]icc.IntegrationLog // integration id -> logs
+	maintenance   map[string]*icc.MaintenanceWindow
+	alerts        map[string]*icc.Alert
+	openAlerts    map[string]string // dedup key -> id of the unresolved alert
+
+	bus   bus
+	lease leases
+}
+
+// conversation is a chat with its messages and read marks.
+type conversation struct {
+	c        *icc.Conversation
+	messages []icc.Message // messages[i].Seq == i+1
+	byClient map[string]int64
+	marks    map[string]icc.ReadMark
+}
+
+// New returns an empty store.
+func New(opts ...Option) *Store {
+	s := &Store{
+		now:           time.Now,
+		buffer:        DefaultBuffer,
+		customers:     map[string]*icc.Customer{},
+		customerEmail: map[string]string{},
+		agents:        map[string]*icc.Agent{},
+		agentEmail:    map[string]string{},
+		tickets:       map[string]*icc.Ticket{},
+		ticketEvents:  map[string][]icc.TicketEvent{},
+		conversations: map[string]*conversation{},
+		integrations:  map[string]*icc.Integration{},
+		integrationBy: map[string]string{},
+		results:       map[string][]icc.CheckResult{},
+		logs:          map[string][]icc.IntegrationLog{},
+		maintenance:   map[string]*icc.MaintenanceWindow{},
+		alerts:        map[string]*icc.Alert{},
+		openAlerts:    map[string]string{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.bus.subs = map[*subscription]struct{}{}
+	s.lease.held = map[string]lease{}
+	return s
+}
+
+// Ping reports EUNAVAILABLE once the store is closed, nil before.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return icc.Unavailable(err, "store: ping")
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return icc.Unavailable(nil, "memory store is closed")
+	}
+	return nil
+}
+
+// Close ends every subscription and makes Ping report EUNAVAILABLE. The
+// data stays readable. Close may be called more than once.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.bus.closeAll()
+	return nil
+}
+
+// stamp returns the current time as the store keeps it.
+func (s *Store) stamp() time.Time { return icc.Timestamp(s.now()) }
+
+// orNow returns t normalised, or now when t is zero.
+func orNow(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return now
+	}
+	return icc.Timestamp(t)
+}
+
+// check returns ctx's error as EUNAVAILABLE, so that a cancelled caller
+// gets a coded error.
+func check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return icc.Unavailable(err, "request cancelled")
+	}
+	return nil
+}

@@ -1,0 +1,258 @@
+package memory
+
+import (
+	"context"
+	"slices"
+
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// CreateCustomer stores a new customer; a taken email is ECONFLICT.
+func (s *Store) CreateCustomer(ctx context.Context, c *icc.Customer) error {
+	if err := check(ctx); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	email := icc.NormalizeEmail(c.Email)
+	if _, ok := s.customerEmail[email]; ok {
+		return icc.Errorf(icc.ECONFLICT, "a customer with email %q exists", c.Email)
+	}
+	now := s.stamp()
+	if c.ID == "" {
+		c.ID = icc.NewID()
+	}
+	if _, ok := s.customers[c.ID]; ok {
+		return icc.Errorf(icc.ECONFLICT, "customer %q exists", c.ID)
+	}
+	c.CreatedAt = orNow(c.CreatedAt, now)
+	c.UpdatedAt = orNow(c.UpdatedAt, now)
+	v := *c
+	s.customers[c.ID] = &v
+	s.customerEmail[email] = c.ID
+	return nil
+}
+
+// GetCustomer returns the customer with the given id.
+func (s *Store) GetCustomer(ctx context.Context, id string) (*icc.Customer, error) {
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c, ok := s.customers[id]
+	if !ok {
+		return nil, icc.NotFound("customer", id)
+	}
+	v := *c
+	return &v, nil
+}
+
+// GetCustomerByEmail returns the customer with the given email, compared
+// after icc.NormalizeEmail.
+func (s *Store) GetCustomerByEmail(ctx context.Context, email string) (*icc.Customer, error) {
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	id, ok := s.customerEmail[icc.NormalizeEmail(email)]
+	s.mu.RUnlock()
+	if !ok {
+		return nil, icc.NotFound("customer", email)
+	}
+	return s.GetCustomer(ctx, id)
+}
+
+// UpdateCustomer replaces the customer's fields and stamps UpdatedAt.
+func (s *Store) UpdateCustomer(ctx context.Context, c *icc.Customer) error {
+	if err := check(ctx); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.customers[c.ID]
+	if !ok {
+		return icc.NotFound("customer", c.ID)
+	}
+	email := icc.NormalizeEmail(c.Email)
+	if id, ok := s.customerEmail[email]; ok && id != c.ID {
+		return icc.Errorf(icc.ECONFLICT, "a customer with email %q exists", c.Email)
+	}
+	delete(s.customerEmail, icc.NormalizeEmail(old.Email))
+	s.customerEmail[email] = c.ID
+	c.CreatedAt = old.CreatedAt
+	c.UpdatedAt = s.stamp()
+	v := *c
+	s.customers[c.ID] = &v
+	return nil
+}
+
+// ListCustomers returns customers newest first.
+func (s *Store) ListCustomers(ctx context.Context, f icc.CustomerFilter) (icc.Page[*icc.Customer], error) {
+	if err := check(ctx); err != nil {
+		return icc.Page[*icc.Customer]{}, err
+	}
+	terms := icc.Terms(f.Text)
+	s.mu.RLock()
+	var items []*icc.Customer
+	for _, c := range s.customers {
+		if f.Tier != "" && c.Tier != f.Tier {
+			continue
+		}
+		if !icc.MatchTerms(terms, c.Email, c.Name, c.Account) {
+			continue
+		}
+		v := *c
+		items = append(items, &v)
+	}
+	s.mu.RUnlock()
+	return paginate(items, func(c *icc.Customer) key { return key{c.CreatedAt, c.ID} }, true, f.Cursor, f.Limit, same)
+}
+
+// CreateAgent stores a new agent; a taken email is ECONFLICT.
+func (s *Store) CreateAgent(ctx context.Context, a *icc.Agent) error {
+	if err := check(ctx); err != nil {
+		return err
+	}
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	email := icc.NormalizeEmail(a.Email)
+	if _, ok := s.agentEmail[email]; ok {
+		return icc.Errorf(icc.ECONFLICT, "an agent with email %q exists", a.Email)
+	}
+	now := s.stamp()
+	if a.ID == "" {
+		a.ID = icc.NewID()
+	}
+	if _, ok := s.agents[a.ID]; ok {
+		return icc.Errorf(icc.ECONFLICT, "agent %q exists", a.ID)
+	}
+	a.CreatedAt = orNow(a.CreatedAt, now)
+	a.UpdatedAt = orNow(a.UpdatedAt, now)
+	if a.Version == 0 {
+		a.Version = 1
+	}
+	s.agents[a.ID] = copyAgent(a)
+	s.agentEmail[email] = a.ID
+	return nil
+}
+
+// GetAgent returns the agent with the given id.
+func (s *Store) GetAgent(ctx context.Context, id string) (*icc.Agent, error) {
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.agents[id]
+	if !ok {
+		return nil, icc.NotFound("agent", id)
+	}
+	return copyAgent(a), nil
+}
+
+// GetAgentByEmail returns the agent with the given email, compared after
+// icc.NormalizeEmail.
+func (s *Store) GetAgentByEmail(ctx context.Context, email string) (*icc.Agent, error) {
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	id, ok := s.agentEmail[icc.NormalizeEmail(email)]
+	s.mu.RUnlock()
+	if !ok {
+		return nil, icc.NotFound("agent", email)
+	}
+	return s.GetAgent(ctx, id)
+}
+
+// UpdateAgent replaces the agent's fields when a.Version is current, then
+// increments a.Version and stamps a.UpdatedAt.
+func (s *Store) UpdateAgent(ctx context.Context, a *icc.Agent) error {
+	if err := check(ctx); err != nil {
+		return err
+	}
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.agents[a.ID]
+	if !ok {
+		return icc.NotFound("agent", a.ID)
+	}
+	if old.Version != a.Version {
+		return icc.Errorf(icc.ECONFLICT, "agent %q was changed meanwhile (version %d, not %d)", a.ID, old.Version, a.Version)
+	}
+	email := icc.NormalizeEmail(a.Email)
+	if id, ok := s.agentEmail[email]; ok && id != a.ID {
+		return icc.Errorf(icc.ECONFLICT, "an agent with email %q exists", a.Email)
+	}
+	delete(s.agentEmail, icc.NormalizeEmail(old.Email))
+	s.agentEmail[email] = a.ID
+	a.Version++
+	a.CreatedAt = old.CreatedAt
+	a.UpdatedAt = s.stamp()
+	s.agents[a.ID] = copyAgent(a)
+	return nil
+}
+
+// ListAgents returns agents oldest first.
+func (s *Store) ListAgents(ctx context.Context, f icc.AgentFilter) (icc.Page[*icc.Agent], error) {
+	if err := check(ctx); err != nil {
+		return icc.Page[*icc.Agent]{}, err
+	}
+	s.mu.RLock()
+	var items []*icc.Agent
+	for _, a := range s.agents {
+		if (f.Role != "" && a.Role != f.Role) ||
+			(f.Availability != "" && a.Availability != f.Availability) ||
+			(f.Skill != "" && !slices.Contains(a.Skills, f.Skill)) {
+			continue
+		}
+		items = append(items, a)
+	}
+	s.mu.RUnlock()
+	return paginate(items, func(a *icc.Agent) key { return key{a.CreatedAt, a.ID} }, false, f.Cursor, f.Limit, copyAgent)
+}
+
+// AgentLoads returns the number of active tickets assigned to each agent
+// that has any.
+func (s *Store) AgentLoads(ctx context.Context) (map[string]int, error) {
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.loadsLocked(), nil
+}
+
+func (s *Store) loadsLocked() map[string]int {
+	loads := map[string]int{}
+	for _, t := range s.tickets {
+		if t.AssigneeID != "" && t.Status.Active() {
+			loads[t.AssigneeID]++
+		}
+	}
+	return loads
+}
+
+func same[T any](v T) T { return v }
+
+func copyAgent(a *icc.Agent) *icc.Agent {
+	v := *a
+	v.Skills = slices.Clone(a.Skills)
+	if v.Skills == nil {
+		v.Skills = []string{}
+	}
+	return &v
+}
