@@ -1,0 +1,416 @@
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// flapServer answers 200 or 503 as the test says, counting requests.
+type flapServer struct {
+	*httptest.Server
+	fail atomic.Bool
+	hits atomic.Int64
+}
+
+func newFlapServer(t *testing.T) *flapServer {
+	s := &flapServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		if s.fail.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, `{"status":"ok"}`)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// noticeRecorder is a Notifier that hands notices to the test.
+type noticeRecorder chan AlertNotice
+
+func (n noticeRecorder) Notify(_ context.Context, a AlertNotice) error {
+	n <- a
+	return nil
+}
+
+func (n noticeRecorder) next(t *testing.T) AlertNotice {
+	t.Helper()
+	select {
+	case a := <-n:
+		return a
+	case <-time.After(5 * time.Second):
+		t.Fatal("no alert notice")
+		return AlertNotice{}
+	}
+}
+
+func (n noticeRecorder) none(t *testing.T) {
+	t.Helper()
+	select {
+	case a := <-n:
+		t.Fatalf("unexpected notice %s for %s", a.Event, a.Alert.DedupKey)
+	default:
+	}
+}
+
+// check runs one check now, one second after the previous, and returns it.
+func (e *env) check(t *testing.T, id string) icc.CheckResult {
+	t.Helper()
+	e.clock.Advance(time.Second)
+	r, err := e.mon.CheckNow(context.Background(), id)
+	require.NoError(t, err)
+	return r
+}
+
+func TestStatusFromResults(t *testing.T) {
+	e := newEnv(t, Config{})
+	srv := newFlapServer(t)
+	in := e.addIntegration(t, "crm", srv.URL, nil)
+	assert.Equal(t, icc.StatusUnknown, e.status(t, in.ID))
+
+	sub, err := e.store.Subscribe(context.Background(), icc.TopicIntegrations)
+	require.NoError(t, err)
+	t.Cleanup(func() { sub.Close() })
+	// The monitor must publish on the bus: give it the store's.
+	e.mon.cfg.Bus = e.store
+
+	steps := []struct {
+		fail bool
+		want icc.IntegrationStatus
+	}{
+		{false, icc.StatusOperational},
+		{true, icc.StatusDegraded}, // one failure
+		{true, icc.StatusDegraded},
+		{true, icc.StatusDown}, // three in a row
+		{true, icc.StatusDown},
+		{false, icc.StatusDegraded}, // recovering: 4 of the last 10 failed
+	}
+	for i, s := range steps {
+		srv.fail.Store(s.fail)
+		r := e.check(t, in.ID)
+		assert.Equal(t, !s.fail, r.OK, "step %d", i)
+		assert.Equal(t, s.want, e.status(t, in.ID), "step %d", i)
+	}
+	got, err := e.store.GetIntegration(context.Background(), in.ID)
+	require.NoError(t, err)
+	require.NotNil(t, got.StatusChangedAt)
+	assert.Equal(t, e.clock.Now(), *got.StatusChangedAt)
+
+	// Status events: unknown->operational->degraded->down->degraded.
+	var seen []string
+	for range 4 {
+		select {
+		case ev := <-sub.Events():
+			assert.Equal(t, EventStatus, ev.Type)
+			assert.Equal(t, in.ID, ev.ID)
+			var d map[string]string
+			require.NoError(t, json.Unmarshal(ev.Data, &d))
+			seen = append(seen, d["status"])
+		case <-time.After(5 * time.Second):
+			t.Fatal("missing status event")
+		}
+	}
+	assert.Equal(t, []string{"operational", "degraded", "down", "degraded"}, seen)
+
+	incidents, err := e.mon.ActiveIncidents(context.Background())
+	require.NoError(t, err)
+	require.Len(t, incidents, 1)
+	assert.Equal(t, Incident{IntegrationID: in.ID, Name: "crm", Kind: icc.KindCRM, Status: icc.StatusDegraded, Since: e.clock.Now()}, incidents[0])
+
+	// Enough successes clear the degraded state.
+	srv.fail.Store(false)
+	for range 10 {
+		e.check(t, in.ID)
+	}
+	assert.Equal(t, icc.StatusOperational, e.status(t, in.ID))
+	incidents, err = e.mon.ActiveIncidents(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, incidents)
+}
+
+func TestDeriveStatus(t *testing.T) {
+	th := Thresholds{}
+	require.NoError(t, th.defaults())
+	spec := icc.CheckSpec{Timeout: icc.Duration(time.Second)}
+	res := func(oks ...bool) []icc.CheckResult { // newest first
+		out := make([]icc.CheckResult, len(oks))
+		for i, ok := range oks {
+			out[i] = icc.CheckResult{OK: ok, Latency: icc.Duration(100 * time.Millisecond)}
+		}
+		return out
+	}
+	assert.Equal(t, icc.StatusUnknown, deriveStatus(nil, false, th, spec))
+	assert.Equal(t, icc.StatusMaintenance, deriveStatus(res(false, false, false), true, th, spec))
+	assert.Equal(t, icc.StatusOperational, deriveStatus(res(true, true, false, true), false, th, spec))
+	assert.Equal(t, icc.StatusDegraded, deriveStatus(res(true, false, true, false), false, th, spec))
+	assert.Equal(t, icc.StatusDown, deriveStatus(res(false, false, false, true), false, th, spec))
+	slow := res(true)
+	slow[0].Latency = icc.Duration(600 * time.Millisecond) // over half the 1s timeout
+	assert.Equal(t, icc.StatusDegraded, deriveStatus(slow, false, th, spec))
+}
+
+func TestAlertLifecycle(t *testing.T) {
+	notices := make(noticeRecorder, 16)
+	e := newEnv(t, Config{Notifiers: []Notifier{notices}})
+	srv := newFlapServer(t)
+	in := e.addIntegration(t, "billing", srv.URL, func(in *icc.Integration) {
+		in.AlertRules = []icc.AlertRule{{Type: icc.RuleConsecutiveFailures, Failures: 2, ResolveAfter: 2}}
+	})
+	ctx := context.Background()
+	active := func() []*icc.Alert {
+		p, err := e.store.ListAlerts(ctx, icc.AlertFilter{IntegrationID: in.ID, Active: true})
+		require.NoError(t, err)
+		return p.Items
+	}
+
+	srv.fail.Store(true)
+	e.check(t, in.ID)
+	assert.Empty(t, active(), "one failure is below the rule")
+	e.check(t, in.ID)
+	require.Len(t, active(), 1, "two failures in a row fire")
+	n := notices.next(t)
+	assert.Equal(t, NoticeFired, n.Event)
+	assert.Equal(t, "billing", n.Integration)
+	assert.Equal(t, in.ID+":consecutive_failures", n.Alert.DedupKey)
+	assert.Equal(t, icc.SeverityCritical, n.Alert.Severity)
+
+	e.check(t, in.ID)
+	a := active()
+	require.Len(t, a, 1, "the alert fires once")
+	assert.Equal(t, 2, a[0].Count, "and counts further breaches")
+	assert.Contains(t, a[0].Summary, "2 checks failed in a row")
+
+	acked, err := e.mon.Acknowledge(ctx, a[0].ID, "agent-7")
+	require.NoError(t, err)
+	assert.Equal(t, icc.AlertAcknowledged, acked.State)
+	assert.Equal(t, "agent-7", acked.AcknowledgedBy)
+	assert.Equal(t, NoticeAcknowledged, notices.next(t).Event)
+	_, err = e.mon.Acknowledge(ctx, a[0].ID, "")
+	assert.Equal(t, icc.EINVALID, icc.ErrorCode(err))
+
+	// Flap protection: one success then a failure does not resolve.
+	srv.fail.Store(false)
+	e.check(t, in.ID)
+	srv.fail.Store(true)
+	e.check(t, in.ID)
+	require.Len(t, active(), 1)
+	srv.fail.Store(false)
+	e.check(t, in.ID)
+	require.Len(t, active(), 1, "one success is not enough")
+	e.check(t, in.ID)
+	assert.Empty(t, active(), "two successes in a row resolve")
+	n = notices.next(t)
+	assert.Equal(t, NoticeResolved, n.Event)
+	assert.Equal(t, icc.AlertResolved, n.Alert.State)
+	notices.none(t)
+
+	got, err := e.store.GetAlert(ctx, a[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, icc.AlertResolved, got.State)
+	assert.Equal(t, "agent-7", got.AcknowledgedBy)
+	_, err = e.mon.Acknowledge(ctx, a[0].ID, "agent-7")
+	assert.Equal(t, icc.ECONFLICT, icc.ErrorCode(err), "a resolved alert cannot be acknowledged")
+}
+
+func TestLatencyAndSuccessRateRules(t *testing.T) {
+	cases := []struct {
+		rule    icc.AlertRule
+		recent  []icc.CheckResult
+		breach  bool
+		healthy bool
+	}{
+		{icc.AlertRule{Type: icc.RuleLatency, Latency: icc.Duration(time.Second), ResolveAfter: 2},
+			[]icc.CheckResult{{OK: true, Latency: icc.Duration(2 * time.Second)}}, true, false},
+		{icc.AlertRule{Type: icc.RuleLatency, Latency: icc.Duration(time.Second), ResolveAfter: 2},
+			[]icc.CheckResult{{OK: true, Latency: icc.Duration(time.Millisecond)}, {OK: true, Latency: icc.Duration(time.Millisecond)}}, false, true},
+		{icc.AlertRule{Type: icc.RuleSuccessRate, SuccessRate: 0.9, Window: icc.Duration(time.Hour), ResolveAfter: 1},
+			[]icc.CheckResult{{OK: true}, {OK: false}, {OK: true}, {OK: true}}, true, false},
+		{icc.AlertRule{Type: icc.RuleSuccessRate, SuccessRate: 0.5, Window: icc.Duration(time.Hour), ResolveAfter: 1},
+			[]icc.CheckResult{{OK: true}, {OK: false}, {OK: true}, {OK: true}}, false, true},
+		{icc.AlertRule{Type: icc.RuleSuccessRate, SuccessRate: 0.9, Window: icc.Duration(time.Hour), ResolveAfter: 1},
+			[]icc.CheckResult{{OK: false}, {OK: false}}, false, false}, // too few samples
+	}
+	for i, tc := range cases {
+		v := judge(tc.rule, tc.recent, tc.recent)
+		assert.Equal(t, tc.breach, v.breached, "case %d", i)
+		assert.Equal(t, tc.healthy, v.healthy, "case %d", i)
+	}
+}
+
+func TestMaintenanceSuppressesAlerts(t *testing.T) {
+	notices := make(noticeRecorder, 16)
+	e := newEnv(t, Config{Notifiers: []Notifier{notices}})
+	srv := newFlapServer(t)
+	in := e.addIntegration(t, "erp", srv.URL, func(in *icc.Integration) {
+		in.AlertRules = []icc.AlertRule{{Type: icc.RuleConsecutiveFailures, Failures: 1}}
+	})
+	ctx := context.Background()
+
+	w, err := e.mon.ScheduleMaintenance(ctx, icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: e.clock.Now(), CreatedBy: "agent-1"})
+	require.NoError(t, err)
+	assert.Equal(t, time.Hour, w.EndsAt.Sub(w.StartsAt), "one hour by default")
+
+	srv.fail.Store(true)
+	for range 4 {
+		r := e.check(t, in.ID)
+		assert.False(t, r.OK)
+	}
+	assert.Len(t, e.results(t, in.ID), 4, "probes still run and are recorded")
+	assert.Equal(t, icc.StatusMaintenance, e.status(t, in.ID))
+	p, err := e.store.ListAlerts(ctx, icc.AlertFilter{IntegrationID: in.ID})
+	require.NoError(t, err)
+	assert.Empty(t, p.Items, "no alert during maintenance")
+	notices.none(t)
+
+	_, err = e.mon.CancelMaintenance(ctx, w.ID)
+	require.NoError(t, err)
+	e.check(t, in.ID)
+	assert.Equal(t, icc.StatusDown, e.status(t, in.ID))
+	assert.Equal(t, NoticeFired, notices.next(t).Event, "alerts resume after the window")
+}
+
+func TestScheduleMaintenanceValidation(t *testing.T) {
+	e := newEnv(t, Config{})
+	in := e.addIntegration(t, "crm", "http://crm.invalid/health", nil)
+	ctx := context.Background()
+	now := e.clock.Now() // 09:00 sharp
+	e.clock.Advance(17 * time.Minute)
+
+	w, err := e.mon.ScheduleMaintenance(ctx, icc.MaintenanceWindow{IntegrationID: in.ID})
+	require.NoError(t, err)
+	assert.True(t, w.StartsAt.Equal(now.Add(time.Hour)), "next full hour, got %s", w.StartsAt)
+	assert.True(t, w.EndsAt.Equal(now.Add(2*time.Hour)))
+	assert.Equal(t, "Scheduled maintenance", w.Title)
+
+	bad := []struct {
+		w     icc.MaintenanceWindow
+		field string
+	}{
+		{icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: now.Add(-time.Hour)}, "starts_at"},
+		{icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: now.Add(2 * time.Hour), EndsAt: now.Add(time.Hour)}, "ends_at"},
+		{icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: now.Add(time.Hour), EndsAt: now.Add(9 * 24 * time.Hour)}, "ends_at"},
+		{icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: now.Add(time.Hour), EndsAt: now.Add(8 * 24 * time.Hour), Recurrence: icc.RecurWeekly}, "ends_at"},
+		{icc.MaintenanceWindow{IntegrationID: in.ID, Recurrence: "daily"}, "recurrence"},
+		{icc.MaintenanceWindow{}, "integration_id"},
+	}
+	for i, tc := range bad {
+		_, err := e.mon.ScheduleMaintenance(ctx, tc.w)
+		assert.Equal(t, icc.EINVALID, icc.ErrorCode(err), "case %d: %v", i, err)
+		assert.Equal(t, tc.field, icc.ErrorField(err), "case %d", i)
+	}
+	_, err = e.mon.ScheduleMaintenance(ctx, icc.MaintenanceWindow{IntegrationID: "nope"})
+	assert.Equal(t, icc.ENOTFOUND, icc.ErrorCode(err))
+
+	weekly, err := e.mon.ScheduleMaintenance(ctx, icc.MaintenanceWindow{IntegrationID: in.ID, Recurrence: icc.RecurWeekly})
+	require.NoError(t, err)
+	assert.True(t, weekly.ActiveAt(now.Add(7*24*time.Hour+90*time.Minute)))
+
+	c1, err := e.mon.CancelMaintenance(ctx, w.ID)
+	require.NoError(t, err)
+	require.NotNil(t, c1.CanceledAt)
+	c2, err := e.mon.CancelMaintenance(ctx, w.ID)
+	require.NoError(t, err)
+	assert.Equal(t, c1.CanceledAt, c2.CanceledAt, "cancelling twice changes nothing")
+}
+
+func TestWebhookRetries(t *testing.T) {
+	var hits atomic.Int64
+	got := make(chan AlertNotice, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hit := hits.Add(1)
+		if r.Header.Get("Authorization") != "Bearer t0k" {
+			http.Error(w, "who are you", http.StatusUnauthorized)
+			return
+		}
+		if hit <= 2 {
+			http.Error(w, "busy", http.StatusBadGateway)
+			return
+		}
+		var n AlertNotice
+		assert.NoError(t, json.NewDecoder(r.Body).Decode(&n))
+		got <- n
+	}))
+	t.Cleanup(srv.Close)
+
+	wh, err := NewWebhook(WebhookConfig{URL: srv.URL, Headers: map[string]string{"Authorization": "Bearer t0k"}, Backoff: time.Millisecond})
+	require.NoError(t, err)
+	notice := AlertNotice{Event: NoticeFired, Integration: "crm", Alert: icc.Alert{ID: "a1", DedupKey: "i1:latency", Summary: "slow"}}
+	require.NoError(t, wh.Notify(context.Background(), notice))
+	assert.EqualValues(t, 3, hits.Load(), "failed twice, then delivered")
+	n := <-got
+	assert.Equal(t, "a1", n.Alert.ID)
+	assert.Equal(t, NoticeFired, n.Event)
+
+	// Bounded: gives up after Attempts; a 4xx is not retried.
+	hits.Store(-100)
+	wh, err = NewWebhook(WebhookConfig{URL: srv.URL, Headers: map[string]string{"Authorization": "Bearer t0k"}, Attempts: 2, Backoff: time.Millisecond})
+	require.NoError(t, err)
+	err = wh.Notify(context.Background(), notice)
+	assert.ErrorContains(t, err, "attempt 2 of 2")
+	assert.EqualValues(t, -98, hits.Load())
+
+	wh, err = NewWebhook(WebhookConfig{URL: srv.URL, Backoff: time.Millisecond})
+	require.NoError(t, err)
+	hits.Store(-100)
+	assert.ErrorContains(t, wh.Notify(context.Background(), notice), "attempt 1 of 4: status 401", "401 is not retried")
+	assert.EqualValues(t, -99, hits.Load())
+
+	_, err = NewWebhook(WebhookConfig{URL: "ftp://x"})
+	assert.Equal(t, icc.EINVALID, icc.ErrorCode(err))
+}
+
+func TestNewValidatesConfig(t *testing.T) {
+	_, err := New(Config{})
+	assert.Equal(t, "store", icc.ErrorField(err))
+	e := newEnv(t, Config{})
+	_, err = New(Config{Store: e.store, Concurrency: -1})
+	assert.Equal(t, "concurrency", icc.ErrorField(err))
+	_, err = New(Config{Store: e.store, Thresholds: Thresholds{DegradedFailures: 20}})
+	assert.Equal(t, "thresholds.degraded_failures", icc.ErrorField(err))
+}
+
+func TestStats(t *testing.T) {
+	e := newEnv(t, Config{})
+	srv := newFlapServer(t)
+	in := e.addIntegration(t, "api", srv.URL, nil)
+	ctx := context.Background()
+	for i := range 10 {
+		srv.fail.Store(i%5 == 4) // 2 of 10 fail
+		e.check(t, in.ID)
+	}
+	now := e.clock.Now()
+	require.NoError(t, e.store.AddIntegrationLogs(ctx, []icc.IntegrationLog{
+		{IntegrationID: in.ID, Method: "GET", StatusCode: 200, At: now},
+		{IntegrationID: in.ID, Method: "GET", StatusCode: 404, At: now},
+		{IntegrationID: in.ID, Method: "GET", StatusCode: 502, At: now},
+		{IntegrationID: in.ID, Method: "GET", Error: "dial tcp: refused", At: now},
+		{IntegrationID: in.ID, Method: "GET", StatusCode: 200, At: now.Add(-2 * time.Hour)}, // outside
+	}))
+	st, err := e.mon.Stats(ctx, in.ID, time.Hour)
+	require.NoError(t, err)
+	assert.Equal(t, 10, st.Checks)
+	assert.Equal(t, 8, st.Passed)
+	assert.InDelta(t, 0.8, st.Uptime, 1e-9)
+	assert.Positive(t, st.P50)
+	assert.LessOrEqual(t, st.P50, st.P95)
+	assert.LessOrEqual(t, st.P95, st.P99)
+	assert.Equal(t, 4, st.Calls)
+	assert.Equal(t, 2, st.Succeeded)
+	assert.InDelta(t, 0.5, st.SuccessRate, 1e-9)
+	assert.Equal(t, map[string]int{"4xx": 1, "5xx": 1, "transport": 1}, st.Errors)
+
+	_, err = e.mon.Stats(ctx, in.ID, 0)
+	assert.Equal(t, icc.EINVALID, icc.ErrorCode(err))
+}
