@@ -16,6 +16,16 @@
 // call made to them (IntegrationLog), planned downtime (MaintenanceWindow) and
 // what went wrong (Alert).
 //
+// # Ticket desk
+//
+// Desk runs the ticket lifecycle on top of the stores: intake (find or
+// create the customer, enrich it through a CustomerDirectory, classify,
+// route, set SLA due times, assign), status changes through a state machine
+// (CanTransition), replies and internal notes, satisfaction ratings, and an
+// SLA watcher that records breaches and escalates. Router matches ordered
+// rules to queues and picks agents round-robin or least-loaded; SLAPolicy
+// sets the targets per priority, optionally in business hours.
+//
 // # Storage
 //
 // Store groups the per-entity store interfaces; Bus publishes small events

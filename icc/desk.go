@@ -1,0 +1,751 @@
+package icc
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/icclabs/commandcenter/classify"
+)
+
+// Clock tells the time. Tests inject a fake one to control SLA timers.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// CustomerInfo is what a CustomerDirectory knows about a customer.
+type CustomerInfo struct {
+	Name    string
+	Tier    string
+	Account string
+}
+
+// CustomerDirectory looks customers up in a business system such as a CRM,
+// to enrich new tickets. A lookup that fails or times out never blocks
+// ticket creation.
+type CustomerDirectory interface {
+	// LookupCustomer returns what the directory knows about the customer
+	// with the given email; an ENOTFOUND error when it knows nothing.
+	LookupCustomer(ctx context.Context, email string) (CustomerInfo, error)
+}
+
+// Correction is an agent's change of a ticket's category: a label the
+// classifier got wrong, which a learning classifier can be taught.
+type Correction struct {
+	TicketID string
+	Text     string
+	From     Category
+	To       Category
+	AgentID  string
+}
+
+// DeskConfig configures a Desk. Store is required; every other zero value
+// is a sensible default.
+type DeskConfig struct {
+	Store Store
+	// Classifier labels new tickets; without one tickets are routed by
+	// their given category and rules alone.
+	Classifier classify.Classifier
+	// ClassifyTimeout bounds classification (default 3s).
+	ClassifyTimeout time.Duration
+	// Directory enriches customers; optional.
+	Directory CustomerDirectory
+	// DirectoryTimeout bounds a directory lookup (default 2s).
+	DirectoryTimeout time.Duration
+	// Router routes and picks agents (default: NewRouter(DefaultRouterConfig())).
+	Router *Router
+	// SLA sets due times (default DefaultSLAPolicy()).
+	SLA *SLAPolicy
+	// Bus receives ticket events; optional.
+	Bus Bus
+	// Clock tells the time (default SystemClock).
+	Clock Clock
+	// Logger receives operational logs (default: discarded).
+	Logger *slog.Logger
+	// OnCorrection is called after an agent changes a ticket's category.
+	OnCorrection func(ctx context.Context, c Correction)
+}
+
+// Desk runs the ticket lifecycle: intake (enrich, classify, route, assign,
+// SLA), updates through a status state machine, replies and notes,
+// satisfaction ratings and SLA breach escalation. Every change is a
+// TicketEvent in the ticket's trail and an Event on the Bus. A Desk is safe
+// for concurrent use.
+type Desk struct {
+	store        Store
+	classifier   classify.Classifier
+	classifyWait time.Duration
+	directory    CustomerDirectory
+	lookupWait   time.Duration
+	router       *Router
+	sla          SLAPolicy
+	bus          Bus
+	clock        Clock
+	log          *slog.Logger
+	onCorrection func(context.Context, Correction)
+}
+
+// NewDesk checks cfg and returns a Desk.
+func NewDesk(cfg DeskConfig) (*Desk, error) {
+	if cfg.Store == nil {
+		return nil, Invalid("store", "a store is required")
+	}
+	d := &Desk{
+		store:        cfg.Store,
+		classifier:   cfg.Classifier,
+		classifyWait: cmp.Or(cfg.ClassifyTimeout, 3*time.Second),
+		directory:    cfg.Directory,
+		lookupWait:   cmp.Or(cfg.DirectoryTimeout, 2*time.Second),
+		router:       cfg.Router,
+		bus:          cfg.Bus,
+		clock:        cfg.Clock,
+		log:          cfg.Logger,
+		onCorrection: cfg.OnCorrection,
+	}
+	if d.router == nil {
+		r, err := NewRouter(DefaultRouterConfig())
+		if err != nil {
+			return nil, err
+		}
+		d.router = r
+	}
+	if cfg.SLA != nil {
+		if err := cfg.SLA.Validate(); err != nil {
+			return nil, err
+		}
+		d.sla = *cfg.SLA
+	} else {
+		d.sla = DefaultSLAPolicy()
+	}
+	if d.clock == nil {
+		d.clock = SystemClock{}
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.ClassifyTimeout < 0 || cfg.DirectoryTimeout < 0 {
+		return nil, Invalid("timeout", "timeouts must not be negative")
+	}
+	return d, nil
+}
+
+// Router returns the desk's router.
+func (d *Desk) Router() *Router { return d.router }
+
+// NewTicket is a request to open a ticket.
+type NewTicket struct {
+	Subject string  `json:"subject"`
+	Body    string  `json:"body"`
+	Channel Channel `json:"channel"`
+	// CustomerID names an existing customer; otherwise CustomerEmail finds
+	// or creates one (with CustomerName).
+	CustomerID    string   `json:"customer_id"`
+	CustomerEmail string   `json:"customer_email"`
+	CustomerName  string   `json:"customer_name"`
+	Tags          []string `json:"tags"`
+	// Category and Priority, when set, are kept over the classifier's.
+	Category Category `json:"category"`
+	Priority Priority `json:"priority"`
+	// ConversationID links the ticket to the chat it came from.
+	ConversationID string `json:"conversation_id"`
+}
+
+// CreateTicket opens a ticket: it finds or creates the customer, enriches
+// it through the directory, classifies the text, routes the ticket, sets
+// its SLA due times, stores it with its events, tries to assign an agent
+// and publishes "ticket.created". A classifier or directory that fails or
+// hangs never loses the ticket: the failure is recorded as an event and the
+// ticket is routed by rules alone.
+func (d *Desk) CreateTicket(ctx context.Context, in NewTicket) (*Ticket, error) {
+	t := &Ticket{
+		Subject: strings.TrimSpace(in.Subject), Body: in.Body, Channel: in.Channel,
+		Tags: in.Tags, ConversationID: in.ConversationID,
+		Category: in.Category, Priority: in.Priority,
+	}
+	if in.CustomerID == "" && in.CustomerEmail == "" {
+		return nil, Invalid("customer_email", "a customer id or email is required")
+	}
+	// Check the ticket's own fields before touching the customer, so bad
+	// input writes nothing.
+	t.CustomerID = cmp.Or(in.CustomerID, "pending")
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	t.Category, t.Priority = in.Category, in.Priority
+	now := d.clock.Now()
+
+	cust, err := d.customer(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	t.CustomerID = cust.ID
+	events := []TicketEvent{{Type: EventCreated, ActorType: ActorCustomer, ActorID: cust.ID, To: string(t.Channel)}}
+	events = append(events, d.enrich(ctx, cust)...)
+
+	ev := d.classify(ctx, t, cust.Tier)
+	events = append(events, ev)
+
+	rt := d.router.Route(t, cust.Tier)
+	t.Queue = rt.Queue
+	if rt.Queue == d.router.cfg.SensitiveQueue || t.Escalated {
+		t.Classification.clearReply()
+	}
+	events = append(events, TicketEvent{Type: EventRouted, To: rt.Queue, Data: mustJSON(map[string]any{"rule": rt.Rule, "skills": rt.Skills, "auto_reply": rt.AutoReply})})
+	if t.Escalated {
+		events = append(events, TicketEvent{Type: EventEscalated, Body: "classifier asked for a human", Data: mustJSON(map[string]any{"reasons": t.Classification.Reasons})})
+	}
+	fr, res := d.sla.Due(now, t.Priority)
+	t.FirstResponseDue, t.ResolutionDue = &fr, &res
+	t.CreatedAt, t.UpdatedAt = now, now
+	for i := range events {
+		events[i].CreatedAt = now
+	}
+	if err := d.store.CreateTicket(ctx, t, events...); err != nil {
+		return nil, fmt.Errorf("storing ticket: %w", err)
+	}
+	d.publish(ctx, "ticket.created", t)
+	d.log.InfoContext(ctx, "ticket created", "ticket", t.ID, "number", t.Number, "category", t.Category, "priority", t.Priority, "queue", t.Queue)
+	if assigned, err := d.autoAssign(ctx, t, rt); err != nil {
+		d.log.WarnContext(ctx, "auto-assignment failed", "ticket", t.ID, "err", err)
+	} else if assigned != nil {
+		t = assigned
+	}
+	return t, nil
+}
+
+func (c *Classification) clearReply() {
+	if c != nil {
+		c.SuggestedReply = ""
+	}
+}
+
+// customer finds the ticket's customer by id, or by email creating it when
+// new.
+func (d *Desk) customer(ctx context.Context, in NewTicket) (*Customer, error) {
+	if in.CustomerID != "" {
+		c, err := d.store.GetCustomer(ctx, in.CustomerID)
+		if errors.Is(err, ErrNotFound) {
+			return nil, Invalid("customer_id", "no customer %q", in.CustomerID)
+		}
+		return c, err
+	}
+	email := NormalizeEmail(in.CustomerEmail)
+	c, err := d.store.GetCustomerByEmail(ctx, email)
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return c, err
+	}
+	c = &Customer{Email: email, Name: strings.TrimSpace(in.CustomerName)}
+	if err := c.Validate(); err != nil {
+		if ErrorField(err) == "email" {
+			return nil, Invalid("customer_email", "%s", ErrorMessage(err))
+		}
+		return nil, err
+	}
+	err = d.store.CreateCustomer(ctx, c)
+	if errors.Is(err, ErrConflict) { // created meanwhile by another request
+		return d.store.GetCustomerByEmail(ctx, email)
+	}
+	return c, err
+}
+
+// enrich asks the directory about the customer and stores what it learns.
+func (d *Desk) enrich(ctx context.Context, c *Customer) []TicketEvent {
+	if d.directory == nil {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, d.lookupWait)
+	defer cancel()
+	info, err := d.directory.LookupCustomer(lctx, c.Email)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		d.log.WarnContext(ctx, "customer lookup failed", "customer", c.ID, "err", err)
+		return []TicketEvent{{Type: EventEnrichmentFailed, Body: err.Error()}}
+	}
+	changed := false
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&c.Name, info.Name}, {&c.Tier, info.Tier}, {&c.Account, info.Account}} {
+		if f.v != "" && *f.dst != f.v {
+			*f.dst, changed = f.v, true
+		}
+	}
+	if changed {
+		if err := d.store.UpdateCustomer(ctx, c); err != nil {
+			d.log.WarnContext(ctx, "storing enriched customer failed", "customer", c.ID, "err", err)
+		}
+	}
+	return []TicketEvent{{Type: EventEnriched, Data: mustJSON(map[string]string{"tier": info.Tier, "account": info.Account})}}
+}
+
+// classify labels t, keeping a category or priority the caller set.
+func (d *Desk) classify(ctx context.Context, t *Ticket, tier string) TicketEvent {
+	keepCat, keepPrio := t.Category, t.Priority
+	defer func() {
+		if keepCat != "" {
+			t.Category = keepCat
+		}
+		if keepPrio != "" {
+			t.Priority = keepPrio
+		}
+		t.Category = cmp.Or(t.Category, CategoryGeneral)
+		t.Priority = cmp.Or(t.Priority, PriorityMedium)
+	}()
+	if d.classifier == nil {
+		return TicketEvent{Type: EventClassificationFailed, Body: "no classifier configured"}
+	}
+	cctx, cancel := context.WithTimeout(ctx, d.classifyWait)
+	defer cancel()
+	res, err := classifyWithin(cctx, d.classifier, classify.Request{Subject: t.Subject, Body: t.Body, Channel: string(t.Channel), CustomerTier: tier})
+	if err == nil {
+		err = res.Validate()
+	}
+	if err != nil {
+		d.log.WarnContext(ctx, "classification failed", "err", err)
+		t.Classification = &Classification{Error: err.Error()}
+		return TicketEvent{Type: EventClassificationFailed, Body: err.Error()}
+	}
+	t.Classification = &Classification{
+		Model: res.Model, Category: res.Category, Priority: res.Priority, Intent: res.Intent,
+		Confidence: res.Confidence, Sentiment: res.Sentiment, SentimentScore: res.SentimentScore,
+		Escalate: res.Escalate, Reasons: res.Reasons, SuggestedReply: res.SuggestedReply,
+	}
+	t.Category, t.Priority, t.Escalated = res.Category, res.Priority, res.Escalate
+	return TicketEvent{Type: EventClassified, To: string(res.Category), Data: mustJSON(map[string]any{
+		"model": res.Model, "priority": res.Priority, "intent": res.Intent, "confidence": res.Confidence, "escalate": res.Escalate,
+	})}
+}
+
+// classifyWithin runs c but returns when ctx ends even if c ignores its
+// context, so a hanging classifier cannot hold a ticket back.
+func classifyWithin(ctx context.Context, c classify.Classifier, req classify.Request) (classify.Result, error) {
+	type answer struct {
+		r   classify.Result
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		r, err := c.Classify(ctx, req)
+		ch <- answer{r, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.r, a.err
+	case <-ctx.Done():
+		return classify.Result{}, fmt.Errorf("classifier did not answer in time: %w", ctx.Err())
+	}
+}
+
+// autoAssign tries the route's candidates in order until the store accepts
+// one. It returns nil when the ticket stays in its queue.
+func (d *Desk) autoAssign(ctx context.Context, t *Ticket, rt Route) (*Ticket, error) {
+	if rt.Strategy == AssignManual || t.AssigneeID != "" || !t.Status.Active() {
+		return nil, nil
+	}
+	agents, err := d.allAgents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	loads, err := d.store.AgentLoads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range d.router.Candidates(rt, agents, loads) {
+		got, err := d.store.AssignTicket(ctx, Assignment{TicketID: t.ID, AgentID: a.ID,
+			Event: TicketEvent{Type: EventAssigned, To: a.ID, Body: "assigned by " + string(rt.Strategy), CreatedAt: d.clock.Now()}})
+		if errors.Is(err, ErrConflict) {
+			if cur, gerr := d.store.GetTicket(ctx, t.ID); gerr != nil || cur.AssigneeID != "" {
+				return nil, gerr // someone else assigned it meanwhile
+			}
+			continue // this agent filled up meanwhile; try the next
+		}
+		if err != nil {
+			return nil, err
+		}
+		d.publish(ctx, "ticket.assigned", got)
+		return got, nil
+	}
+	return nil, nil
+}
+
+func (d *Desk) allAgents(ctx context.Context) ([]*Agent, error) {
+	var all []*Agent
+	f := AgentFilter{Limit: MaxLimit}
+	for {
+		p, err := d.store.ListAgents(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, p.Items...)
+		if p.Next == "" {
+			return all, nil
+		}
+		f.Cursor = p.Next
+	}
+}
+
+// AssignWaiting assigns unassigned active tickets to agents who have room,
+// most urgent and then oldest first. Call it when an agent comes online or
+// frees capacity. It returns how many tickets it assigned.
+func (d *Desk) AssignWaiting(ctx context.Context) (int, error) {
+	var waiting []*Ticket
+	none := ""
+	f := TicketFilter{AssigneeID: &none, Sort: SortOldest, Limit: MaxLimit}
+	for {
+		p, err := d.store.ListTickets(ctx, f)
+		if err != nil {
+			return 0, err
+		}
+		for _, t := range p.Items {
+			if t.Status.Active() {
+				waiting = append(waiting, t)
+			}
+		}
+		if p.Next == "" {
+			break
+		}
+		f.Cursor = p.Next
+	}
+	slices.SortStableFunc(waiting, func(a, b *Ticket) int { return cmp.Compare(PriorityRank(b.Priority), PriorityRank(a.Priority)) })
+	n := 0
+	tiers := map[string]string{}
+	for _, t := range waiting {
+		tier, ok := tiers[t.CustomerID]
+		if !ok {
+			if c, err := d.store.GetCustomer(ctx, t.CustomerID); err == nil {
+				tier = c.Tier
+			}
+			tiers[t.CustomerID] = tier
+		}
+		rt := d.router.Route(t, tier)
+		rt.Queue = cmp.Or(t.Queue, rt.Queue)
+		if q, ok := d.router.Queue(rt.Queue); ok {
+			rt.Strategy = q.Strategy
+		}
+		got, err := d.autoAssign(ctx, t, rt)
+		if err != nil {
+			return n, err
+		}
+		if got != nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Actor is who makes a change through the Desk.
+type Actor struct {
+	Type ActorType
+	ID   string
+}
+
+// TicketUpdate changes a ticket. Nil fields are left alone. Version must be
+// the ticket's current version.
+type TicketUpdate struct {
+	Version  int64         `json:"version"`
+	Status   *TicketStatus `json:"status,omitempty"`
+	Priority *Priority     `json:"priority,omitempty"`
+	Category *Category     `json:"category,omitempty"`
+	// AssigneeID assigns the ticket to an agent; a pointer to "" unassigns it.
+	AssigneeID *string `json:"assignee_id,omitempty"`
+}
+
+// UpdateTicket applies an agent's changes: status moves through the state
+// machine (illegal moves are EINVALID), priority and category changes are
+// recorded (a category change is also a Correction of the classifier),
+// and assignment checks the agent's capacity. A stale Version is ECONFLICT.
+func (d *Desk) UpdateTicket(ctx context.Context, id string, u TicketUpdate, by Actor) (*Ticket, error) {
+	if u.Version <= 0 {
+		return nil, Invalid("version", "the ticket's current version is required")
+	}
+	t, err := d.store.GetTicket(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.Version != u.Version {
+		return nil, Errorf(ECONFLICT, "ticket %s was changed by someone else (version %d, not %d)", id, t.Version, u.Version)
+	}
+	now := d.clock.Now()
+	var events []TicketEvent
+	ev := func(typ TicketEventType, from, to string) {
+		events = append(events, TicketEvent{Type: typ, ActorType: by.Type, ActorID: by.ID, From: from, To: to, CreatedAt: now})
+	}
+	var correction *Correction
+	if s := u.Status; s != nil && *s != t.Status {
+		if !s.Valid() {
+			return nil, Invalid("status", "unknown status %q", *s)
+		}
+		if !CanTransition(t.Status, *s) {
+			return nil, Invalid("status", "a %s ticket cannot become %s", t.Status, *s)
+		}
+		ev(EventStatusChanged, string(t.Status), string(*s))
+		d.applyStatus(t, *s, now)
+	}
+	if p := u.Priority; p != nil && *p != t.Priority {
+		if !p.Valid() {
+			return nil, Invalid("priority", "unknown priority %q", *p)
+		}
+		ev(EventPriorityChanged, string(t.Priority), string(*p))
+		t.Priority = *p
+	}
+	if c := u.Category; c != nil && *c != t.Category {
+		if !c.Valid() {
+			return nil, Invalid("category", "unknown category %q", *c)
+		}
+		ev(EventCategoryChanged, string(t.Category), string(*c))
+		correction = &Correction{TicketID: t.ID, Text: t.Subject + "\n" + t.Body, From: t.Category, To: *c, AgentID: by.ID}
+		events[len(events)-1].Data = mustJSON(map[string]any{"correction": true})
+		t.Category = *c
+	}
+	if len(events) > 0 {
+		if err := d.store.UpdateTicket(ctx, t, events...); err != nil {
+			return nil, err
+		}
+		d.publish(ctx, "ticket.updated", t)
+	}
+	if correction != nil && d.onCorrection != nil {
+		d.onCorrection(ctx, *correction)
+	}
+	if a := u.AssigneeID; a != nil && *a != t.AssigneeID {
+		typ := EventAssigned
+		if *a == "" {
+			typ = EventUnassigned
+		}
+		got, err := d.store.AssignTicket(ctx, Assignment{TicketID: t.ID, AgentID: *a, Version: t.Version,
+			Event: TicketEvent{Type: typ, ActorType: by.Type, ActorID: by.ID, From: t.AssigneeID, To: *a, CreatedAt: now}})
+		if err != nil {
+			return nil, err
+		}
+		t = got
+		d.publish(ctx, "ticket.assigned", t)
+	}
+	return t, nil
+}
+
+// applyStatus moves t to status s and stamps the matching times.
+func (d *Desk) applyStatus(t *Ticket, s TicketStatus, now time.Time) {
+	switch s {
+	case StatusResolved:
+		t.ResolvedAt = &now
+	case StatusClosed:
+		t.ClosedAt = &now
+		if t.ResolvedAt == nil {
+			t.ResolvedAt = &now
+		}
+	case StatusOpen:
+		if !t.Status.Active() { // reopened
+			t.ResolvedAt, t.ClosedAt = nil, nil
+		}
+	}
+	t.Status = s
+}
+
+// Reply adds an agent's reply (internal false) or internal note (internal
+// true) to the ticket. The first agent reply stamps the first response and
+// moves a new ticket to open.
+func (d *Desk) Reply(ctx context.Context, id string, body string, internal bool, by Actor) (*Ticket, error) {
+	if strings.TrimSpace(body) == "" {
+		return nil, Invalid("body", "is required")
+	}
+	for {
+		t, err := d.store.GetTicket(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		now := d.clock.Now()
+		typ := EventReply
+		if internal {
+			typ = EventNote
+		}
+		e := TicketEvent{Type: typ, ActorType: by.Type, ActorID: by.ID, Body: body, CreatedAt: now}
+		if err := e.Validate(); err != nil {
+			return nil, err
+		}
+		events := []TicketEvent{e}
+		if !internal && by.Type == ActorAgent && t.FirstResponseAt == nil {
+			t.FirstResponseAt = &now
+		}
+		if !internal && t.Status == StatusNew {
+			events = append(events, TicketEvent{Type: EventStatusChanged, ActorType: by.Type, ActorID: by.ID, From: string(StatusNew), To: string(StatusOpen), CreatedAt: now})
+			t.Status = StatusOpen
+		}
+		err = d.store.UpdateTicket(ctx, t, events...)
+		if errors.Is(err, ErrConflict) {
+			continue // changed meanwhile: apply the reply to the new version
+		}
+		if err != nil {
+			return nil, err
+		}
+		d.publish(ctx, "ticket."+string(typ), t)
+		return t, nil
+	}
+}
+
+// Rate records the customer's satisfaction with a resolved or closed
+// ticket, once.
+func (d *Desk) Rate(ctx context.Context, id string, rating int, comment string, by Actor) (*Ticket, error) {
+	if rating < 1 || rating > 5 {
+		return nil, Invalid("rating", "must be between 1 and 5")
+	}
+	if len(comment) > 2000 {
+		return nil, Invalid("comment", "must be at most 2000 characters")
+	}
+	t, err := d.store.GetTicket(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.Status != StatusResolved && t.Status != StatusClosed {
+		return nil, Invalid("rating", "only a resolved ticket can be rated")
+	}
+	if t.Satisfaction != nil {
+		return nil, Errorf(ECONFLICT, "ticket %s is already rated", id)
+	}
+	now := d.clock.Now()
+	t.Satisfaction = &Satisfaction{Rating: rating, Comment: comment, RatedAt: now}
+	if err := d.store.UpdateTicket(ctx, t, TicketEvent{Type: EventRated, ActorType: by.Type, ActorID: by.ID,
+		To: fmt.Sprint(rating), Body: comment, CreatedAt: now}); err != nil {
+		return nil, err
+	}
+	d.publish(ctx, "ticket.rated", t)
+	return t, nil
+}
+
+// CheckSLA finds active tickets past their first-response or resolution due
+// time, records each breach once, and escalates the ticket: priority up one
+// level and the escalated flag set. It is idempotent; run it from one
+// process at a time (see RunSLAWatcher). It returns the number of breaches
+// recorded.
+func (d *Desk) CheckSLA(ctx context.Context) (int, error) {
+	now := d.clock.Now()
+	n := 0
+	for _, st := range []TicketStatus{StatusNew, StatusOpen, StatusPending} {
+		f := TicketFilter{Status: &st, Sort: SortOldest, Limit: MaxLimit}
+		for {
+			p, err := d.store.ListTickets(ctx, f)
+			if err != nil {
+				return n, err
+			}
+			for _, t := range p.Items {
+				ok, err := d.breach(ctx, t, now)
+				if err != nil && !errors.Is(err, ErrConflict) {
+					return n, err
+				}
+				if ok {
+					n++
+				}
+			}
+			if p.Next == "" {
+				break
+			}
+			f.Cursor = p.Next
+		}
+	}
+	return n, nil
+}
+
+func (d *Desk) breach(ctx context.Context, t *Ticket, now time.Time) (bool, error) {
+	var what []string
+	if t.FirstResponseDue != nil && t.FirstResponseAt == nil && !t.FirstResponseBreached && !now.Before(*t.FirstResponseDue) {
+		t.FirstResponseBreached = true
+		what = append(what, "first_response")
+	}
+	if t.ResolutionDue != nil && !t.ResolutionBreached && !now.Before(*t.ResolutionDue) {
+		t.ResolutionBreached = true
+		what = append(what, "resolution")
+	}
+	if len(what) == 0 {
+		return false, nil
+	}
+	events := make([]TicketEvent, 0, len(what)+2)
+	for _, w := range what {
+		events = append(events, TicketEvent{Type: EventSLABreached, To: w, CreatedAt: now})
+	}
+	if next := bump(t.Priority); next != t.Priority {
+		events = append(events, TicketEvent{Type: EventPriorityChanged, From: string(t.Priority), To: string(next), Body: "SLA breach", CreatedAt: now})
+		t.Priority = next
+	}
+	if !t.Escalated {
+		t.Escalated = true
+		events = append(events, TicketEvent{Type: EventEscalated, Body: "SLA breach: " + strings.Join(what, ", "), CreatedAt: now})
+	}
+	if err := d.store.UpdateTicket(ctx, t, events...); err != nil {
+		return false, err
+	}
+	d.log.WarnContext(ctx, "SLA breached", "ticket", t.ID, "breach", what)
+	d.publish(ctx, "ticket.sla_breached", t)
+	return true, nil
+}
+
+func bump(p Priority) Priority {
+	switch p {
+	case PriorityLow:
+		return PriorityMedium
+	case PriorityMedium:
+		return PriorityHigh
+	}
+	return PriorityUrgent
+}
+
+// RunSLAWatcher runs CheckSLA every interval until ctx ends, in one process
+// of a cluster at a time: each round it takes (or renews) the lease
+// "sla-watcher" for holder through leaser, and skips the round when another
+// process holds it.
+func (d *Desk) RunSLAWatcher(ctx context.Context, leaser Leaser, holder string, interval time.Duration) {
+	const lease = "sla-watcher"
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = leaser.Release(rctx, lease, holder)
+	}()
+	for {
+		ok, err := leaser.Acquire(ctx, lease, holder, 3*interval)
+		if err != nil {
+			d.log.WarnContext(ctx, "SLA watcher lease failed", "err", err)
+		} else if ok {
+			if _, err := d.CheckSLA(ctx); err != nil && ctx.Err() == nil {
+				d.log.WarnContext(ctx, "SLA check failed", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (d *Desk) publish(ctx context.Context, typ string, t *Ticket) {
+	if d.bus == nil {
+		return
+	}
+	e := Event{Topic: TopicTickets, Type: typ, ID: t.ID, Seq: t.Version, At: d.clock.Now(),
+		Data: mustJSON(map[string]any{"number": t.Number, "status": t.Status, "queue": t.Queue, "assignee_id": t.AssigneeID, "priority": t.Priority})}
+	if err := d.bus.Publish(ctx, e); err != nil {
+		d.log.WarnContext(ctx, "publishing ticket event failed", "type", typ, "ticket", t.ID, "err", err)
+	}
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("icc: encoding %T: %v", v, err))
+	}
+	return b
+}

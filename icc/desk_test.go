@@ -1,0 +1,412 @@
+package icc_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/icclabs/commandcenter/classify"
+	"github.com/icclabs/commandcenter/icc"
+	"github.com/icclabs/commandcenter/storage/memory"
+)
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// keywordClassifier labels by keywords, so tests know the answer.
+type keywordClassifier struct{}
+
+func (keywordClassifier) Classify(_ context.Context, req classify.Request) (classify.Result, error) {
+	text := strings.ToLower(req.Text())
+	r := classify.Result{Category: classify.CategoryGeneral, Priority: classify.PriorityMedium, Sentiment: classify.SentimentNeutral,
+		Intent: "other", Confidence: 0.8, Model: "keywords/test", SuggestedReply: "Thanks, we are on it."}
+	switch {
+	case strings.Contains(text, "lawyer"):
+		r.Category, r.Priority, r.Escalate, r.Reasons = classify.CategorySensitive, classify.PriorityHigh, true, []classify.Reason{classify.ReasonLegalThreat}
+	case strings.Contains(text, "invoice"), strings.Contains(text, "refund"):
+		r.Category = classify.CategoryBilling
+	case strings.Contains(text, "password"), strings.Contains(text, "error"):
+		r.Category = classify.CategoryTechnical
+	}
+	if strings.Contains(text, "down") {
+		r.Priority = classify.PriorityUrgent
+	}
+	return r, nil
+}
+
+type failingClassifier struct{ err error }
+
+func (f failingClassifier) Classify(context.Context, classify.Request) (classify.Result, error) {
+	return classify.Result{}, f.err
+}
+
+// hangingClassifier ignores its context and never answers until released.
+type hangingClassifier struct{ release chan struct{} }
+
+func (h hangingClassifier) Classify(context.Context, classify.Request) (classify.Result, error) {
+	<-h.release
+	return classify.Result{}, errors.New("released")
+}
+
+type directory struct {
+	tiers map[string]string
+	err   error
+	hang  bool
+}
+
+func (d directory) LookupCustomer(ctx context.Context, email string) (icc.CustomerInfo, error) {
+	if d.hang {
+		<-ctx.Done()
+		return icc.CustomerInfo{}, ctx.Err()
+	}
+	if d.err != nil {
+		return icc.CustomerInfo{}, d.err
+	}
+	tier, ok := d.tiers[email]
+	if !ok {
+		return icc.CustomerInfo{}, icc.NotFound("customer", email)
+	}
+	return icc.CustomerInfo{Tier: tier, Account: "Acme"}, nil
+}
+
+type deskEnv struct {
+	desk  *icc.Desk
+	store *memory.Store
+	clock *fakeClock
+	ctx   context.Context
+}
+
+func newDeskEnv(t *testing.T, cfg icc.DeskConfig) *deskEnv {
+	t.Helper()
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	clock := &fakeClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
+	cfg.Store, cfg.Clock, cfg.Bus = st, clock, st
+	if cfg.Classifier == nil {
+		cfg.Classifier = keywordClassifier{}
+	}
+	d, err := icc.NewDesk(cfg)
+	require.NoError(t, err)
+	return &deskEnv{desk: d, store: st, clock: clock, ctx: context.Background()}
+}
+
+func (e *deskEnv) agent(t *testing.T, name string, capacity int, skills ...string) *icc.Agent {
+	t.Helper()
+	a := &icc.Agent{Email: strings.ToLower(name) + "@support.example", Name: name, Capacity: capacity, Skills: skills, Availability: icc.AvailabilityOnline}
+	require.NoError(t, e.store.CreateAgent(e.ctx, a))
+	return a
+}
+
+func eventTypes(t *testing.T, s icc.Store, id string) []icc.TicketEventType {
+	t.Helper()
+	evs, err := s.ListTicketEvents(context.Background(), id)
+	require.NoError(t, err)
+	var out []icc.TicketEventType
+	for _, e := range evs {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+func TestDeskCreateClassifiesRoutesAssigns(t *testing.T) {
+	e := newDeskEnv(t, icc.DeskConfig{Directory: directory{tiers: map[string]string{"vip@example.com": "enterprise"}}})
+	ann := e.agent(t, "Ann", 2, "billing")
+
+	sub, err := e.store.Subscribe(e.ctx, icc.TopicTickets)
+	require.NoError(t, err)
+	defer sub.Close()
+
+	tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Invoice wrong", Body: "My invoice shows the wrong amount", CustomerEmail: "VIP@example.com", Channel: icc.ChannelEmail})
+	require.NoError(t, err)
+	assert.Equal(t, icc.CategoryBilling, tk.Category)
+	assert.Equal(t, "billing", tk.Queue)
+	assert.Equal(t, ann.ID, tk.AssigneeID)
+	assert.Equal(t, "keywords/test", tk.Classification.Model)
+	require.NotNil(t, tk.FirstResponseDue)
+	assert.Equal(t, e.clock.Now().Add(4*time.Hour), *tk.FirstResponseDue)
+	assert.Equal(t, []icc.TicketEventType{icc.EventCreated, icc.EventEnriched, icc.EventClassified, icc.EventRouted, icc.EventAssigned}, eventTypes(t, e.store, tk.ID))
+
+	cust, err := e.store.GetCustomer(e.ctx, tk.CustomerID)
+	require.NoError(t, err)
+	assert.Equal(t, "vip@example.com", cust.Email)
+	assert.Equal(t, "enterprise", cust.Tier)
+
+	got := map[string]bool{}
+	deadline := time.After(5 * time.Second)
+	for !got["ticket.created"] || !got["ticket.assigned"] {
+		select {
+		case ev := <-sub.Events():
+			assert.Equal(t, tk.ID, ev.ID)
+			got[ev.Type] = true
+		case <-deadline:
+			t.Fatalf("bus events missing, got %v", got)
+		}
+	}
+
+	// The same email finds the same customer.
+	tk2, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Refund", CustomerEmail: "vip@example.com"})
+	require.NoError(t, err)
+	assert.Equal(t, tk.CustomerID, tk2.CustomerID)
+	assert.Greater(t, tk2.Number, tk.Number)
+}
+
+func TestDeskCreateRejectsBadInputWritingNothing(t *testing.T) {
+	e := newDeskEnv(t, icc.DeskConfig{})
+	cases := map[string]icc.NewTicket{
+		"subject":        {CustomerEmail: "a@example.com"},
+		"customer_email": {Subject: "Hi"},
+		"channel":        {Subject: "Hi", CustomerEmail: "a@example.com", Channel: "pigeon"},
+	}
+	for field, in := range cases {
+		_, err := e.desk.CreateTicket(e.ctx, in)
+		require.ErrorIs(t, err, icc.ErrInvalid, field)
+		assert.Equal(t, field, icc.ErrorField(err))
+	}
+	_, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Hi", CustomerEmail: "not an email"})
+	assert.Equal(t, "customer_email", icc.ErrorField(err))
+	_, err = e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Hi", CustomerID: "nope"})
+	assert.Equal(t, "customer_id", icc.ErrorField(err))
+
+	p, err := e.store.ListCustomers(e.ctx, icc.CustomerFilter{})
+	require.NoError(t, err)
+	assert.Empty(t, p.Items)
+	tp, err := e.store.ListTickets(e.ctx, icc.TicketFilter{})
+	require.NoError(t, err)
+	assert.Empty(t, tp.Items)
+}
+
+func TestDeskNeverLosesATicket(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	cases := map[string]icc.DeskConfig{
+		"classifier fails": {Classifier: failingClassifier{err: classify.ErrUnavailable}},
+		"classifier hangs": {Classifier: hangingClassifier{release: release}, ClassifyTimeout: 20 * time.Millisecond},
+		"directory fails":  {Directory: directory{err: errors.New("crm is down")}},
+		"directory hangs":  {Directory: directory{hang: true}, DirectoryTimeout: 20 * time.Millisecond},
+	}
+	for name, cfg := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := newDeskEnv(t, cfg)
+			e.agent(t, "Gus", 5)
+			tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Where is my order", Body: "It has been a week", CustomerEmail: "c@example.com"})
+			require.NoError(t, err)
+			stored, err := e.store.GetTicket(e.ctx, tk.ID)
+			require.NoError(t, err)
+			assert.Equal(t, "general", stored.Queue, "routed by rules")
+			assert.NotEmpty(t, stored.AssigneeID)
+			types := eventTypes(t, e.store, tk.ID)
+			if strings.HasPrefix(name, "classifier") {
+				assert.Contains(t, types, icc.EventClassificationFailed)
+				require.NotNil(t, stored.Classification)
+				assert.NotEmpty(t, stored.Classification.Error)
+			} else {
+				assert.Contains(t, types, icc.EventEnrichmentFailed)
+				assert.Contains(t, types, icc.EventClassified)
+			}
+		})
+	}
+}
+
+func TestDeskSensitiveGoesToRestrictedQueueWithoutReply(t *testing.T) {
+	e := newDeskEnv(t, icc.DeskConfig{})
+	e.agent(t, "Generalist", 5)
+	sam := e.agent(t, "Sam", 5, "sensitive")
+	tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "I will call my lawyer", CustomerEmail: "angry@example.com"})
+	require.NoError(t, err)
+	assert.Equal(t, icc.CategorySensitive, tk.Category)
+	assert.Equal(t, "sensitive", tk.Queue)
+	assert.True(t, tk.Escalated)
+	assert.Empty(t, tk.Classification.SuggestedReply)
+	assert.Equal(t, sam.ID, tk.AssigneeID)
+	assert.Contains(t, eventTypes(t, e.store, tk.ID), icc.EventEscalated)
+}
+
+func TestDeskLifecycle(t *testing.T) {
+	var corrections []icc.Correction
+	e := newDeskEnv(t, icc.DeskConfig{OnCorrection: func(_ context.Context, c icc.Correction) { corrections = append(corrections, c) }})
+	ann := e.agent(t, "Ann", 5)
+	bob := e.agent(t, "Bob", 5)
+	by := icc.Actor{Type: icc.ActorAgent, ID: ann.ID}
+
+	tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Question", Body: "How do I change my address?", CustomerEmail: "c@example.com"})
+	require.NoError(t, err)
+	require.Equal(t, icc.StatusNew, tk.Status)
+
+	e.clock.Advance(30 * time.Minute)
+	tk, err = e.desk.Reply(e.ctx, tk.ID, "Settings > Address.", false, by)
+	require.NoError(t, err)
+	assert.Equal(t, icc.StatusOpen, tk.Status)
+	require.NotNil(t, tk.FirstResponseAt)
+	assert.Equal(t, e.clock.Now(), *tk.FirstResponseAt)
+	first := *tk.FirstResponseAt
+
+	e.clock.Advance(time.Minute)
+	tk, err = e.desk.Reply(e.ctx, tk.ID, "customer seems new", true, by)
+	require.NoError(t, err)
+	assert.Equal(t, first, *tk.FirstResponseAt, "a note or second reply does not move the first response")
+
+	// Illegal move, stale version, unknown values.
+	_, err = e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version, Status: ptr(icc.StatusNew)}, by)
+	assert.Equal(t, "status", icc.ErrorField(err))
+	_, err = e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version - 1, Status: ptr(icc.StatusPending)}, by)
+	assert.ErrorIs(t, err, icc.ErrConflict)
+	_, err = e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version, Priority: ptr(icc.Priority("asap"))}, by)
+	assert.Equal(t, "priority", icc.ErrorField(err))
+	_, err = e.desk.UpdateTicket(e.ctx, "missing", icc.TicketUpdate{Version: 1}, by)
+	assert.ErrorIs(t, err, icc.ErrNotFound)
+
+	// Rating before resolution is refused.
+	_, err = e.desk.Rate(e.ctx, tk.ID, 5, "", icc.Actor{Type: icc.ActorCustomer})
+	assert.Equal(t, "rating", icc.ErrorField(err))
+
+	// Category correction, reassignment, resolution.
+	tk, err = e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version, Category: ptr(icc.CategoryBilling), Priority: ptr(icc.PriorityHigh), AssigneeID: &bob.ID}, by)
+	require.NoError(t, err)
+	assert.Equal(t, icc.CategoryBilling, tk.Category)
+	assert.Equal(t, bob.ID, tk.AssigneeID)
+	require.Len(t, corrections, 1)
+	assert.Equal(t, icc.CategoryGeneral, corrections[0].From)
+	assert.Equal(t, icc.CategoryBilling, corrections[0].To)
+
+	e.clock.Advance(time.Hour)
+	tk, err = e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version, Status: ptr(icc.StatusResolved)}, by)
+	require.NoError(t, err)
+	require.NotNil(t, tk.ResolvedAt)
+
+	_, err = e.desk.Rate(e.ctx, tk.ID, 6, "", icc.Actor{Type: icc.ActorCustomer})
+	assert.Equal(t, "rating", icc.ErrorField(err))
+	tk, err = e.desk.Rate(e.ctx, tk.ID, 4, "quick", icc.Actor{Type: icc.ActorCustomer})
+	require.NoError(t, err)
+	assert.Equal(t, 4, tk.Satisfaction.Rating)
+	_, err = e.desk.Rate(e.ctx, tk.ID, 5, "again", icc.Actor{Type: icc.ActorCustomer})
+	assert.ErrorIs(t, err, icc.ErrConflict)
+
+	// Reopen clears the resolution; close stamps it again.
+	tk, err = e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version, Status: ptr(icc.StatusOpen)}, by)
+	require.NoError(t, err)
+	assert.Nil(t, tk.ResolvedAt)
+	tk, err = e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version, Status: ptr(icc.StatusClosed)}, by)
+	require.NoError(t, err)
+	assert.NotNil(t, tk.ClosedAt)
+	assert.NotNil(t, tk.ResolvedAt)
+
+	types := eventTypes(t, e.store, tk.ID)
+	for _, want := range []icc.TicketEventType{icc.EventReply, icc.EventNote, icc.EventCategoryChanged, icc.EventPriorityChanged, icc.EventAssigned, icc.EventStatusChanged, icc.EventRated} {
+		assert.Contains(t, types, want)
+	}
+}
+
+func TestDeskSLABreachEscalatesOnce(t *testing.T) {
+	e := newDeskEnv(t, icc.DeskConfig{})
+	tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Site is down", Body: "error on login", CustomerEmail: "c@example.com"})
+	require.NoError(t, err)
+	require.Equal(t, icc.PriorityUrgent, tk.Priority)
+
+	n, err := e.desk.CheckSLA(e.ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+
+	e.clock.Advance(16 * time.Minute)
+	n, err = e.desk.CheckSLA(e.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	n, err = e.desk.CheckSLA(e.ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "idempotent")
+
+	got, err := e.store.GetTicket(e.ctx, tk.ID)
+	require.NoError(t, err)
+	assert.True(t, got.FirstResponseBreached)
+	assert.False(t, got.ResolutionBreached)
+	assert.True(t, got.Escalated)
+
+	e.clock.Advance(4 * time.Hour)
+	n, err = e.desk.CheckSLA(e.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	got, err = e.store.GetTicket(e.ctx, tk.ID)
+	require.NoError(t, err)
+	assert.True(t, got.ResolutionBreached)
+	types := eventTypes(t, e.store, tk.ID)
+	count := 0
+	for _, ty := range types {
+		if ty == icc.EventSLABreached {
+			count++
+		}
+	}
+	assert.Equal(t, 2, count)
+}
+
+func TestDeskAssignWaitingWhenAgentFreesUp(t *testing.T) {
+	e := newDeskEnv(t, icc.DeskConfig{})
+	ann := e.agent(t, "Ann", 1)
+	var ids []string
+	for i := range 3 {
+		tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Question " + string(rune('A'+i)), CustomerEmail: "c@example.com"})
+		require.NoError(t, err)
+		ids = append(ids, tk.ID)
+		e.clock.Advance(time.Minute)
+	}
+	first, err := e.store.GetTicket(e.ctx, ids[0])
+	require.NoError(t, err)
+	assert.Equal(t, ann.ID, first.AssigneeID)
+	for _, id := range ids[1:] {
+		tk, err := e.store.GetTicket(e.ctx, id)
+		require.NoError(t, err)
+		assert.Empty(t, tk.AssigneeID, "waits in the queue")
+	}
+
+	// Ann resolves her ticket: the oldest waiting ticket is assigned next.
+	_, err = e.desk.UpdateTicket(e.ctx, first.ID, icc.TicketUpdate{Version: first.Version, Status: ptr(icc.StatusResolved)}, icc.Actor{Type: icc.ActorAgent, ID: ann.ID})
+	require.NoError(t, err)
+	n, err := e.desk.AssignWaiting(e.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	second, err := e.store.GetTicket(e.ctx, ids[1])
+	require.NoError(t, err)
+	assert.Equal(t, ann.ID, second.AssigneeID)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestDeskConcurrentIntakeRespectsCapacity(t *testing.T) {
+	e := newDeskEnv(t, icc.DeskConfig{})
+	agents := []*icc.Agent{e.agent(t, "Ann", 2), e.agent(t, "Bob", 3), e.agent(t, "Cid", 1)}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Go(func() {
+			_, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Question", Body: strings.Repeat("x", i), CustomerEmail: "c@example.com"})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	loads, err := e.store.AgentLoads(e.ctx)
+	require.NoError(t, err)
+	total := 0
+	for _, a := range agents {
+		assert.LessOrEqual(t, loads[a.ID], a.Capacity, a.Name)
+		total += loads[a.ID]
+	}
+	assert.Equal(t, 6, total, "every free slot is used")
+}
