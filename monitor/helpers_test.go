@@ -125,6 +125,9 @@ func newEnv(t *testing.T, cfg Config) *env {
 	if cfg.Clock == nil {
 		cfg.Clock = e.clock
 	}
+	if cfg.Bus == nil {
+		cfg.Bus = e.store
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = testLogger(t)
 	}

@@ -83,8 +83,6 @@ func TestStatusFromResults(t *testing.T) {
 	sub, err := e.store.Subscribe(context.Background(), icc.TopicIntegrations)
 	require.NoError(t, err)
 	t.Cleanup(func() { sub.Close() })
-	// The monitor must publish on the bus: give it the store's.
-	e.mon.cfg.Bus = e.store
 
 	steps := []struct {
 		fail bool
