@@ -289,6 +289,9 @@ const noticeQueue = 256
 // notifyTimeout bounds one notifier's delivery of one notice.
 const notifyTimeout = 2 * time.Minute
 
+// shutdownDelivery bounds the delivery of notices still queued at Close.
+const shutdownDelivery = 10 * time.Second
+
 // dispatcher delivers notices to the notifiers on one goroutine, so a slow
 // webhook never holds up a check.
 type dispatcher struct {
@@ -321,10 +324,13 @@ func (d *dispatcher) run(ctx context.Context) {
 		case n := <-d.queue:
 			d.deliver(ctx, n)
 		case <-ctx.Done():
+			// Deliver what is queued, but do not hold shutdown for long.
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownDelivery)
+			defer cancel()
 			for {
 				select {
 				case n := <-d.queue:
-					d.deliver(context.WithoutCancel(ctx), n)
+					d.deliver(dctx, n)
 				default:
 					return
 				}

@@ -108,6 +108,25 @@ func (c *fakeClock) waitTimers(t *testing.T, n int) {
 	}
 }
 
+// waitFor waits until cond holds, re-checking whenever the timers change.
+func (c *fakeClock) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		c.mu.Lock()
+		ch := c.changed
+		c.mu.Unlock()
+		if cond() {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
 // env is a monitor on a memory backend driven by a fake clock.
 type env struct {
 	clock *fakeClock

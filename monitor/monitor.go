@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -192,6 +194,8 @@ func (m *Monitor) Upsert(ctx context.Context, in *icc.Integration) error {
 		return icc.Invalid("id", "is required")
 	}
 	spec := in.Check
+	spec.Headers = maps.Clone(spec.Headers)
+	spec.Conditions = slices.Clone(spec.Conditions)
 	if err := spec.Validate(); err != nil {
 		return err
 	}

@@ -177,3 +177,33 @@ func TestLeaseExpiresWhenHolderDies(t *testing.T) {
 	e.tick(t, 10*time.Second, 1)
 	assert.EqualValues(t, 1, srv.hits.Load(), "the expired lease was taken over")
 }
+
+func TestRunResyncsOnBusEvents(t *testing.T) {
+	e := newEnv(t, Config{})
+	srv := newFlapServer(t)
+	first := e.addIntegration(t, "one", srv.URL, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.mon.Run(ctx) }()
+	e.clock.waitTimers(t, 2) // the sync timer and the check
+	assert.Equal(t, []string{first.ID}, e.mon.Scheduled())
+
+	// Another process adds an integration and says so on the bus.
+	second := e.addIntegration(t, "two", srv.URL, nil)
+	require.NoError(t, e.store.Publish(ctx, icc.Event{Topic: icc.TopicIntegrations, Type: "integration.created", ID: second.ID, At: e.clock.Now()}))
+	e.clock.waitFor(t, "two checks", func() bool { return len(e.mon.Scheduled()) == 2 })
+
+	// And the periodic sync notices a deletion.
+	require.NoError(t, e.store.DeleteIntegration(ctx, first.ID))
+	e.clock.Advance(time.Minute)
+	e.clock.waitFor(t, "one check", func() bool { return len(e.mon.Scheduled()) == 1 })
+	assert.Equal(t, []string{second.ID}, e.mon.Scheduled())
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return")
+	}
+}
