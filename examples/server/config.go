@@ -1,0 +1,191 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is the server's configuration, from flags and the environment.
+type config struct {
+	Addr            string        // listen address, host:port
+	DatabaseURL     string        // storage URL; "" is in-memory
+	LogLevel        slog.Level    // minimum level logged
+	LogFormat       string        // "text" or "json"
+	MigrateOnly     bool          // apply migrations and exit
+	ShutdownTimeout time.Duration // time allowed to drain on shutdown
+}
+
+// configError is a bad flag or setting; the program exits with status 2.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+
+func configErrorf(format string, args ...any) error {
+	return &configError{msg: fmt.Sprintf(format, args...)}
+}
+
+// envVars maps each flag that has an environment fallback to its variable.
+// It is a function so that no package-level state exists.
+func envVars() map[string]string {
+	return map[string]string{
+		"addr":             "ICC_ADDR",
+		"database-url":     "DATABASE_URL",
+		"log-level":        "ICC_LOG_LEVEL",
+		"log-format":       "ICC_LOG_FORMAT",
+		"shutdown-timeout": "ICC_SHUTDOWN_TIMEOUT",
+	}
+}
+
+// parseConfig reads the configuration from args (without the program name)
+// and, for each flag not given, from its environment variable through
+// getenv; flags beat the environment, which beats the defaults. With -h it
+// writes the usage to stderr and returns flag.ErrHelp. Bad input is a
+// *configError.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	var (
+		addr        = fs.String("addr", "127.0.0.1:8080", "listen `address` (host:port; port 0 picks a free port)")
+		databaseURL = fs.String("database-url", "", "storage `URL`: memory:// or postgres://user:pass@host:5432/db (default in-memory)")
+		logLevel    = fs.String("log-level", "info", "minimum log `level`: debug, info, warn or error")
+		logFormat   = fs.String("log-format", "text", "log `format`: text or json")
+		migrateOnly = fs.Bool("migrate-only", false, "apply database migrations and exit")
+		shutdown    = fs.Duration("shutdown-timeout", 15*time.Second, "`time` allowed to finish in-flight requests on shutdown")
+	)
+	env := envVars()
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() { printUsage(stderr, fs, env) }
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stderr, fs, env)
+			return config{}, err
+		}
+		return config{}, configErrorf("%v (run with -h for help)", err)
+	}
+	if fs.NArg() > 0 {
+		return config{}, configErrorf("unexpected argument %q (run with -h for help)", fs.Arg(0))
+	}
+
+	// source names where each setting came from, for error messages.
+	source := make(map[string]string)
+	fs.Visit(func(f *flag.Flag) { source[f.Name] = "-" + f.Name })
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		v := env[name]
+		if _, given := source[name]; given {
+			continue
+		}
+		val := strings.TrimSpace(getenv(v))
+		if val == "" {
+			continue
+		}
+		if err := fs.Set(name, val); err != nil {
+			return config{}, configErrorf("%s=%q: %s", v, val, envValueErr(name, err))
+		}
+		source[name] = v
+	}
+	from := func(name string) string {
+		if s, ok := source[name]; ok {
+			return s
+		}
+		return "-" + name
+	}
+
+	cfg := config{
+		Addr:            strings.TrimSpace(*addr),
+		DatabaseURL:     strings.TrimSpace(*databaseURL),
+		LogFormat:       strings.ToLower(strings.TrimSpace(*logFormat)),
+		MigrateOnly:     *migrateOnly,
+		ShutdownTimeout: *shutdown,
+	}
+	if err := checkAddr(cfg.Addr); err != nil {
+		return config{}, configErrorf("%s %q: %v", from("addr"), cfg.Addr, err)
+	}
+	lvl, err := parseLevel(*logLevel)
+	if err != nil {
+		return config{}, configErrorf("%s %q: %v", from("log-level"), *logLevel, err)
+	}
+	cfg.LogLevel = lvl
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return config{}, configErrorf("%s %q: must be text or json", from("log-format"), *logFormat)
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		return config{}, configErrorf("%s %s: must be more than 0", from("shutdown-timeout"), cfg.ShutdownTimeout)
+	}
+	return cfg, nil
+}
+
+// checkAddr accepts host:port with a numeric port; an empty host means
+// every interface.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("must be host:port, e.g. 127.0.0.1:8080 or :8080")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return errors.New("port must be a number from 0 to 65535")
+	}
+	return nil
+}
+
+// parseLevel reads a log level name.
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, errors.New("must be debug, info, warn or error")
+}
+
+// envValueErr explains why the value of a flag's environment variable was
+// rejected; the flag package only says "parse error".
+func envValueErr(name string, err error) string {
+	if name == "shutdown-timeout" {
+		return "must be a duration such as 15s or 1m"
+	}
+	return err.Error()
+}
+
+// printUsage writes the help text: every flag, its default and its
+// environment variable.
+func printUsage(w io.Writer, fs *flag.FlagSet, env map[string]string) {
+	fmt.Fprint(w, `Usage: server [flags]
+
+The Integration Command Center reference server. With no flags it listens on
+127.0.0.1:8080 with in-memory storage. Each flag falls back to the environment
+variable named beside it; a flag given on the command line wins.
+
+Flags:
+`)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  -" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		fmt.Fprintln(w, line)
+		fmt.Fprintf(w, "    \t%s", usage)
+		if f.DefValue != "" && f.DefValue != "false" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+		if v, ok := env[f.Name]; ok {
+			fmt.Fprintf(w, "    \tenvironment: %s\n", v)
+		}
+	})
+}

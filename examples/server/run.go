@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/icclabs/commandcenter/storage"
+)
+
+// run is the whole program: it reads the configuration from args and
+// getenv, opens storage (applying migrations), listens, and serves until
+// ctx ends, then shuts down gracefully. Logs go to stderr; the line saying
+// where the server listens goes to stdout too. It returns nil after a clean
+// shutdown, flag.ErrHelp after -h, and a *configError for bad settings.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stderr)
+	desc := describeStorage(cfg.DatabaseURL)
+
+	backend, err := storage.Open(ctx, cfg.DatabaseURL, storage.WithLogger(logger))
+	if err != nil {
+		return fmt.Errorf("open storage (%s): %w", desc, err)
+	}
+	if cfg.MigrateOnly {
+		logger.InfoContext(ctx, "migrations applied", "storage", desc)
+		fmt.Fprintf(stdout, "ICC migrations applied (storage: %s)\n", desc)
+		if err := backend.Close(); err != nil {
+			return fmt.Errorf("close storage: %w", err)
+		}
+		return nil
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		_ = backend.Close()
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	logger.InfoContext(ctx, "server listening", "url", url, "storage", desc)
+	fmt.Fprintf(stdout, "ICC server listening on %s (storage: %s)\n", url, desc)
+
+	return newServer(backend, logger).serve(ctx, ln, cfg.ShutdownTimeout)
+}
+
+// newLogger returns the program's logger, writing to w in the configured
+// format and level.
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// describeStorage names the backend a database URL selects, safe to print:
+// "memory", or the URL without its password.
+func describeStorage(databaseURL string) string {
+	u := strings.ToLower(strings.TrimSpace(databaseURL))
+	if u == "" || strings.HasPrefix(u, "memory:") {
+		return "memory"
+	}
+	return storage.Redact(databaseURL)
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/icclabs/commandcenter/icc"
+)
+
+var listeningLine = regexp.MustCompile(`ICC server listening on (http://\S+) \(storage: ([^)]*)\)`)
+
+// running is a run() in progress.
+type running struct {
+	url, storage   string
+	stdout, stderr *syncBuffer
+	stop           context.CancelFunc
+	done           chan struct{} // closed when run has returned
+	err            error         // run's result, once done is closed
+}
+
+// startRun starts run with args and env and waits until it listens.
+func startRun(t *testing.T, args []string, env map[string]string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.err = run(ctx, args, mapEnv(env), r.stdout, r.stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(20 * time.Second):
+		}
+	})
+
+	deadline := time.After(30 * time.Second)
+	for {
+		if m := listeningLine.FindStringSubmatch(r.stdout.String()); m != nil {
+			r.url, r.storage = m[1], m[2]
+			return r
+		}
+		select {
+		case <-r.done:
+			t.Fatalf("run returned before listening: %v\nstderr:\n%s", r.err, r.stderr.String())
+		case <-deadline:
+			t.Fatalf("run did not start listening\nstderr:\n%s", r.stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// wait stops the run and returns its result.
+func (r *running) wait(t *testing.T) error {
+	t.Helper()
+	r.stop()
+	select {
+	case <-r.done:
+		return r.err
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not return after its context was cancelled")
+		return nil
+	}
+}
+
+func get(t *testing.T, url string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+func TestRunServesAndShutsDown(t *testing.T) {
+	r := startRun(t, []string{"-addr", "127.0.0.1:0"}, nil)
+	assert.Equal(t, "memory", r.storage)
+	assert.NotContains(t, r.url, ":0", "the real port is printed")
+
+	status, body, h := get(t, r.url+"/healthz")
+	assert.Equal(t, http.StatusOK, status)
+	assert.JSONEq(t, `{"status":"ok"}`, body)
+	assert.NotEmpty(t, h.Get(requestIDHeader))
+
+	status, body, _ = get(t, r.url+"/readyz")
+	assert.Equal(t, http.StatusOK, status)
+	assert.JSONEq(t, `{"status":"ok"}`, body)
+
+	require.NoError(t, r.wait(t))
+	logs := r.stderr.String()
+	assert.Contains(t, logs, "server listening")
+	assert.Contains(t, logs, "shutdown complete")
+
+	_, err := net.DialTimeout("tcp", strings.TrimPrefix(r.url, "http://"), time.Second)
+	assert.Error(t, err, "the port is closed after shutdown")
+}
+
+func TestRunEnvironment(t *testing.T) {
+	r := startRun(t, nil, map[string]string{
+		"ICC_ADDR":       "127.0.0.1:0",
+		"ICC_LOG_FORMAT": "json",
+		"ICC_LOG_LEVEL":  "debug",
+		"DATABASE_URL":   "memory://",
+	})
+	get(t, r.url+"/healthz")
+	require.NoError(t, r.wait(t))
+
+	var sawAccess bool
+	for line := range strings.Lines(r.stderr.String()) {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), "not a JSON log line: %q", line)
+		if rec["msg"] == "http request" && rec["path"] == "/healthz" {
+			sawAccess = true
+		}
+	}
+	assert.True(t, sawAccess, "debug level logs health checks")
+}
+
+func TestRunMigrateOnlyMemory(t *testing.T) {
+	var stdout, stderr syncBuffer
+	err := run(context.Background(), []string{"-migrate-only"}, mapEnv(nil), &stdout, &stderr)
+	require.NoError(t, err)
+	assert.Contains(t, stdout.String(), "migrations applied (storage: memory)")
+}
+
+func TestRunBadDatabaseURL(t *testing.T) {
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-database-url", "mysql://root:hunter2@db/icc"},
+		mapEnv(nil), io.Discard, io.Discard)
+	require.Error(t, err)
+	assert.Equal(t, icc.EINVALID, icc.ErrorCode(err))
+	assert.Equal(t, "database_url", icc.ErrorField(err))
+	assert.NotContains(t, err.Error(), "hunter2")
+}
+
+func TestRunBadConfig(t *testing.T) {
+	err := run(context.Background(), []string{"-log-level", "loud"}, mapEnv(nil), io.Discard, io.Discard)
+	var cerr *configError
+	require.True(t, errors.As(err, &cerr), "got %v", err)
+}
+
+func TestRunAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	err = run(context.Background(), []string{"-addr", ln.Addr().String()}, mapEnv(nil), io.Discard, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "listen on "+ln.Addr().String())
+}
+
+// testDatabaseURL returns the PostgreSQL URL for tests, or skips the test.
+func testDatabaseURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv("ICC_TEST_DATABASE_URL")
+	if u == "" {
+		t.Skip("set ICC_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/icc_test?sslmode=disable) to run the PostgreSQL tests")
+	}
+	return u
+}
+
+func TestRunPostgres(t *testing.T) {
+	dbURL := testDatabaseURL(t)
+
+	var stdout syncBuffer
+	require.NoError(t, run(context.Background(), []string{"-migrate-only", "-database-url", dbURL},
+		mapEnv(nil), &stdout, io.Discard))
+	assert.Contains(t, stdout.String(), "migrations applied")
+
+	r := startRun(t, []string{"-addr", "127.0.0.1:0"}, map[string]string{"DATABASE_URL": dbURL})
+	assert.True(t, strings.HasPrefix(r.storage, "postgres"), "storage %q", r.storage)
+	status, _, _ := get(t, r.url+"/healthz")
+	assert.Equal(t, http.StatusOK, status)
+	status, body, _ := get(t, r.url+"/readyz")
+	assert.Equal(t, http.StatusOK, status, body)
+	require.NoError(t, r.wait(t))
+}

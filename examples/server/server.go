@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// readyTimeout bounds the storage ping behind /readyz.
+const readyTimeout = 2 * time.Second
+
+// server is the HTTP application: it owns the backend, the logger, the
+// routes and the http.Server. Capabilities add their routes in routes and
+// their clean-up with onShutdown.
+type server struct {
+	backend icc.Backend
+	logger  *slog.Logger
+	mux     *http.ServeMux
+	http    *http.Server
+
+	mu        sync.Mutex
+	shutdowns []func(context.Context) error
+}
+
+// newServer builds the server around an open backend, which it closes on
+// shutdown.
+func newServer(backend icc.Backend, logger *slog.Logger) *server {
+	s := &server{
+		backend: backend,
+		logger:  logger,
+		mux:     http.NewServeMux(),
+	}
+	s.routes()
+	s.http = &http.Server{
+		Handler:           s.handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// routes registers every endpoint. Patterns use Go's method matching, so a
+// wrong method gets 405 from the mux.
+func (s *server) routes() {
+	s.handle("GET /healthz", s.handleHealthz)
+	s.handle("GET /readyz", s.handleReadyz)
+}
+
+// apiFunc is a handler that returns its error instead of writing it; the
+// error is written by writeError.
+type apiFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle registers an apiFunc for a ServeMux pattern.
+func (s *server) handle(pattern string, h apiFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(w, r, s.logger, err)
+		}
+	})
+}
+
+// handler wraps the mux in the middleware every request goes through, the
+// outermost first: request id, access log, panic recovery.
+func (s *server) handler() http.Handler {
+	return withRequestID(withAccessLog(s.logger, withRecovery(s.logger, http.HandlerFunc(s.route))))
+}
+
+// route passes a request to the mux, answering in JSON when no route
+// matches: 404 for an unknown path, 405 with an Allow header for a known
+// path with another method.
+func (s *server) route(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// The mux's own answer tells 404 from 405; only its status and Allow
+	// header are kept.
+	probe := &statusProbe{header: make(http.Header)}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		writeJSON(w, s.logger, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{
+			Code:    "method_not_allowed",
+			Message: fmt.Sprintf("method %s is not allowed here; allowed: %s", r.Method, probe.header.Get("Allow")),
+		}})
+		return
+	}
+	writeError(w, r, s.logger, icc.Errorf(icc.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+}
+
+// statusProbe is a ResponseWriter that keeps only the status and headers.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header { return p.header }
+
+func (p *statusProbe) Write(b []byte) (int, error) {
+	if p.status == 0 {
+		p.status = http.StatusOK
+	}
+	return len(b), nil
+}
+
+func (p *statusProbe) WriteHeader(status int) {
+	if p.status == 0 {
+		p.status = status
+	}
+}
+
+// onShutdown registers f to run when the server shuts down, at the same
+// time as in-flight requests drain and before storage is closed. Its context
+// ends when the shutdown timeout does. Hijacked connections such as
+// WebSockets are not tracked by http.Server, so their owners close them
+// here.
+func (s *server) onShutdown(f func(ctx context.Context) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shutdowns = append(s.shutdowns, f)
+}
+
+// serve serves on ln until ctx ends, then shuts down gracefully within
+// timeout: the listener closes at once, in-flight requests and shutdown
+// hooks get until the timeout, and the backend is closed last. It returns
+// nil after a clean shutdown.
+func (s *server) serve(ctx context.Context, ln net.Listener, timeout time.Duration) error {
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.http.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		// The server stopped by itself, e.g. the listener failed.
+		closeErr := s.backend.Close()
+		return errors.Join(fmt.Errorf("serve: %w", err), closeErr)
+	case <-ctx.Done():
+	}
+
+	s.logger.Info("shutting down", "timeout", timeout)
+	start := time.Now()
+	// The parent context is already done; the shutdown gets its own.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+
+	s.mu.Lock()
+	hooks := append([]func(context.Context) error(nil), s.shutdowns...)
+	s.mu.Unlock()
+
+	errs := make([]error, len(hooks)+1)
+	var wg sync.WaitGroup
+	for i, h := range hooks {
+		wg.Go(func() { errs[i] = h(sctx) })
+	}
+	errs[len(hooks)] = s.http.Shutdown(sctx)
+	wg.Wait()
+
+	err := errors.Join(errs...)
+	if err != nil {
+		// Requests still running after the timeout are cut off.
+		err = fmt.Errorf("shutdown: %w", err)
+		_ = s.http.Close()
+	}
+	if cerr := s.backend.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close storage: %w", cerr))
+	}
+	if serr := <-serveErr; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, fmt.Errorf("serve: %w", serr))
+	}
+	if err != nil {
+		return err
+	}
+	s.logger.Info("shutdown complete", "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
