@@ -230,7 +230,6 @@ func (s *suite) pagination(t *testing.T) {
 // times checks that times round-trip in UTC at microsecond precision
 // through every kind of record that takes a time from the caller.
 func (s *suite) times(t *testing.T) {
-	t.Parallel()
 	st := s.open(t)
 	zone := time.FixedZone("odd", -(3*3600 + 27*60))
 	tm := time.Date(2026, 10, 25, 1, 30, 45, 987654321, zone)
@@ -291,7 +290,6 @@ func (s *suite) times(t *testing.T) {
 
 // store checks Ping.
 func (s *suite) store(t *testing.T) {
-	t.Parallel()
 	st := s.open(t)
 	require.NoError(t, st.Ping(ctx(t)))
 }

@@ -28,22 +28,30 @@ func Run(t *testing.T, h Harness) {
 	t.Helper()
 	require.NotNil(t, h.New, "storagetest: Harness.New is required")
 	s := &suite{h: h}
-	t.Run("Customers", s.customers)
-	t.Run("Agents", s.agents)
-	t.Run("Tickets", s.tickets)
-	t.Run("Assign", s.assign)
-	t.Run("Conversations", s.conversations)
-	t.Run("Messages", s.messages)
-	t.Run("Integrations", s.integrations)
-	t.Run("Checks", s.checks)
-	t.Run("Logs", s.logs)
-	t.Run("Maintenance", s.maintenance)
-	t.Run("Alerts", s.alerts)
-	t.Run("Pagination", s.pagination)
-	t.Run("Times", s.times)
-	t.Run("Store", s.store)
-	// TODO t.Run("Bus", s.bus)
-	// TODO t.Run("Leaser", s.leaser)
+	area(t, "Customers", s.customers)
+	area(t, "Agents", s.agents)
+	area(t, "Tickets", s.tickets)
+	area(t, "Assign", s.assign)
+	area(t, "Conversations", s.conversations)
+	area(t, "Messages", s.messages)
+	area(t, "Integrations", s.integrations)
+	area(t, "Checks", s.checks)
+	area(t, "Logs", s.logs)
+	area(t, "Maintenance", s.maintenance)
+	area(t, "Alerts", s.alerts)
+	area(t, "Pagination", s.pagination)
+	area(t, "Times", s.times)
+	area(t, "Store", s.store)
+	area(t, "Bus", s.bus)
+	area(t, "Leaser", s.leaser)
+}
+
+// area runs one area of the suite in parallel with the others.
+func area(t *testing.T, name string, f func(t *testing.T)) {
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		f(t)
+	})
 }
 
 // suite carries the harness to the tests.
