@@ -289,6 +289,25 @@ func (s *suite) agents(t *testing.T) {
 		assert.Equal(t, int64(2), got.Version)
 	})
 
+	t.Run("Copies", func(t *testing.T) {
+		t.Parallel()
+		st := s.open(t)
+		a := newAgent(t, st, func(a *icc.Agent) { a.Skills = []string{"billing", "de"} })
+		a.Skills[0] = "mutated"
+		got, err := st.GetAgent(ctx(t), a.ID)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"billing", "de"}, got.Skills)
+		got.Skills[1] = "mutated"
+		page, err := st.ListAgents(ctx(t), icc.AgentFilter{})
+		require.NoError(t, err)
+		require.Len(t, page.Items, 1)
+		assert.Equal(t, []string{"billing", "de"}, page.Items[0].Skills)
+		page.Items[0].Skills[0] = "mutated"
+		got, err = st.GetAgentByEmail(ctx(t), a.Email)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"billing", "de"}, got.Skills)
+	})
+
 	t.Run("List", func(t *testing.T) {
 		t.Parallel()
 		st := s.open(t)
