@@ -205,19 +205,24 @@ func (b *bus) receive(conn *pgx.Conn) error {
 func (b *bus) flusher() {
 	defer b.wg.Done()
 	for {
+		stop := false
 		select {
 		case <-b.ctx.Done():
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			b.flush(ctx)
-			cancel()
-			return
+			stop = true
 		case <-b.wake:
+			select {
+			case <-b.ctx.Done():
+				stop = true
+			case <-time.After(flushInterval):
+			}
 		}
-		select {
-		case <-b.ctx.Done():
-		case <-time.After(flushInterval):
+		// Not b.ctx: what is queued when the bus closes is still sent.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		b.flush(ctx)
+		cancel()
+		if stop {
+			return
 		}
-		b.flush(b.ctx)
 	}
 }
 

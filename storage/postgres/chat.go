@@ -149,9 +149,13 @@ func (s *Store) AppendMessages(ctx context.Context, msgs []icc.NewMessage) ([]ic
 		stored := map[key]icc.Message{}
 		if len(keyConv) > 0 {
 			var dups []messageModel
+			// A join from the keys, so that each is one probe of the
+			// partial unique index (client_id <> ''), whatever the
+			// conversation's length.
 			err := tx.NewSelect().Model(&dups).
-				Where("(conversation_id, client_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))",
-					pgdialect.Array(keyConv), pgdialect.Array(keyClient)).
+				TableExpr("unnest(?::text[], ?::text[]) AS k(conv, client)", pgdialect.Array(keyConv), pgdialect.Array(keyClient)).
+				Where("message_model.conversation_id = k.conv AND message_model.client_id = k.client").
+				Where("message_model.client_id <> ''").
 				Scan(ctx)
 			if err != nil {
 				return dbErr(err, "append messages")
