@@ -147,10 +147,3 @@ func (b *bus) closeAll() {
 		sub.endLocked()
 	}
 }
-
-// subscribers returns the number of live subscriptions.
-func (b *bus) subscribers() int {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return len(b.subs)
-}

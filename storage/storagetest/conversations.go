@@ -405,10 +405,6 @@ func (s *suite) messages(t *testing.T) {
 			}
 		}
 		requireGapFree(t, st, c.ID, writers*each)
-		for seq, body := range seen {
-			_ = body
-			assert.Positive(t, seq)
-		}
 	})
 
 	t.Run("BatchesAcrossConversations", func(t *testing.T) {

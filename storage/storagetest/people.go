@@ -56,7 +56,7 @@ func (s *suite) customers(t *testing.T) {
 	t.Run("UniqueEmail", func(t *testing.T) {
 		t.Parallel()
 		st := s.open(t)
-		a := newCustomer(t, st, func(c *icc.Customer) { c.Email = "Dup@Example.com" })
+		newCustomer(t, st, func(c *icc.Customer) { c.Email = "Dup@Example.com" })
 		err := st.CreateCustomer(ctx(t), &icc.Customer{Email: "dup@example.com"})
 		requireCode(t, err, icc.ECONFLICT, "")
 
@@ -85,7 +85,6 @@ func (s *suite) customers(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 1, won)
-		_ = a
 	})
 
 	t.Run("Update", func(t *testing.T) {
