@@ -2,7 +2,6 @@ package classify
 
 import (
 	"math"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -45,33 +44,83 @@ type analysis struct {
 }
 
 // tokenize lowercases s and splits it into runs of letters and digits.
-// Apostrophes inside a word are dropped ("don't" -> "dont").
+// Apostrophes inside a word are dropped ("don't" -> "dont"). Plain
+// lowercase ASCII words are sliced from s without copying.
 func tokenize(s string, dst []string) []string {
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			dst = append(dst, b.String())
-			b.Reset()
+	var b []byte
+	start, simple := -1, true
+	flush := func(end int) {
+		switch {
+		case start < 0:
+		case simple:
+			dst = append(dst, s[start:end])
+		case len(b) > 0:
+			dst = append(dst, string(b))
 		}
+		start, simple, b = -1, true, b[:0]
 	}
 	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		i += n
-		switch {
-		case r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9'):
-			b.WriteByte(byte(r))
-		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
-			b.WriteByte(byte(r + 'a' - 'A'))
-		case r == '\'' || r == '’':
-			// dropped inside words
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
-		default:
-			flush()
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+				if start < 0 {
+					start = i
+				}
+				if !simple {
+					b = append(b, c)
+				}
+			case 'A' <= c && c <= 'Z':
+				if start < 0 {
+					start = i
+				}
+				if simple {
+					simple, b = false, append(b[:0], s[start:i]...)
+				}
+				b = append(b, c+'a'-'A')
+			case c == '\'' && start >= 0:
+				if simple {
+					simple, b = false, append(b[:0], s[start:i]...)
+				}
+			default:
+				flush(i)
+			}
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '’' && start >= 0:
+			if simple {
+				simple, b = false, append(b[:0], s[start:i]...)
+			}
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if start < 0 {
+				start = i
+			}
+			if simple {
+				simple, b = false, append(b[:0], s[start:i]...)
+			}
+			b = utf8.AppendRune(b, unicode.ToLower(r))
+		default:
+			flush(i)
+		}
+		i += n
 	}
-	flush()
+	flush(len(s))
 	return dst
+}
+
+// phraseHash hashes words joined by single spaces.
+func phraseHash(words []string) uint64 {
+	h := uint64(fnvOffset)
+	for i, w := range words {
+		if i > 0 {
+			h = (h ^ ' ') * fnvPrime
+		}
+		h = hashStr(h, w)
+	}
+	return h
 }
 
 // normalize replaces slang and common misspellings by their standard form.
@@ -89,32 +138,38 @@ func (lx *lexicon) normalize(toks, dst []string) []string {
 // concepts replaces each lexicon phrase in words (longest match first) by
 // its concept and keeps other words as they are.
 func (lx *lexicon) concepts(words, dst []string) []string {
-	var key strings.Builder
 	for i := 0; i < len(words); {
-		matched := 0
-		concept := ""
-		for n := min(lx.maxLen, len(words)-i); n >= 1; n-- {
-			key.Reset()
-			for j := i; j < i+n; j++ {
-				if j > i {
-					key.WriteByte(' ')
-				}
-				key.WriteString(words[j])
-			}
-			if c, ok := lx.phrases[key.String()]; ok {
-				matched, concept = n, c
-				break
-			}
-		}
-		if matched == 0 {
+		n, concept := lx.match(words[i:])
+		if n == 0 {
 			dst = append(dst, words[i])
 			i++
 			continue
 		}
 		dst = append(dst, concept)
-		i += matched
+		i += n
 	}
 	return dst
+}
+
+// match returns the length and concept of the longest lexicon phrase at
+// the start of words, or 0.
+func (lx *lexicon) match(words []string) (int, string) {
+	var hs [8]uint64
+	h := uint64(fnvOffset)
+	n := min(lx.maxLen, len(words), len(hs))
+	for j := range n {
+		if j > 0 {
+			h = (h ^ ' ') * fnvPrime
+		}
+		h = hashStr(h, words[j])
+		hs[j] = h
+	}
+	for j := n - 1; j >= 0; j-- {
+		if c, ok := lx.phrases[hs[j]]; ok {
+			return j + 1, c
+		}
+	}
+	return 0, ""
 }
 
 // speller corrects words it does not know to the most frequent known word

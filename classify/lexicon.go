@@ -94,13 +94,14 @@ the: teh, hte
 // lexicon is the parsed form of lexiconText and normalText.
 type lexicon struct {
 	norm    map[string][]string // one token -> replacement tokens
-	phrases map[string]string   // space-joined phrase -> concept
+	phrases map[uint64]string   // phraseHash of a phrase -> concept
+	list    map[string][]string // concept -> its phrases, space-joined
 	maxLen  int                 // longest phrase, in tokens
 	words   []string            // every word the lexicon knows
 }
 
 var loadLexicon = sync.OnceValue(func() *lexicon {
-	lx := &lexicon{norm: map[string][]string{}, phrases: map[string]string{}}
+	lx := &lexicon{norm: map[string][]string{}, phrases: map[uint64]string{}, list: map[string][]string{}}
 	seen := map[string]bool{}
 	addWord := func(w string) {
 		if !seen[w] {
@@ -134,9 +135,10 @@ var loadLexicon = sync.OnceValue(func() *lexicon {
 			if len(toks) == 0 {
 				continue
 			}
-			key := strings.Join(toks, " ")
+			key := phraseHash(toks)
 			if _, dup := lx.phrases[key]; !dup {
 				lx.phrases[key] = concept
+				lx.list[concept] = append(lx.list[concept], strings.Join(toks, " "))
 			}
 			lx.maxLen = max(lx.maxLen, len(toks))
 			for _, w := range toks {

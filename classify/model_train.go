@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 )
@@ -58,21 +57,14 @@ type perturber struct {
 }
 
 func newPerturber(lx *lexicon) *perturber {
-	p := &perturber{lx: lx, synonyms: map[string][]string{}}
-	for ph, c := range lx.phrases {
-		p.synonyms[c] = append(p.synonyms[c], ph)
-	}
-	for _, v := range p.synonyms {
-		slices.Sort(v) // deterministic order for a seeded generator
-	}
-	return p
+	return &perturber{lx: lx, synonyms: lx.list}
 }
 
 func (p *perturber) vary(text string, rng *rand.Rand, swapP, typoP, dropP float64) string {
 	words := p.lx.normalize(tokenize(text, nil), nil)
 	var out []string
 	for i := 0; i < len(words); {
-		n, concept := p.match(words[i:])
+		n, concept := p.lx.match(words[i:])
 		if n > 0 && concept != "#help" && rng.Float64() < swapP {
 			syn := p.synonyms[concept]
 			out = append(out, syn[rng.IntN(len(syn))])
@@ -94,15 +86,6 @@ func (p *perturber) vary(text string, rng *rand.Rand, swapP, typoP, dropP float6
 		i += n
 	}
 	return strings.Join(out, " ")
-}
-
-func (p *perturber) match(words []string) (int, string) {
-	for n := min(p.lx.maxLen, len(words)); n >= 1; n-- {
-		if c, ok := p.lx.phrases[strings.Join(words[:n], " ")]; ok {
-			return n, c
-		}
-	}
-	return 0, ""
 }
 
 // typo applies one random keyboard slip to w.

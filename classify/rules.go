@@ -105,19 +105,20 @@ var (
 		today, critical, now`)
 )
 
+// phrases is a set of word sequences, keyed by phraseHash.
 type phrases struct {
-	set    map[string]bool
+	set    map[uint64]bool
 	maxLen int
 }
 
 func phraseSet(list string) phrases {
-	p := phrases{set: map[string]bool{}}
+	p := phrases{set: map[uint64]bool{}}
 	for _, ph := range strings.Split(list, ",") {
 		toks := loadLexicon().normalize(tokenize(ph, nil), nil)
 		if len(toks) == 0 {
 			continue
 		}
-		p.set[strings.Join(toks, " ")] = true
+		p.set[phraseHash(toks)] = true
 		p.maxLen = max(p.maxLen, len(toks))
 	}
 	return p
@@ -125,15 +126,14 @@ func phraseSet(list string) phrases {
 
 // in reports whether any phrase of p occurs in words.
 func (p phrases) in(words []string) bool {
-	var b strings.Builder
 	for i := range words {
-		b.Reset()
+		h := uint64(fnvOffset)
 		for n := 0; n < p.maxLen && i+n < len(words); n++ {
 			if n > 0 {
-				b.WriteByte(' ')
+				h = (h ^ ' ') * fnvPrime
 			}
-			b.WriteString(words[i+n])
-			if p.set[b.String()] {
+			h = hashStr(h, words[i+n])
+			if p.set[h] {
 				return true
 			}
 		}

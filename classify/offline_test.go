@@ -1,0 +1,298 @@
+package classify
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func newDefault(t testing.TB) *Offline {
+	t.Helper()
+	c, err := NewOffline(OfflineConfig{})
+	require.NoError(t, err)
+	return c
+}
+
+func classifyText(t testing.TB, c Classifier, text string) Result {
+	t.Helper()
+	r, err := c.Classify(context.Background(), Request{Body: text})
+	require.NoError(t, err)
+	require.NoError(t, r.Validate())
+	return r
+}
+
+func TestOfflineDefaultModel(t *testing.T) {
+	c := newDefault(t)
+	cases := []struct {
+		text     string
+		category Category
+		intent   string
+		escalate bool
+	}{
+		{"I forgot my password and cannot log in", CategoryTechnical, "recover_password", false},
+		{"where is my refund? I sent the parcel back two weeks ago", CategoryBilling, "track_refund", false},
+		{"I want to speak to a real person", CategoryGeneral, "contact_human_agent", true},
+		{"I want to file a complaint about your service", CategorySensitive, "complaint", true},
+		{"how do I unsubscribe from the newsletter", CategoryGeneral, "newsletter_subscription", false},
+	}
+	for _, tc := range cases {
+		r := classifyText(t, c, tc.text)
+		assert.Equal(t, tc.category, r.Category, tc.text)
+		assert.Equal(t, tc.intent, r.Intent, tc.text)
+		assert.Equal(t, tc.escalate, r.Escalate, tc.text)
+		assert.Equal(t, "offline/v1", r.Model)
+		assert.Greater(t, r.Confidence, 0.0)
+		if r.Category == CategorySensitive {
+			assert.Empty(t, r.SuggestedReply, "no reply for sensitive requests")
+		} else {
+			assert.NotEmpty(t, r.SuggestedReply)
+		}
+	}
+}
+
+func TestOfflineDeterministic(t *testing.T) {
+	a, b := newDefault(t), newDefault(t)
+	text := "my card got declined at checkout twice"
+	assert.Equal(t, classifyText(t, a, text), classifyText(t, b, text))
+}
+
+func TestOfflineRules(t *testing.T) {
+	c := newDefault(t)
+	r := classifyText(t, c, "I was charged twice. If this is not fixed today my lawyer will be in touch")
+	assert.True(t, r.Escalate)
+	assert.Contains(t, r.Reasons, ReasonLegalThreat)
+	assert.Equal(t, PriorityUrgent, r.Priority)
+	assert.Equal(t, SentimentNegative, r.Sentiment)
+
+	r = classifyText(t, c, "someone hacked my account and changed my email")
+	assert.True(t, r.Escalate)
+	assert.Contains(t, r.Reasons, ReasonSecurity)
+
+	r = classifyText(t, c, "thanks, that was really helpful, great service")
+	assert.Equal(t, SentimentPositive, r.Sentiment)
+	assert.Greater(t, r.SentimentScore, 0.0)
+
+	// Repeated contact comes from the conversation history.
+	req := Request{Body: "still no news about my order", History: []Turn{
+		{Role: "customer", Text: "where is my order?"},
+		{Role: "agent", Text: "We are checking."},
+		{Role: "customer", Text: "any update on my order?"},
+	}}
+	r, err := c.Classify(context.Background(), req)
+	require.NoError(t, err)
+	assert.True(t, r.Escalate)
+	assert.Contains(t, r.Reasons, ReasonRepeatContact)
+	r, err = c.Classify(context.Background(), Request{Body: req.Body})
+	require.NoError(t, err)
+	assert.NotContains(t, r.Reasons, ReasonRepeatContact)
+}
+
+func TestOfflineBadInput(t *testing.T) {
+	c := newDefault(t)
+	_, err := c.Classify(context.Background(), Request{Body: "   "})
+	assert.ErrorIs(t, err, ErrInvalidInput)
+	_, err = c.Classify(context.Background(), Request{Body: "bad \xff\xfe utf8"})
+	assert.ErrorIs(t, err, ErrInvalidInput)
+
+	huge := strings.Repeat("I want my money back for the broken blender. ", 100_000) // ~4.5 MB
+	start := time.Now()
+	r, err := c.Classify(context.Background(), Request{Body: huge})
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 2*time.Second, "huge input is truncated, not read in full")
+	assert.Equal(t, CategoryBilling, r.Category)
+}
+
+// smallExamples is a tiny training set written for these tests.
+func smallExamples() []Example {
+	var exs []Example
+	add := func(cat Category, intent string, esc bool, texts ...string) {
+		for _, s := range texts {
+			exs = append(exs, Example{Text: s, Category: cat, Intent: intent, Escalate: esc})
+		}
+	}
+	add(CategoryBilling, "get_refund", false, "I want a refund", "refund my order please", "give me my money back",
+		"can I get a refund for this", "please refund the charge")
+	add(CategoryTechnical, "recover_password", false, "I forgot my password", "reset my password",
+		"cannot log in, lost password", "password reset link please", "help me recover my password")
+	add(CategoryGeneral, "track_order", false, "where is my order", "track my parcel", "has my order shipped",
+		"when will my package arrive", "order tracking please")
+	add(CategorySensitive, "complaint", true, "I want to complain", "file a complaint", "your service is terrible, complaint",
+		"formal complaint about staff", "I am making a complaint")
+	return exs
+}
+
+func TestTrainSaveLoad(t *testing.T) {
+	ctx := context.Background()
+	m, err := Train(ctx, smallExamples(), TrainConfig{Name: "tiny", Seed: 7})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"get_refund", "recover_password", "track_order", "complaint"}, m.Labels())
+	r := classifyText(t, m, "i forgot the password")
+	assert.Equal(t, "recover_password", r.Intent)
+	assert.Equal(t, "offline/tiny", r.Model)
+
+	var buf bytes.Buffer
+	require.NoError(t, m.Save(&buf))
+	file := buf.Bytes()
+	loaded, err := NewOffline(OfflineConfig{Model: bytes.NewReader(file)})
+	require.NoError(t, err)
+	for _, text := range []string{"i forgot the password", "refund please", "where is my parcel", "I want to complain"} {
+		want, got := classifyText(t, m, text), classifyText(t, loaded, text)
+		assert.Equal(t, want.Intent, got.Intent, text)
+		assert.InDelta(t, want.Confidence, got.Confidence, 0.01, text)
+	}
+
+	// The same examples and seed give the same file.
+	again, err := Train(ctx, smallExamples(), TrainConfig{Name: "tiny", Seed: 7})
+	require.NoError(t, err)
+	var buf2 bytes.Buffer
+	require.NoError(t, again.Save(&buf2))
+	assert.Equal(t, file, buf2.Bytes(), "training is deterministic")
+
+	bad := map[string][]byte{
+		"empty":     nil,
+		"foreign":   []byte("this is not a model file at all, just some text"),
+		"truncated": file[:len(file)/2],
+		"corrupt": func() []byte {
+			b := bytes.Clone(file)
+			for i := len(b) / 2; i < len(b)/2+8; i++ {
+				b[i] ^= 0x5a
+			}
+			return b
+		}(),
+		"wrong version": func() []byte {
+			b := bytes.Clone(file)
+			binary.LittleEndian.PutUint16(b[len(modelMagic):], modelVersion+1)
+			return b
+		}(),
+	}
+	for name, b := range bad {
+		_, err := NewOffline(OfflineConfig{Model: bytes.NewReader(b)})
+		assert.ErrorIs(t, err, ErrBadModel, name)
+	}
+	_, err = NewOffline(OfflineConfig{Model: bytes.NewReader(bad["wrong version"])})
+	assert.ErrorContains(t, err, "version")
+}
+
+func TestTrainBadInput(t *testing.T) {
+	ctx := context.Background()
+	_, err := Train(ctx, nil, TrainConfig{})
+	assert.ErrorIs(t, err, ErrInvalidInput)
+	_, err = Train(ctx, []Example{{Text: "x", Intent: "a"}}, TrainConfig{})
+	assert.ErrorIs(t, err, ErrInvalidInput, "one label")
+	_, err = Train(ctx, []Example{{Text: "", Intent: "a"}, {Text: "y", Intent: "b"}}, TrainConfig{})
+	assert.ErrorIs(t, err, ErrInvalidInput, "empty text")
+	_, err = Train(ctx, []Example{{Text: "x", Category: "weird"}, {Text: "y", Category: CategoryBilling}}, TrainConfig{})
+	assert.ErrorIs(t, err, ErrInvalidInput, "unknown category")
+	_, err = Train(ctx, smallExamples(), TrainConfig{Epochs: -1})
+	assert.ErrorIs(t, err, ErrInvalidInput)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = Train(cctx, smallExamples(), TrainConfig{})
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestTrainCategoriesOnly(t *testing.T) {
+	var exs []Example
+	for _, e := range smallExamples() {
+		exs = append(exs, Example{Text: e.Text, Category: e.Category})
+	}
+	m, err := Train(context.Background(), exs, TrainConfig{})
+	require.NoError(t, err)
+	r := classifyText(t, m, "refund me")
+	assert.Equal(t, CategoryBilling, r.Category)
+	assert.Empty(t, r.Intent)
+}
+
+func TestLearnFromCorrection(t *testing.T) {
+	ctx := context.Background()
+	c := newDefault(t)
+	other := newDefault(t)
+	text := "the gizmo widget thingamajig flickers purple"
+	similar := "my widget thingamajig flickers purple again"
+	before := classifyText(t, c, similar)
+	require.NotEqual(t, "registration_problems", before.Intent)
+
+	// Classify concurrently with Learn; the race detector checks the locking.
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for j := range 50 {
+				_, err := c.Classify(ctx, Request{Body: fmt.Sprintf("order %d-%d flickers", i, j)})
+				assert.NoError(t, err)
+			}
+		})
+	}
+	require.NoError(t, c.Learn(ctx, Example{Text: text, Category: CategoryTechnical, Intent: "registration_problems"}))
+	wg.Wait()
+
+	after := classifyText(t, c, similar)
+	assert.Equal(t, "registration_problems", after.Intent)
+	assert.Equal(t, CategoryTechnical, after.Category)
+	// Another classifier built from the default model is untouched.
+	assert.Equal(t, before.Intent, classifyText(t, other, similar).Intent)
+
+	// A category-only correction moves the text into that category, and a
+	// new intent is added on the fly.
+	require.NoError(t, c.Learn(ctx, Example{Text: "zorblax quota exceeded on invoice export", Category: CategoryTechnical}))
+	assert.Equal(t, CategoryTechnical, classifyText(t, c, "zorblax quota exceeded on invoice export").Category)
+	require.NoError(t, c.Learn(ctx, Example{Text: "my api key leaked in a public repo", Category: CategoryTechnical, Intent: "rotate_api_key"}))
+	assert.Equal(t, "rotate_api_key", classifyText(t, c, "my api key was leaked in a repo").Intent)
+	assert.Contains(t, c.Labels(), "rotate_api_key")
+
+	assert.ErrorIs(t, c.Learn(ctx, Example{Text: "", Intent: "x"}), ErrInvalidInput)
+	assert.ErrorIs(t, c.Learn(ctx, Example{Text: "hello"}), ErrInvalidInput)
+}
+
+func TestSpeller(t *testing.T) {
+	sp := newSpeller(map[string]uint32{"password": 5, "refund": 3, "invoice": 2})
+	for in, want := range map[string]string{"pasword": "password", "passwrod": "password", "refnud": "refund",
+		"invoicee": "invoice", "invoise": "invoice", "banana": "banana", "pw": "pw"} {
+		assert.Equal(t, want, sp.correct(in), in)
+	}
+}
+
+// TestDevSetParaphrases trains on the dev set and checks the held-out
+// paraphrase file stays above a floor (a guard against regressions; the
+// measured figures are in README.md).
+func TestDevSetParaphrases(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("trains on the full dev set; skipped in -short and -race runs")
+	}
+	dev := readExamplesCSV(t, devDataPath())
+	para := readExamplesCSV(t, filepath.Join("testdata", "paraphrases.csv"))
+	start := time.Now()
+	m, err := Train(context.Background(), dev, TrainConfig{Seed: 1})
+	require.NoError(t, err)
+	took := time.Since(start)
+	assert.Less(t, took, 30*time.Second)
+	var s scores
+	s.add(m.m, para)
+	t.Logf("trained on %d dev examples in %.1fs; paraphrases: %s", len(dev), took.Seconds(), s)
+	assert.GreaterOrEqual(t, float64(s.cat)/float64(s.n), 0.88)
+}
+
+func BenchmarkOfflineClassify(b *testing.B) {
+	c := newDefault(b)
+	ctx := context.Background()
+	texts := []string{
+		"hey i cant remember my pasword and the reset email never came",
+		"I was charged twice for order 5521, please refund the extra payment",
+		"where the hell is my package, it was supposed to arrive on monday!!",
+		"can I change the delivery address on the order I placed this morning?",
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := c.Classify(ctx, Request{Body: texts[i%len(texts)]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
