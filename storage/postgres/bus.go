@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,8 +75,9 @@ type bus struct {
 	index   map[coalesceKey]int // position in pending of each key
 	wake    chan struct{}
 
-	subMu sync.RWMutex
-	subs  map[*subscription]struct{}
+	subMu      sync.RWMutex
+	subs       map[*subscription]struct{}
+	subsClosed bool // no new subscriptions
 
 	notified  atomic.Int64 // events sent to the database
 	overflows atomic.Int64 // events not sent because the queue was full
@@ -295,8 +297,10 @@ func (b *bus) deliver(e icc.Event) {
 		if !sub.matches(e.Topic) {
 			continue
 		}
+		ev := e
+		ev.Data = slices.Clone(e.Data) // each subscriber owns its copy
 		select {
-		case sub.ch <- e:
+		case sub.ch <- ev:
 		default:
 			sub.dropped.Add(1)
 		}
@@ -305,13 +309,11 @@ func (b *bus) deliver(e icc.Event) {
 
 func (b *bus) subscribe(ctx context.Context, patterns []string) (*subscription, error) {
 	sub := &subscription{b: b, patterns: patterns, ch: make(chan icc.Event, subscriberBuffer)}
-	b.mu.Lock()
-	closed := b.closed
-	b.mu.Unlock()
-	if closed {
+	b.subMu.Lock()
+	if b.subsClosed {
+		b.subMu.Unlock()
 		return nil, icc.Errorf(icc.EUNAVAILABLE, "postgres: the bus is closed")
 	}
-	b.subMu.Lock()
 	b.subs[sub] = struct{}{}
 	b.subMu.Unlock()
 	sub.stop = context.AfterFunc(ctx, func() { _ = sub.Close() })
@@ -326,12 +328,13 @@ func (b *bus) close() {
 	b.mu.Unlock()
 	b.cancel()
 	b.wg.Wait()
-	b.subMu.RLock()
+	b.subMu.Lock()
+	b.subsClosed = true
 	subs := make([]*subscription, 0, len(b.subs))
 	for sub := range b.subs {
 		subs = append(subs, sub)
 	}
-	b.subMu.RUnlock()
+	b.subMu.Unlock()
 	for _, sub := range subs {
 		_ = sub.Close()
 	}
@@ -382,11 +385,12 @@ func (sub *subscription) Close() error {
 // same database and schema. It never waits for the database: events are
 // queued and sent by a background flusher, coalescing events with the same
 // topic, type and id to the newest. It fills At and Origin (this Store's id)
-// when they are empty.
+// when they are empty and keeps At in UTC at microsecond precision.
 func (s *Store) Publish(ctx context.Context, e icc.Event) error {
 	if e.At.IsZero() {
 		e.At = now()
 	}
+	e.At = icc.Timestamp(e.At)
 	if e.Origin == "" {
 		e.Origin = s.origin
 	}

@@ -235,7 +235,8 @@ func (s *Store) ListMessages(ctx context.Context, conversationID string, afterSe
 }
 
 // SetReadMark records that a participant has read up to m.Seq; the mark
-// never moves backwards. It returns the mark as stored.
+// never moves backwards, and UpdatedAt is stamped only when it moves. It
+// returns the mark as stored.
 func (s *Store) SetReadMark(ctx context.Context, m icc.ReadMark) (icc.ReadMark, error) {
 	switch {
 	case m.ConversationID == "":
@@ -245,11 +246,8 @@ func (s *Store) SetReadMark(ctx context.Context, m icc.ReadMark) (icc.ReadMark, 
 	case m.Seq < 0:
 		return icc.ReadMark{}, icc.Invalid("seq", "must not be negative")
 	}
-	if m.UpdatedAt.IsZero() {
-		m.UpdatedAt = now()
-	}
 	row := &readMarkModel{ConversationID: m.ConversationID, ParticipantID: m.ParticipantID, Seq: m.Seq,
-		UpdatedAt: icc.Timestamp(m.UpdatedAt)}
+		UpdatedAt: now()}
 	err := s.db.NewInsert().Model(row).
 		On("CONFLICT (conversation_id, participant_id) DO UPDATE").
 		Set("seq = GREATEST(read_mark_model.seq, EXCLUDED.seq)").
@@ -270,6 +268,11 @@ func (s *Store) ListReadMarks(ctx context.Context, conversationID string) ([]icc
 	if err := s.db.NewSelect().Model(&rows).Where("conversation_id = ?", conversationID).
 		Order("participant_id").Scan(ctx); err != nil {
 		return nil, dbErr(err, "list read marks")
+	}
+	if len(rows) == 0 {
+		if _, err := s.GetConversation(ctx, conversationID); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]icc.ReadMark, len(rows))
 	for i := range rows {

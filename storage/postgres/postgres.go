@@ -221,6 +221,10 @@ func (s *Store) Close() error {
 // plain SQL. Most code should use the icc interfaces.
 func (s *Store) DB() *bun.DB { return s.db }
 
+// SQLDB returns the connection pool under DB as a plain *sql.DB, for
+// libraries that take one, such as a session store sharing the database.
+func (s *Store) SQLDB() *sql.DB { return s.db.DB }
+
 // dbErr converts a database error to an *icc.Error: unique violations become
 // ECONFLICT, foreign key violations ENOTFOUND, connection failures
 // EUNAVAILABLE; anything else is wrapped as is (EINTERNAL).
