@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -152,7 +153,7 @@ func (b *bus) listen(conn *pgx.Conn) {
 		select {
 		case <-b.ctx.Done():
 			return
-		case <-time.After(backoff):
+		case <-time.After(backoff/2 + rand.N(backoff/2)): // jitter: instances do not reconnect in step
 		}
 		c, err := b.connect(b.ctx)
 		if err != nil {
