@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/icclabs/commandcenter/icc"
 )
 
 // config is the server's configuration, from flags and the environment.
@@ -22,6 +24,31 @@ type config struct {
 	LogFormat       string        // "text" or "json"
 	MigrateOnly     bool          // apply migrations and exit
 	ShutdownTimeout time.Duration // time allowed to drain on shutdown
+
+	// Demo seeds demo agents, customers and tickets; nil means "on with
+	// memory storage, off with a database".
+	Demo          *bool
+	SecureCookies bool   // mark the session cookie Secure even without TLS
+	AdminEmail    string // an admin to create or update at start
+	AdminPassword string // that admin's password (environment only)
+	GeminiAPIKey  string // enables the Gemini classifier (environment only)
+	GeminiModel   string // Gemini model; the classify default when empty
+}
+
+// Environment variables that have no flag, because their values are
+// secrets that a flag would show in the process list.
+const (
+	envAdminPassword = "ICC_ADMIN_PASSWORD"
+	envGeminiAPIKey  = "GEMINI_API_KEY"
+)
+
+// demoEnabled resolves the -demo setting: as given, else on for memory
+// storage only.
+func (c config) demoEnabled() bool {
+	if c.Demo != nil {
+		return *c.Demo
+	}
+	return describeStorage(c.DatabaseURL) == "memory"
 }
 
 // configError is a bad flag or setting; the program exits with status 2.
@@ -42,6 +69,10 @@ func envVars() map[string]string {
 		"log-level":        "ICC_LOG_LEVEL",
 		"log-format":       "ICC_LOG_FORMAT",
 		"shutdown-timeout": "ICC_SHUTDOWN_TIMEOUT",
+		"demo":             "ICC_DEMO",
+		"secure-cookies":   "ICC_SECURE_COOKIES",
+		"admin-email":      "ICC_ADMIN_EMAIL",
+		"gemini-model":     "ICC_GEMINI_MODEL",
 	}
 }
 
@@ -59,6 +90,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		logFormat   = fs.String("log-format", "text", "log `format`: text or json")
 		migrateOnly = fs.Bool("migrate-only", false, "apply database migrations and exit")
 		shutdown    = fs.Duration("shutdown-timeout", 15*time.Second, "`time` allowed to finish in-flight requests on shutdown")
+		demo        = fs.Bool("demo", false, "seed demo agents, customers and tickets (default true with memory storage, false with PostgreSQL)")
+		secure      = fs.Bool("secure-cookies", false, "mark the session cookie Secure even on plain HTTP (behind a TLS-terminating proxy); it is always Secure over TLS")
+		adminEmail  = fs.String("admin-email", "", "`email` of an admin to create, or to give the admin role and the password in "+envAdminPassword+", at start")
+		geminiModel = fs.String("gemini-model", "", "Gemini `model` used when "+envGeminiAPIKey+" is set (default the classify package's)")
 	)
 	env := envVars()
 	fs.SetOutput(io.Discard)
@@ -105,6 +140,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		LogFormat:       strings.ToLower(strings.TrimSpace(*logFormat)),
 		MigrateOnly:     *migrateOnly,
 		ShutdownTimeout: *shutdown,
+		SecureCookies:   *secure,
+		AdminEmail:      strings.TrimSpace(*adminEmail),
+		AdminPassword:   getenv(envAdminPassword),
+		GeminiAPIKey:    strings.TrimSpace(getenv(envGeminiAPIKey)),
+		GeminiModel:     strings.TrimSpace(*geminiModel),
+	}
+	if _, given := source["demo"]; given {
+		cfg.Demo = demo
 	}
 	if err := checkAddr(cfg.Addr); err != nil {
 		return config{}, configErrorf("%s %q: %v", from("addr"), cfg.Addr, err)
@@ -119,6 +162,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		return config{}, configErrorf("%s %s: must be more than 0", from("shutdown-timeout"), cfg.ShutdownTimeout)
+	}
+	if (cfg.AdminEmail == "") != (cfg.AdminPassword == "") {
+		return config{}, configErrorf("%s and %s must be set together", from("admin-email"), envAdminPassword)
+	}
+	if cfg.AdminEmail != "" {
+		if err := checkPassword("password", cfg.AdminPassword); err != nil {
+			return config{}, configErrorf("%s: %s", envAdminPassword, icc.ErrorMessage(err))
+		}
+		if !strings.Contains(cfg.AdminEmail, "@") {
+			return config{}, configErrorf("%s %q: must be an email address", from("admin-email"), cfg.AdminEmail)
+		}
 	}
 	return cfg, nil
 }
@@ -155,8 +209,11 @@ func parseLevel(s string) (slog.Level, error) {
 // envValueErr explains why the value of a flag's environment variable was
 // rejected; the flag package only says "parse error".
 func envValueErr(name string, err error) string {
-	if name == "shutdown-timeout" {
+	switch name {
+	case "shutdown-timeout":
 		return "must be a duration such as 15s or 1m"
+	case "demo", "secure-cookies":
+		return "must be true or false"
 	}
 	return err.Error()
 }
@@ -188,4 +245,12 @@ Flags:
 			fmt.Fprintf(w, "    \tenvironment: %s\n", v)
 		}
 	})
+	fmt.Fprintf(w, `
+Environment only (secrets, never flags):
+  %s
+    \tpassword of the -admin-email admin (at least %d characters)
+  %s
+    \tGoogle Gemini API key: classify with Gemini first and the offline
+    \tclassifier as fallback (default: offline classifier only)
+`, envAdminPassword, minPasswordLen, envGeminiAPIKey)
 }

@@ -42,11 +42,49 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_ = backend.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	s := newServer(backend, logger)
+	logins, err := s.setup(ctx, cfg)
+	if err != nil {
+		_ = ln.Close()
+		_ = backend.Close()
+		return err
+	}
 	url := "http://" + ln.Addr().String()
 	logger.InfoContext(ctx, "server listening", "url", url, "storage", desc)
 	fmt.Fprintf(stdout, "ICC server listening on %s (storage: %s)\n", url, desc)
+	if len(logins) > 0 {
+		fmt.Fprintf(stdout, "demo logins: %s\n", formatLogins(logins))
+	}
 
-	return newServer(backend, logger).serve(ctx, ln, cfg.ShutdownTimeout)
+	return s.serve(ctx, ln, cfg.ShutdownTimeout)
+}
+
+// setup wires the capabilities into s from the configuration: the ticket
+// desk with its classifier, sessions and SLA watcher, the configured admin
+// and the demo data. It returns the demo logins to print, if any.
+func (s *server) setup(ctx context.Context, cfg config) ([]demoLogin, error) {
+	err := s.setupDesk(ctx, deskOptions{
+		GeminiAPIKey:  cfg.GeminiAPIKey,
+		GeminiModel:   cfg.GeminiModel,
+		SecureCookies: cfg.SecureCookies,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AdminEmail != "" {
+		if err := s.ensureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+			return nil, fmt.Errorf("admin %s: %w", cfg.AdminEmail, err)
+		}
+	}
+	var logins []demoLogin
+	if cfg.demoEnabled() {
+		if logins, err = s.seedDemo(ctx); err != nil {
+			return nil, fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+	// Started last, so that a failed setup leaves nothing running.
+	s.startSLAWatcher(ctx, defaultSLAInterval)
+	return logins, nil
 }
 
 // newLogger returns the program's logger, writing to w in the configured

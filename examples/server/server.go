@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/icclabs/commandcenter/classify"
 	"github.com/icclabs/commandcenter/icc"
 )
 
@@ -25,6 +26,28 @@ type server struct {
 	mux     *http.ServeMux
 	http    *http.Server
 
+	// sessions keeps agents' sign-ins (sessions.go); in memory until
+	// setupDesk moves it to PostgreSQL.
+	sessions *sessionStore
+	// crossOrigin rejects cross-origin state-changing requests.
+	crossOrigin *http.CrossOriginProtection
+	// directory enriches new tickets' customers, e.g. from a CRM; set it
+	// before setupDesk. Nil means no enrichment.
+	directory icc.CustomerDirectory
+	// desk, classifier and learner are set by setupDesk (desk_api.go).
+	desk       *icc.Desk
+	classifier classify.Classifier
+	learner    learner
+	// loginLimiter and publicLimiter throttle sign-in failures and the
+	// public ticket form (ratelimit.go).
+	loginLimiter  *rateLimiter
+	publicLimiter *rateLimiter
+	// bcryptCost is the cost of new password hashes; tests lower it.
+	bcryptCost int
+	// dummyHash is compared against when an email is unknown, so that a
+	// failed sign-in takes as long whether or not the agent exists.
+	dummyHash func() []byte
+
 	mu        sync.Mutex
 	shutdowns []func(context.Context) error
 }
@@ -37,6 +60,7 @@ func newServer(backend icc.Backend, logger *slog.Logger) *server {
 		logger:  logger,
 		mux:     http.NewServeMux(),
 	}
+	s.initAuth()
 	s.routes()
 	s.http = &http.Server{
 		Handler:           s.handler(),
@@ -69,9 +93,11 @@ func (s *server) handle(pattern string, h apiFunc) {
 }
 
 // handler wraps the mux in the middleware every request goes through, the
-// outermost first: request id, access log, panic recovery.
+// outermost first: request id, access log, panic recovery, cross-origin
+// protection, session loading.
 func (s *server) handler() http.Handler {
-	return withRequestID(withAccessLog(s.logger, withRecovery(s.logger, http.HandlerFunc(s.route))))
+	return withRequestID(withAccessLog(s.logger, withRecovery(s.logger,
+		s.crossOrigin.Handler(s.withSession(http.HandlerFunc(s.route))))))
 }
 
 // route passes a request to the mux, answering in JSON when no route

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/icclabs/commandcenter/classify"
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// Classifier settings of the reference server.
+const (
+	// geminiStepTimeout is how long the chain waits for Gemini before it
+	// answers with the offline classifier.
+	geminiStepTimeout = 4 * time.Second
+	// classifyCacheSize is how many Gemini answers are cached.
+	classifyCacheSize = 2048
+)
+
+// newClassifier returns the server's classifier and the part of it that
+// learns from corrections: the offline classifier alone, or, with a Gemini
+// API key, a cache over a chain of Gemini then the offline classifier.
+func newClassifier(ctx context.Context, opts deskOptions, logger *slog.Logger) (classify.Classifier, learner, error) {
+	off, err := classify.NewOffline(classify.OfflineConfig{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("offline classifier: %w", err)
+	}
+	if strings.TrimSpace(opts.GeminiAPIKey) == "" {
+		logger.InfoContext(ctx, "classifier ready", "classifier", "offline")
+		return off, off, nil
+	}
+	gem, err := classify.NewGemini(ctx, classify.GeminiConfig{
+		APIKey: opts.GeminiAPIKey, Model: opts.GeminiModel, BaseURL: opts.GeminiBaseURL, Logger: logger,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("gemini classifier: %w", err)
+	}
+	chain, err := classify.NewChain(
+		classify.ChainStep{Name: "gemini", Classifier: gem, Timeout: geminiStepTimeout},
+		classify.ChainStep{Name: "offline", Classifier: off},
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("classifier chain: %w", err)
+	}
+	cache, err := classify.NewCache(chain, classifyCacheSize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("classifier cache: %w", err)
+	}
+	logger.InfoContext(ctx, "classifier ready", "classifier", "gemini with offline fallback", "model", gem.Model())
+	return cache, off, nil
+}
+
+// classifyRoutes registers the classifier endpoint.
+func (s *server) classifyRoutes() {
+	s.handle("POST /api/classify", s.agentOnly(s.handleClassify))
+}
+
+// classifyRequest is the body of POST /api/classify.
+type classifyRequest struct {
+	Subject      string `json:"subject"`
+	Body         string `json:"body"`
+	Channel      string `json:"channel"`
+	CustomerTier string `json:"customer_tier"`
+}
+
+// handleClassify runs the server's classifier on any text, so agents can
+// see what it would say.
+func (s *server) handleClassify(w http.ResponseWriter, r *http.Request) error {
+	var req classifyRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Subject) == "" && strings.TrimSpace(req.Body) == "" {
+		return icc.Invalid("body", "subject or body is required")
+	}
+	if len(req.Subject) > icc.MaxSubjectLen {
+		return icc.Invalid("subject", "must be at most %d bytes", icc.MaxSubjectLen)
+	}
+	if len(req.Body) > icc.MaxBodyLen {
+		return icc.Invalid("body", "must be at most %d bytes", icc.MaxBodyLen)
+	}
+	res, err := s.classifier.Classify(r.Context(), classify.Request{
+		Subject: req.Subject, Body: req.Body, Channel: req.Channel, CustomerTier: req.CustomerTier,
+	})
+	switch {
+	case errors.Is(err, classify.ErrInvalidInput):
+		return icc.Invalid("body", "must be valid UTF-8 text with something to classify")
+	case errors.Is(err, classify.ErrUnavailable):
+		return icc.Unavailable(err, "the classifier cannot answer now")
+	case err != nil:
+		return fmt.Errorf("classify: %w", err)
+	}
+	writeJSON(w, s.logger, http.StatusOK, res)
+	return nil
+}

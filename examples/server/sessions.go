@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/postgresstore"
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// Session settings.
+const (
+	// sessionCookieName names the cookie that carries the session token.
+	sessionCookieName = "icc_session"
+	// sessionLifetime is how long a sign-in lasts, from sign-in.
+	sessionLifetime = 12 * time.Hour
+	// sessionCleanup is how often expired sessions are deleted.
+	sessionCleanup = 5 * time.Minute
+	// sessionKeyAgent is the session key holding the signed-in agent's id.
+	sessionKeyAgent = "agent_id"
+)
+
+// sessionStore keeps agents' sign-ins: an scs session manager over a
+// store (in memory, or the sessions table in PostgreSQL) and the cookie
+// policy. The cookie is HttpOnly, SameSite=Lax, and Secure when the request
+// came over TLS or secure is set (a TLS-terminating proxy in front).
+type sessionStore struct {
+	mgr    *scs.SessionManager
+	secure bool
+	// stop ends the store's clean-up goroutine; safe to call more than once.
+	stop func()
+}
+
+// newSessionStore returns a sessionStore over store; stop ends its clean-up.
+func newSessionStore(store scs.Store, secure bool, stop func()) *sessionStore {
+	mgr := scs.New()
+	mgr.Store = store
+	mgr.Lifetime = sessionLifetime
+	mgr.Cookie.Name = sessionCookieName
+	return &sessionStore{mgr: mgr, secure: secure, stop: sync.OnceFunc(stop)}
+}
+
+// newMemorySessions keeps sessions in this process's memory: they are lost
+// on restart and not shared between instances.
+func newMemorySessions(secure bool) *sessionStore {
+	return newSessionStore(&memSessions{tokens: make(map[string]memSession)}, secure, func() {})
+}
+
+// memSessions is an scs.Store in memory. It replaces scs's memstore, whose
+// StopCleanup races with the clean-up goroutine it starts (the race
+// detector flags it); this one needs no goroutine: expired sessions are
+// swept during writes, at most once per sessionCleanup.
+type memSessions struct {
+	mu     sync.Mutex
+	tokens map[string]memSession
+	swept  time.Time
+}
+
+// memSession is one stored session.
+type memSession struct {
+	data   []byte
+	expiry time.Time
+}
+
+// Find returns the data of an unexpired session.
+func (m *memSessions) Find(token string) ([]byte, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.tokens[token]
+	if !ok || !time.Now().Before(e.expiry) {
+		return nil, false, nil
+	}
+	return e.data, true, nil
+}
+
+// Commit stores a session until expiry.
+func (m *memSessions) Commit(token string, b []byte, expiry time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	if now.Sub(m.swept) >= sessionCleanup {
+		m.swept = now
+		for t, e := range m.tokens {
+			if !now.Before(e.expiry) {
+				delete(m.tokens, t)
+			}
+		}
+	}
+	m.tokens[token] = memSession{data: slices.Clone(b), expiry: expiry}
+	return nil
+}
+
+// Delete removes a session.
+func (m *memSessions) Delete(token string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.tokens, token)
+	return nil
+}
+
+// newPostgresSessions keeps sessions in the sessions table of db (created
+// by the storage/postgres migrations), so they survive restarts and every
+// instance of a cluster sees them.
+func newPostgresSessions(db *sql.DB, secure bool) *sessionStore {
+	ps := postgresstore.NewWithCleanupInterval(db, sessionCleanup)
+	return newSessionStore(ps, secure, ps.StopCleanup)
+}
+
+// sqlDBer is implemented by backends that run on a database/sql pool, such
+// as storage/postgres's Store.
+type sqlDBer interface {
+	SQLDB() *sql.DB
+}
+
+// useBackendSessions moves sessions into the backend's database when it
+// has one, and arranges for the store's clean-up to stop on shutdown. It
+// reports whether sessions are kept in the database.
+func (s *server) useBackendSessions() bool {
+	inDB := false
+	if b, ok := s.backend.(sqlDBer); ok {
+		old := s.sessions
+		s.sessions = newPostgresSessions(b.SQLDB(), old.secure)
+		old.stop()
+		inDB = true
+	}
+	sessions := s.sessions
+	s.onShutdown(func(context.Context) error {
+		sessions.stop()
+		return nil
+	})
+	return inDB
+}
+
+// withSession loads the request's session (an empty one when it carries no
+// valid cookie) into its context, where agentOnly and the sign-in handlers
+// find it. A session store that cannot be read is a 503.
+func (s *server) withSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var token string
+		if c, err := r.Cookie(sessionCookieName); err == nil {
+			token = c.Value
+		}
+		ctx, err := s.sessions.mgr.Load(r.Context(), token)
+		if err != nil {
+			writeError(w, r, s.logger, icc.Unavailable(err, "sessions cannot be read now"))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// startSession signs agentID in: it gives the request's session a new token
+// (so a token known before sign-in is useless after it), stores it and sets
+// the cookie. Call it before writing the response.
+func (s *server) startSession(w http.ResponseWriter, r *http.Request, agentID string) error {
+	ctx := r.Context()
+	mgr := s.sessions.mgr
+	if err := mgr.RenewToken(ctx); err != nil {
+		return icc.Unavailable(err, "sessions cannot be written now")
+	}
+	mgr.Put(ctx, sessionKeyAgent, agentID)
+	token, expiry, err := mgr.Commit(ctx)
+	if err != nil {
+		return icc.Unavailable(err, "sessions cannot be written now")
+	}
+	s.setSessionCookie(w, r, token, expiry)
+	return nil
+}
+
+// endSession deletes the request's session from the store and tells the
+// browser to drop the cookie.
+func (s *server) endSession(w http.ResponseWriter, r *http.Request) error {
+	if err := s.sessions.mgr.Destroy(r.Context()); err != nil {
+		return icc.Unavailable(err, "sessions cannot be written now")
+	}
+	s.setSessionCookie(w, r, "", time.Time{})
+	return nil
+}
+
+// setSessionCookie writes the session cookie; an empty token with a zero
+// expiry deletes it.
+func (s *server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string, expiry time.Time) {
+	c := &http.Cookie{
+		Name:     sessionCookieName,
+		Value:    token,
+		Path:     "/",
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+		Secure:   s.sessions.secure || r.TLS != nil,
+	}
+	if expiry.IsZero() {
+		c.Expires = time.Unix(1, 0)
+		c.MaxAge = -1
+	} else {
+		c.Expires = expiry.Add(time.Second).Truncate(time.Second)
+		c.MaxAge = int(time.Until(expiry).Seconds()) + 1
+	}
+	w.Header().Add("Set-Cookie", c.String())
+}
+
+// sessionAgentID returns the id of the agent signed in on the request's
+// session, or "".
+func (s *server) sessionAgentID(r *http.Request) string {
+	return s.sessions.mgr.GetString(r.Context(), sessionKeyAgent)
+}
