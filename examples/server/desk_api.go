@@ -310,8 +310,9 @@ func (s *server) handleGetTicket(w http.ResponseWriter, r *http.Request) error {
 // handleUpdateTicket changes status, priority, category or assignee. The
 // body must carry the ticket's current version (409 when stale). Every
 // change is checked before anything is stored, so a rejected update leaves
-// the ticket as it was. Resolving or closing a ticket, or unassigning it,
-// frees capacity and runs waiting-ticket assignment.
+// the ticket as it was. Resolving or closing a ticket frees capacity and
+// runs waiting-ticket assignment; an unassigned ticket waits in its queue
+// until then (or until an agent comes online).
 func (s *server) handleUpdateTicket(w http.ResponseWriter, r *http.Request) error {
 	var u icc.TicketUpdate
 	if err := decodeJSON(w, r, &u); err != nil {
@@ -325,12 +326,8 @@ func (s *server) handleUpdateTicket(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	freed := (u.Status != nil && !u.Status.Active()) || (u.AssigneeID != nil && *u.AssigneeID == "")
-	if freed {
-		s.assignWaiting(r.Context(), "ticket "+t.ID+" updated")
-		if cur, err := s.backend.GetTicket(r.Context(), t.ID); err == nil {
-			t = cur // unassigning may have assigned it again
-		}
+	if u.Status != nil && !u.Status.Active() {
+		s.assignWaiting(r.Context(), "ticket "+t.ID+" "+string(*u.Status))
 	}
 	writeJSON(w, s.logger, http.StatusOK, t)
 	return nil
