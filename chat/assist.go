@@ -1,0 +1,189 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"regexp"
+
+	"github.com/icclabs/commandcenter/classify"
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// Texts of the system messages the hub writes.
+const (
+	textEscalated = "A support agent will take over this conversation shortly."
+	textOffline   = "No agent is online right now. Leave your email address and we will answer you by email."
+	textClosed    = "This conversation was closed."
+)
+
+// Client ids of the hub's own messages; the store's idempotency makes each
+// happen once per conversation even across hubs.
+const (
+	clientEscalated = "chat:escalated"
+	clientOffline   = "chat:offline"
+	clientClosed    = "chat:closed"
+	clientTicket    = "chat:ticket"
+)
+
+// historyTurns is how many earlier messages a classification sees.
+const historyTurns = 10
+
+// maxSuggestedReply bounds the suggested reply carried over the bus.
+const maxSuggestedReply = 1500
+
+var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
+
+// assistLoop is one classification worker: it handles customer messages
+// after they were stored, off the committer's path.
+func (h *Hub) assistLoop() {
+	defer h.assistWG.Done()
+	for m := range h.assistQ {
+		if h.assistCtx.Err() != nil {
+			continue // shutting down: drain without work
+		}
+		if err := h.assist(h.assistCtx, m); err != nil && h.assistCtx.Err() == nil {
+			h.log.Warn("chat: assisting a message failed", "conversation", m.ConversationID, "seq", m.Seq, "err", err)
+		}
+	}
+}
+
+// assist classifies a customer message and shows the result to the
+// conversation's agents; then it hands sensitive or escalated conversations
+// to a human, tells the customer when no agent is online (turning the
+// conversation into a ticket once they leave an email address), and lets
+// the bot answer when the BotReply policy says so.
+func (h *Hub) assist(ctx context.Context, m icc.Message) error {
+	sctx, cancel := h.storeCtx(ctx)
+	conv, err := h.store.GetConversation(sctx, m.ConversationID)
+	cancel()
+	if err != nil {
+		return err
+	}
+	if conv.Status != icc.ConversationOpen {
+		return nil
+	}
+	cls := h.classify(ctx, conv, m)
+	if cls != nil {
+		f := classificationFrame{Type: TypeClassification, ConversationID: conv.ID, Seq: m.Seq, Classification: *cls}
+		f.Classification.SuggestedReply = truncate(f.Classification.SuggestedReply, maxSuggestedReply)
+		b := encode(f)
+		h.toRoom(conv.ID, b, isAgent)
+		h.publish(icc.Event{Topic: icc.ConversationTopic(conv.ID), Type: evClassification, ID: m.ID, Seq: m.Seq, Data: b})
+	}
+	if cls != nil && (cls.Escalate || cls.Category == classify.CategorySensitive) {
+		return h.escalate(ctx, conv, m, *cls)
+	}
+	if h.isEscalated(conv.ID) {
+		return nil // a human handles it; the bot stays out
+	}
+	online := h.agentsOnline(ctx)
+	if online == 0 && conv.AssigneeID == "" {
+		if err := h.offline(ctx, conv, m); err != nil {
+			return err
+		}
+	}
+	reply, ok := h.cfg.BotReply(ctx, BotInput{Conversation: conv, Message: m, Classification: cls, AgentsOnline: online})
+	if !ok || reply == "" {
+		return nil
+	}
+	return h.botSay(ctx, conv.ID, "bot:"+m.ID, reply)
+}
+
+// classify labels m, or returns nil without a classifier or on failure.
+func (h *Hub) classify(ctx context.Context, conv *icc.Conversation, m icc.Message) *Classification {
+	if h.cfg.Classifier == nil {
+		return nil
+	}
+	req := classify.Request{Subject: conv.Subject, Body: m.Body, Channel: string(icc.ChannelChat)}
+	sctx, cancel := h.storeCtx(ctx)
+	earlier, err := h.store.ListMessages(sctx, m.ConversationID, max(0, m.Seq-1-historyTurns), historyTurns)
+	cancel()
+	if err == nil {
+		for _, e := range earlier {
+			if e.Seq < m.Seq {
+				req.History = append(req.History, classify.Turn{Role: string(e.SenderType), Text: e.Body})
+			}
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, h.cfg.ClassifyTimeout)
+	defer cancel()
+	r, err := h.cfg.Classifier.Classify(cctx, req)
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.Warn("chat: classifying a message failed", "conversation", m.ConversationID, "seq", m.Seq, "err", err)
+		}
+		return nil
+	}
+	c := Classification{
+		Category: r.Category, Priority: r.Priority, Sentiment: r.Sentiment, Escalate: r.Escalate,
+		Reasons: r.Reasons, Intent: r.Intent, Confidence: r.Confidence, SuggestedReply: r.SuggestedReply, Model: r.Model,
+	}
+	if c.Category == classify.CategorySensitive {
+		c.SuggestedReply = ""
+	}
+	return &c
+}
+
+// escalate hands the conversation to a human: the bot stops answering, the
+// customer is told, and OnEscalate runs once.
+func (h *Hub) escalate(ctx context.Context, conv *icc.Conversation, m icc.Message, cls Classification) error {
+	h.markEscalated(conv.ID)
+	a, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientEscalated, SenderType: icc.SenderSystem, Body: textEscalated})
+	if err != nil {
+		return err
+	}
+	if a.Duplicate {
+		return nil // escalated before
+	}
+	h.publish(icc.Event{Topic: icc.ConversationTopic(conv.ID), Type: evConversation, Data: encode(map[string]bool{"escalated": true})})
+	h.dashboard("conversation.escalated", conv.ID, map[string]any{"seq": m.Seq, "category": cls.Category, "reasons": cls.Reasons})
+	if h.cfg.OnEscalate != nil {
+		h.cfg.OnEscalate(ctx, conv, m, cls)
+	}
+	return nil
+}
+
+func (h *Hub) markEscalated(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.escalated) >= maxCachedConvs {
+		clear(h.escalated)
+	}
+	h.escalated[id] = true
+}
+
+func (h *Hub) isEscalated(id string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.escalated[id]
+}
+
+// offline tells the customer once that no agent is online and asks for an
+// email address; a later message with one turns the conversation into a
+// ticket (with Config.Tickets).
+func (h *Hub) offline(ctx context.Context, conv *icc.Conversation, m icc.Message) error {
+	a, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientOffline, SenderType: icc.SenderSystem, Body: textOffline})
+	if err != nil {
+		return err
+	}
+	if !a.Duplicate || h.cfg.Tickets == nil || conv.TicketID != "" {
+		return nil
+	}
+	email := emailRE.FindString(m.Body)
+	if email == "" {
+		return nil
+	}
+	_, err = h.ConvertToTicket(ctx, conv.ID, icc.NewTicket{CustomerEmail: email})
+	if errors.Is(err, icc.ErrConflict) {
+		return nil // converted meanwhile
+	}
+	return err
+}
+
+// botSay shows the bot typing, then stores and delivers its message.
+func (h *Hub) botSay(ctx context.Context, conversationID, clientID, body string) error {
+	d := typingData{Type: TypeTyping, ConversationID: conversationID, SenderType: icc.SenderBot, Typing: true, ExpiresInMS: h.cfg.TypingTTL.Milliseconds()}
+	h.typing(nil, d)
+	_, err := h.Send(ctx, icc.NewMessage{ConversationID: conversationID, ClientID: clientID, SenderType: icc.SenderBot, Body: truncate(body, icc.MaxMessageLen)})
+	return err
+}

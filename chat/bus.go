@@ -1,0 +1,135 @@
+package chat
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// busLoop receives the bus events of every conversation, agents' presence
+// and the dashboard topics until the hub stops. Events this hub published
+// itself are skipped: it delivered them locally already. It also
+// re-announces presence, and catches every room up from the store when the
+// subscription dropped events.
+func (h *Hub) busLoop(sub icc.Subscription) {
+	defer h.wg.Done()
+	defer sub.Close()
+	tick := time.NewTicker(h.cfg.PresenceInterval)
+	defer tick.Stop()
+	var dropped int64
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case e, ok := <-sub.Events():
+			if !ok {
+				if h.ctx.Err() == nil {
+					h.log.Error("chat: bus subscription ended; other hubs are no longer heard")
+				}
+				return
+			}
+			if e.Origin != h.cfg.Instance {
+				h.onEvent(e)
+			}
+		case <-tick.C:
+			h.announcePresence()
+			if d := sub.Dropped(); d != dropped {
+				h.log.Warn("chat: bus events were dropped; catching up from the store", "dropped", d-dropped)
+				dropped = d
+				h.resync()
+			}
+		}
+	}
+}
+
+// onEvent handles one event from another hub or publisher.
+func (h *Hub) onEvent(e icc.Event) {
+	if id, ok := strings.CutPrefix(e.Topic, icc.ConversationTopic("")); ok {
+		switch e.Type {
+		case evMessage:
+			h.notice(id, e.Seq)
+		case evTyping:
+			var d typingData
+			if json.Unmarshal(e.Data, &d) == nil && d.ConversationID == id {
+				h.toRoom(id, encode(d), nil)
+			}
+		case evRead:
+			h.toRoom(id, encode(readFrame{Type: TypeRead, ConversationID: id, ParticipantID: e.ID, Seq: e.Seq}), nil)
+		case evClassification:
+			var f classificationFrame
+			if json.Unmarshal(e.Data, &f) == nil && f.ConversationID == id {
+				h.toRoom(id, encode(f), isAgent)
+			}
+		case evConversation:
+			h.forget(id)
+			var d struct {
+				Escalated bool `json:"escalated"`
+			}
+			if json.Unmarshal(e.Data, &d) == nil && d.Escalated {
+				h.markEscalated(id)
+			}
+		}
+		return
+	}
+	if e.Topic == icc.TopicAgents {
+		if e.Type == evPresence {
+			var d struct {
+				Status icc.Availability `json:"status"`
+			}
+			if json.Unmarshal(e.Data, &d) == nil && d.Status.Valid() {
+				h.remotePresence(e.Origin, e.ID, d.Status)
+			}
+		}
+		return
+	}
+	if slices.ContainsFunc(h.cfg.EventTopics, func(p string) bool { return icc.TopicMatches(p, e.Topic) }) {
+		h.broadcast(encode(eventFrame{Type: TypeEvent, Event: e}), isAgent)
+	}
+}
+
+func isAgent(c *conn) bool { return c.p.Role == RoleAgent }
+
+// dashboard sends a life-cycle event to this hub's agents and to the bus.
+func (h *Hub) dashboard(typ, conversationID string, data any) {
+	e := icc.Event{Topic: TopicChat, Type: typ, ID: conversationID, Origin: h.cfg.Instance, At: h.cfg.Clock.Now()}
+	if data != nil {
+		e.Data = encode(data)
+	}
+	h.broadcast(encode(eventFrame{Type: TypeEvent, Event: e}), isAgent)
+	h.publish(e)
+}
+
+// resync catches every room up from the store.
+func (h *Hub) resync() {
+	h.mu.Lock()
+	ids := make([]string, 0, len(h.rooms))
+	for id := range h.rooms {
+		ids = append(ids, id)
+	}
+	h.mu.Unlock()
+	for _, id := range ids {
+		ctx, cancel := h.storeCtx(h.ctx)
+		c, err := h.store.GetConversation(ctx, id)
+		cancel()
+		if err == nil {
+			h.notice(id, c.LastSeq)
+		}
+	}
+}
+
+// typing forwards a typing frame from c to the conversation's other
+// participants, here and on other hubs.
+func (h *Hub) typing(from *conn, d typingData) {
+	b := encode(d)
+	h.toRoom(d.ConversationID, b, func(c *conn) bool { return c != from })
+	h.publish(icc.Event{Topic: icc.ConversationTopic(d.ConversationID), Type: evTyping, ID: d.SenderID, Data: b})
+}
+
+// read forwards a stored read mark to the conversation's participants.
+func (h *Hub) read(m icc.ReadMark) {
+	h.toRoom(m.ConversationID, encode(readFrame{Type: TypeRead, ConversationID: m.ConversationID, ParticipantID: m.ParticipantID, Seq: m.Seq}), nil)
+	h.publish(icc.Event{Topic: icc.ConversationTopic(m.ConversationID), Type: evRead, ID: m.ParticipantID, Seq: m.Seq})
+}

@@ -1,0 +1,226 @@
+package chat
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// tokenBytes is the entropy of a conversation token.
+const tokenBytes = 32
+
+// hashToken is what Conversation.TokenHash holds: the hex SHA-256 of the
+// token.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// StartConversation opens a conversation for a customer and returns it with
+// the customer's secret token; only the token's hash is stored. The
+// customer connects with it (see ServeHTTP and Authenticate).
+func (h *Hub) StartConversation(ctx context.Context, customerID, subject string) (*icc.Conversation, string, error) {
+	token := icc.NewToken(tokenBytes)
+	c := &icc.Conversation{CustomerID: customerID, Subject: strings.TrimSpace(subject), TokenHash: hashToken(token)}
+	if err := h.store.CreateConversation(ctx, c); err != nil {
+		return nil, "", fmt.Errorf("chat: starting a conversation: %w", err)
+	}
+	h.dashboard("conversation.started", c.ID, map[string]any{"customer_id": c.CustomerID, "subject": truncate(c.Subject, 200)})
+	return c, token, nil
+}
+
+// Authenticate returns the customer participant of a conversation when
+// token is its token, compared in constant time. Any mismatch, including an
+// unknown conversation, is EUNAUTHORIZED.
+func (h *Hub) Authenticate(ctx context.Context, conversationID, token string) (Participant, error) {
+	denied := icc.Errorf(icc.EUNAUTHORIZED, "invalid conversation token")
+	if conversationID == "" || token == "" || len(conversationID) > maxIDLen {
+		return Participant{}, denied
+	}
+	c, err := h.store.GetConversation(ctx, conversationID)
+	if errors.Is(err, icc.ErrNotFound) {
+		return Participant{}, denied
+	}
+	if err != nil {
+		return Participant{}, fmt.Errorf("chat: authenticate: %w", err)
+	}
+	if c.TokenHash == "" || subtle.ConstantTimeCompare([]byte(hashToken(token)), []byte(c.TokenHash)) != 1 {
+		return Participant{}, denied
+	}
+	return Participant{Role: RoleCustomer, ID: c.CustomerID, ConversationID: c.ID}, nil
+}
+
+// Summary is a conversation in an agent's list, with how many of its
+// messages the agent has not read.
+type Summary struct {
+	*icc.Conversation
+	// LastRead is the agent's read mark.
+	LastRead int64 `json:"last_read"`
+	// Unread is LastSeq - LastRead.
+	Unread int64 `json:"unread"`
+}
+
+// Conversations lists conversations (open ones unless f.Status says
+// otherwise), newest first, with the unread counts of agentID.
+func (h *Hub) Conversations(ctx context.Context, agentID string, f icc.ConversationFilter) (icc.Page[Summary], error) {
+	if f.Status == nil {
+		open := icc.ConversationOpen
+		f.Status = &open
+	}
+	page, err := h.store.ListConversations(ctx, f)
+	if err != nil {
+		return icc.Page[Summary]{}, fmt.Errorf("chat: listing conversations: %w", err)
+	}
+	out := icc.Page[Summary]{Items: make([]Summary, 0, len(page.Items)), Next: page.Next}
+	for _, c := range page.Items {
+		s := Summary{Conversation: c}
+		marks, err := h.store.ListReadMarks(ctx, c.ID)
+		if err != nil {
+			return icc.Page[Summary]{}, fmt.Errorf("chat: read marks of %s: %w", c.ID, err)
+		}
+		for _, m := range marks {
+			if m.ParticipantID == agentID {
+				s.LastRead = m.Seq
+			}
+		}
+		s.Unread = max(0, c.LastSeq-s.LastRead)
+		out.Items = append(out.Items, s)
+	}
+	return out, nil
+}
+
+// update applies change to the stored conversation, retrying when another
+// writer got there first.
+func (h *Hub) update(ctx context.Context, id string, change func(c *icc.Conversation) error) (*icc.Conversation, error) {
+	for attempt := 0; ; attempt++ {
+		c, err := h.store.GetConversation(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(c); err != nil {
+			return nil, err
+		}
+		err = h.store.UpdateConversation(ctx, c)
+		if err == nil {
+			h.forget(id)
+			h.publish(icc.Event{Topic: icc.ConversationTopic(id), Type: evConversation})
+			return c, nil
+		}
+		if !errors.Is(err, icc.ErrConflict) || attempt == 4 {
+			return nil, err
+		}
+	}
+}
+
+// Assign makes agentID the agent of the conversation ("" unassigns it) and
+// tells the dashboards.
+func (h *Hub) Assign(ctx context.Context, conversationID, agentID string) (*icc.Conversation, error) {
+	c, err := h.update(ctx, conversationID, func(c *icc.Conversation) error {
+		if c.Status != icc.ConversationOpen {
+			return icc.Errorf(icc.ECONFLICT, "conversation %q is closed", c.ID)
+		}
+		c.AssigneeID = agentID
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chat: assign: %w", err)
+	}
+	h.dashboard("conversation.assigned", c.ID, map[string]any{"assignee_id": agentID})
+	return c, nil
+}
+
+// CloseConversation closes a conversation: its participants get a system
+// message and can no longer write; the dashboards get an event.
+func (h *Hub) CloseConversation(ctx context.Context, conversationID string) (*icc.Conversation, error) {
+	if _, err := h.Send(ctx, icc.NewMessage{ConversationID: conversationID, ClientID: clientClosed, SenderType: icc.SenderSystem, Body: textClosed}); err != nil {
+		return nil, fmt.Errorf("chat: close: %w", err)
+	}
+	c, err := h.update(ctx, conversationID, func(c *icc.Conversation) error {
+		c.Status = icc.ConversationClosed
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chat: close: %w", err)
+	}
+	h.dashboard("conversation.closed", c.ID, nil)
+	return c, nil
+}
+
+// ConvertToTicket opens a ticket from a conversation through
+// Config.Tickets. in supplies what the conversation does not know (an
+// email address, tags, a category); the subject defaults to the
+// conversation's, the customer to its customer, and the transcript is
+// appended to the body. The conversation keeps the ticket's id and its
+// participants get a system message. A conversation that already has a
+// ticket is ECONFLICT.
+func (h *Hub) ConvertToTicket(ctx context.Context, conversationID string, in icc.NewTicket) (*icc.Ticket, error) {
+	if h.cfg.Tickets == nil {
+		return nil, icc.Errorf(icc.EUNAVAILABLE, "chat: no ticket desk is configured")
+	}
+	c, err := h.store.GetConversation(ctx, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("chat: to ticket: %w", err)
+	}
+	if c.TicketID != "" {
+		return nil, icc.Errorf(icc.ECONFLICT, "conversation %q is already ticket %s", c.ID, c.TicketID)
+	}
+	transcript, err := h.transcript(ctx, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("chat: to ticket: %w", err)
+	}
+	in.Subject = cmp.Or(in.Subject, c.Subject, "Chat conversation")
+	in.CustomerID = cmp.Or(in.CustomerID, c.CustomerID)
+	if in.CustomerEmail != "" {
+		in.Body = strings.TrimSpace(in.Body + "\nContact email: " + in.CustomerEmail)
+	}
+	in.Body = truncate(strings.TrimSpace(in.Body+"\n\n"+transcript), icc.MaxBodyLen)
+	in.Channel = icc.ChannelChat
+	in.ConversationID = c.ID
+	t, err := h.cfg.Tickets.CreateTicket(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("chat: to ticket: %w", err)
+	}
+	if _, err := h.update(ctx, c.ID, func(c *icc.Conversation) error {
+		c.TicketID = t.ID
+		return nil
+	}); err != nil {
+		return t, fmt.Errorf("chat: to ticket: linking ticket %s: %w", t.ID, err)
+	}
+	body := fmt.Sprintf("This conversation is now ticket #%d; we will answer by email.", t.Number)
+	if _, err := h.Send(ctx, icc.NewMessage{ConversationID: c.ID, ClientID: clientTicket, SenderType: icc.SenderSystem, Body: body}); err != nil {
+		return t, fmt.Errorf("chat: to ticket: %w", err)
+	}
+	h.dashboard("conversation.ticket", c.ID, map[string]any{"ticket_id": t.ID, "number": t.Number})
+	return t, nil
+}
+
+// transcript renders every message of a conversation, one per line.
+func (h *Hub) transcript(ctx context.Context, id string) (string, error) {
+	var b strings.Builder
+	var after int64
+	for b.Len() < icc.MaxBodyLen {
+		msgs, err := h.store.ListMessages(ctx, id, after, icc.MaxLimit)
+		if err != nil {
+			return "", err
+		}
+		for _, m := range msgs {
+			who := string(m.SenderType)
+			if m.SenderID != "" {
+				who += " " + m.SenderID
+			}
+			fmt.Fprintf(&b, "[%s] %s: %s\n", m.CreatedAt.UTC().Format("2006-01-02 15:04:05"), who, m.Body)
+			after = m.Seq
+		}
+		if len(msgs) < icc.MaxLimit {
+			break
+		}
+	}
+	return b.String(), nil
+}

@@ -1,0 +1,124 @@
+// Package chat is live chat between customers and support agents over
+// WebSocket (github.com/coder/websocket): a Hub stores every message with a
+// per-conversation sequence number, acknowledges it once stored, and fans it
+// out to every participant, on this process and on every other hub sharing
+// the same store and icc.Bus. Clients that lose their connection resume
+// with nothing lost or duplicated.
+//
+// # Mounting
+//
+// Build a Hub from a Config and mount it, or authenticate yourself and call
+// Serve:
+//
+//	hub, err := chat.NewHub(chat.Config{Store: st, Bus: st, Logger: log,
+//		AuthenticateAgent: sessionAgent, OriginPatterns: []string{"support.example.com"}})
+//	mux.Handle("GET /ws", hub)           // customers: ?conversation_id=…&token=…
+//	// or: hub.Serve(w, r, chat.Participant{Role: chat.RoleAgent, ID: agentID})
+//	defer hub.Shutdown(ctx)
+//
+// StartConversation opens a conversation and returns a secret token for the
+// customer (only its SHA-256 is stored, in Conversation.TokenHash);
+// Authenticate checks it in constant time. Agents are who the host says they
+// are. A customer can only read and write their own conversation: frames
+// naming another one get an error frame with code "forbidden".
+//
+// # Protocol
+//
+// Every frame is one JSON object in a text message, with a "type". Client
+// to server:
+//
+//	{"type":"subscribe","conversation_id":"c1","after_seq":41}
+//	{"type":"message","conversation_id":"c1","client_id":"k-17","body":"My invoice is wrong"}
+//	{"type":"typing","conversation_id":"c1","typing":true}
+//	{"type":"read","conversation_id":"c1","seq":42}
+//	{"type":"presence","status":"away"}
+//	{"type":"ping","id":"p1"}
+//
+// subscribe replays every message with a seq above after_seq, in order,
+// then continues live; a "subscribed" frame marks the end of the replay. A
+// client keeps the highest seq it has received and sends it as after_seq
+// when it reconnects. message is stored once per client_id (the idempotency
+// key: resend with the same client_id after a lost ack). typing is
+// forwarded at most once per Config.TypingThrottle and never stored; a
+// client shows it for expires_in_ms unless "typing":false arrives. read
+// stores the participant's read mark (it never moves back). presence is for
+// agents: online or away. ping is answered with pong.
+//
+// Server to client:
+//
+//	{"type":"message","conversation_id":"c1","message":{"id":"…","conversation_id":"c1","seq":42,"client_id":"k-17","sender_type":"customer","sender_id":"u9","body":"My invoice is wrong","created_at":"2026-01-02T15:04:05Z"}}
+//	{"type":"ack","conversation_id":"c1","client_id":"k-17","seq":42,"message_id":"…","duplicate":false}
+//	{"type":"subscribed","conversation_id":"c1","seq":42}
+//	{"type":"typing","conversation_id":"c1","sender_type":"agent","sender_id":"a1","typing":true,"expires_in_ms":6000}
+//	{"type":"presence","agent_id":"a1","status":"online"}
+//	{"type":"read","conversation_id":"c1","participant_id":"a1","seq":42}
+//	{"type":"classification","conversation_id":"c1","seq":42,"classification":{"category":"billing","priority":"high","sentiment":"negative","escalate":false,"intent":"invoice_problem","confidence":0.91,"suggested_reply":"…"}}
+//	{"type":"event","event":{"topic":"tickets","type":"ticket.created","id":"t1","at":"…"}}
+//	{"type":"error","code":"forbidden","message":"not your conversation","conversation_id":"c2","client_id":"k-18"}
+//	{"type":"pong","id":"p1"}
+//
+// An ack is sent only after the store has committed the message; a
+// duplicate client_id is acked with the first message's seq and
+// "duplicate":true. Every participant subscribed to the conversation,
+// the sender included, then gets the message frame, in seq order, once.
+// presence says whether an agent is online, away or offline across every
+// hub: an agent with two tabs is online once and offline when the last tab
+// closes; new connections get the presence of every agent not offline.
+// read shows how far a participant has read (from which a UI shows
+// delivered and read). classification frames (agents only) carry what the
+// classifier said about a customer message; event frames (agents only)
+// forward bus events of Config.EventTopics, including the conversation
+// life-cycle events of TopicChat.
+//
+// Error codes: bad_frame (not JSON, unknown type, missing or invalid
+// fields), forbidden, not_found, closed (the conversation is closed),
+// rate_limited (more than Config.RateLimit frames a second), unavailable
+// (storage failed or the hub is shutting down; retry with the same
+// client_id).
+//
+// Close codes: 4008 (StatusSlowConsumer) when the client's send queue
+// (Config.SendQueue frames) is full: it read too slowly; nothing is lost,
+// it reconnects and subscribes with after_seq. If the connection cannot
+// even take the close frame within Config.WriteTimeout it is dropped and
+// the client sees 1006. 1009 (message too big) for a frame over
+// Config.ReadLimit; 1008 (policy violation) after Config.MaxAbuse error
+// frames; 1001 (going away) on Shutdown.
+//
+// # Group commit and fan-out
+//
+// Messages from every connection go to one committer goroutine, which
+// stores everything queued (up to Config.MaxBatch) with one
+// icc.ConversationStore.AppendMessages call, then sends the acks, delivers
+// the messages to this hub's subscribers, and publishes one small bus event
+// per conversation carrying only its newest seq. Another hub that hears the
+// event reads the messages it has not delivered from the store
+// (ListMessages after its last delivered seq), so delivery is in order, with
+// no gaps or duplicates, however the bus coalesces or drops events; a hub
+// whose bus subscription dropped events catches every open conversation up
+// from the store. Typing, read marks, classifications and presence ride the
+// bus directly. Events a hub published itself are recognised by
+// icc.Event.Origin (Config.Instance) and skipped.
+//
+// # AI in the loop
+//
+// Each stored customer message is classified by Config.Classifier on a
+// small worker pool, never on the committer's path. The conversation's
+// agents get a classification frame. A sensitive or escalated message hands
+// the conversation to a human at once: a system message tells the customer,
+// Config.OnEscalate runs once, and the bot never answers that conversation
+// again. Otherwise, when no agent is online (Config.AgentsOnline, or the
+// presence of every hub) and nobody is assigned, the customer is told so
+// once and asked for an email address; a message with one turns the
+// conversation into a ticket through Config.Tickets with the transcript.
+// Config.BotReply (default DefaultBotReply) decides whether the bot answers;
+// the bot shows typing first and its message is stored as icc.SenderBot.
+//
+// # Goroutines
+//
+// Each connection has one reader (the goroutine that called Serve) and one
+// writer, which owns every write (frames, replays, pings, the close
+// handshake) and uses a connection-scoped context, never the request's.
+// The hub owns its committer, its classification workers, its bus listener
+// and short-lived catch-up readers; Shutdown stops them all after storing
+// what was received, Close stops them at once.
+package chat
