@@ -97,7 +97,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	)
 	env := envVars()
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() { printUsage(stderr, fs, env) }
+	// The usage is printed once, below, for -h; parse errors get a one-line
+	// message instead of the whole text.
+	fs.Usage = func() {}
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -248,9 +250,9 @@ Flags:
 	fmt.Fprintf(w, `
 Environment only (secrets, never flags):
   %s
-    \tpassword of the -admin-email admin (at least %d characters)
+    	password of the -admin-email admin (at least %d characters)
   %s
-    \tGoogle Gemini API key: classify with Gemini first and the offline
-    \tclassifier as fallback (default: offline classifier only)
+    	Google Gemini API key: classify with Gemini first and the offline
+    	classifier as fallback (default: offline classifier only)
 `, envAdminPassword, minPasswordLen, envGeminiAPIKey)
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,6 +107,8 @@ func TestParseConfigHelp(t *testing.T) {
 	_, err := parseConfig([]string{"-h"}, mapEnv(nil), &out)
 	require.ErrorIs(t, err, flag.ErrHelp)
 	help := out.String()
+	assert.Equal(t, 1, strings.Count(help, "Usage:"), "the usage is printed once")
+	assert.NotContains(t, help, `\t`, "no escaped tab in the text")
 	for _, s := range []string{
 		"-addr", "ICC_ADDR", "127.0.0.1:8080",
 		"-database-url", "DATABASE_URL",
