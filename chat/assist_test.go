@@ -1,0 +1,186 @@
+package chat
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/icclabs/commandcenter/classify"
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// fakeClassifier escalates threats, flags passwords sensitive and answers
+// everything else with a greeting.
+type fakeClassifier struct{}
+
+func (fakeClassifier) Classify(_ context.Context, req classify.Request) (classify.Result, error) {
+	r := classify.Result{Category: classify.CategoryGeneral, Priority: classify.PriorityLow, Sentiment: classify.SentimentNeutral, Confidence: 0.9, Model: "fake"}
+	switch body := strings.ToLower(req.Body); {
+	case strings.Contains(body, "lawyer"):
+		r.Escalate, r.Reasons, r.Priority, r.Sentiment = true, []classify.Reason{classify.ReasonLegalThreat}, classify.PriorityUrgent, classify.SentimentNegative
+		r.SuggestedReply = "We are sorry."
+	case strings.Contains(body, "password"):
+		r.Category = classify.CategorySensitive
+		r.SuggestedReply = "never sent"
+	default:
+		r.Intent, r.SuggestedReply = "greeting", "Hello! How can I help?"
+	}
+	return r, nil
+}
+
+func noAgents(context.Context) int { return 0 }
+
+func TestBotRepliesAndEscalation(t *testing.T) {
+	escalations := make(chan Classification, 10)
+	var botCalls sync.Map
+	e := newEnv(t, fast(Config{
+		Classifier:      fakeClassifier{},
+		AgentsOnline:    noAgents,
+		ClassifyWorkers: 1, // jobs run in order, which the test relies on
+		OnEscalate: func(_ context.Context, _ *icc.Conversation, _ icc.Message, c Classification) {
+			escalations <- c
+		},
+		BotReply: func(ctx context.Context, in BotInput) (string, bool) {
+			botCalls.Store(in.Message.ID, true)
+			return DefaultBotReply(ctx, in)
+		},
+	}))
+	conv, tok := e.start("help")
+	observer := e.agent("a1") // AgentsOnline says nobody is available
+	observer.subscribe(conv.ID, 0)
+	observer.expect(TypeSubscribed)
+	cust := e.customer(conv, tok)
+	cust.subscribe(conv.ID, 0)
+	cust.expect(TypeSubscribed)
+
+	cust.message(conv.ID, "c1", "hello there")
+	cust.expect(TypeAck)
+	assert.Equal(t, icc.SenderCustomer, cust.expect(TypeMessage).msg(t).SenderType)
+	cls := observer.until(func(f frame) bool { return f.Type == TypeClassification })
+	assert.Equal(t, "greeting", cls.Classification.Intent)
+	assert.Equal(t, int64(1), cls.Seq)
+	offline := cust.expect(TypeMessage).msg(t)
+	assert.Equal(t, icc.SenderSystem, offline.SenderType)
+	assert.Equal(t, textOffline, offline.Body)
+	typing := cust.expect(TypeTyping)
+	assert.Equal(t, "bot", typing.SenderType)
+	bot := cust.expect(TypeMessage).msg(t)
+	assert.Equal(t, icc.SenderBot, bot.SenderType)
+	assert.Equal(t, "Hello! How can I help?", bot.Body)
+
+	// Escalation: a system message, OnEscalate once, no bot answer.
+	cust.message(conv.ID, "c2", "I will call my lawyer")
+	cust.expect(TypeAck)
+	cust.expect(TypeMessage)
+	sys := cust.expect(TypeMessage).msg(t)
+	assert.Equal(t, icc.SenderSystem, sys.SenderType)
+	assert.Equal(t, textEscalated, sys.Body)
+	got := waitCh(t, escalations, "OnEscalate")
+	assert.True(t, got.Escalate)
+	ev := observer.until(func(f frame) bool { return f.Type == TypeEvent && f.Event.Type == "conversation.escalated" })
+	assert.Equal(t, conv.ID, ev.Event.ID)
+
+	// Sensitive, after escalation: classified (without a suggested reply),
+	// no second OnEscalate, no bot.
+	cust.message(conv.ID, "c3", "my password is hunter2")
+	cust.expect(TypeAck)
+	third := cust.expect(TypeMessage).msg(t)
+	cls = observer.until(func(f frame) bool { return f.Type == TypeClassification && f.Seq == third.Seq })
+	assert.Equal(t, classify.CategorySensitive, cls.Classification.Category)
+	assert.Empty(t, cls.Classification.SuggestedReply)
+	cust.message(conv.ID, "c4", "hello again")
+	cust.expect(TypeAck)
+	fourth := cust.expect(TypeMessage).msg(t)
+
+	// A message in another conversation queues behind the ones above on
+	// the single worker; once its bot reply is there, they were handled.
+	other, otherTok := e.start("other")
+	c2 := e.customer(other, otherTok)
+	c2.subscribe(other.ID, 0)
+	c2.expect(TypeSubscribed)
+	c2.message(other.ID, "x", "hi")
+	c2.until(func(f frame) bool { return f.Type == TypeMessage && f.msg(t).SenderType == icc.SenderBot })
+
+	_, called := botCalls.Load(fourth.ID)
+	assert.False(t, called, "the bot was asked about an escalated conversation")
+	assert.Empty(t, escalations)
+	msgs, err := e.store.ListMessages(context.Background(), conv.ID, 0, 100)
+	require.NoError(t, err)
+	for _, m := range msgs {
+		if m.Seq > bot.Seq {
+			assert.NotEqual(t, icc.SenderBot, m.SenderType, "bot answered after escalation: %+v", m)
+		}
+	}
+}
+
+// TestOfflineModeTicket: with no agent online the customer is asked for an
+// email address, and giving one turns the conversation into a ticket with
+// its transcript.
+func TestOfflineModeTicket(t *testing.T) {
+	st := newMemory(t)
+	desk, err := icc.NewDesk(icc.DeskConfig{Store: st})
+	require.NoError(t, err)
+	e := newEnv(t, fast(Config{Store: st, Bus: st, Tickets: desk, AgentsOnline: noAgents}))
+	cust := &icc.Customer{Email: "jane@example.com", Name: "Jane"}
+	require.NoError(t, st.CreateCustomer(context.Background(), cust))
+	conv, tok, err := e.hub.StartConversation(context.Background(), cust.ID, "Printer")
+	require.NoError(t, err)
+
+	c := e.customer(conv, tok)
+	c.subscribe(conv.ID, 0)
+	c.expect(TypeSubscribed)
+	c.message(conv.ID, "c1", "my printer is on fire")
+	c.expect(TypeAck)
+	c.expect(TypeMessage)
+	assert.Equal(t, textOffline, c.expect(TypeMessage).msg(t).Body)
+	c.message(conv.ID, "c2", "reach me at jane.doe@example.com please")
+	c.expect(TypeAck)
+	c.expect(TypeMessage)
+	note := c.expect(TypeMessage).msg(t)
+	assert.Equal(t, icc.SenderSystem, note.SenderType)
+	assert.Contains(t, note.Body, "ticket #")
+
+	got, err := st.GetConversation(context.Background(), conv.ID)
+	require.NoError(t, err)
+	require.NotEmpty(t, got.TicketID)
+	ticket, err := st.GetTicket(context.Background(), got.TicketID)
+	require.NoError(t, err)
+	assert.Equal(t, conv.ID, ticket.ConversationID)
+	assert.Equal(t, icc.ChannelChat, ticket.Channel)
+	assert.Equal(t, "Printer", ticket.Subject)
+	assert.Contains(t, ticket.Body, "my printer is on fire")
+	assert.Contains(t, ticket.Body, "jane.doe@example.com")
+	assert.Contains(t, ticket.Body, "customer "+cust.ID)
+
+	_, err = e.hub.ConvertToTicket(context.Background(), conv.ID, icc.NewTicket{})
+	assert.ErrorIs(t, err, icc.ErrConflict)
+}
+
+// TestConvertToTicket: an agent turns a conversation into a ticket.
+func TestConvertToTicket(t *testing.T) {
+	st := newMemory(t)
+	desk, err := icc.NewDesk(icc.DeskConfig{Store: st})
+	require.NoError(t, err)
+	e := newEnv(t, fast(Config{Store: st, Bus: st, Tickets: desk}))
+	cust := &icc.Customer{Email: "bob@example.com"}
+	require.NoError(t, st.CreateCustomer(context.Background(), cust))
+	conv, _, err := e.hub.StartConversation(context.Background(), cust.ID, "")
+	require.NoError(t, err)
+	for _, body := range []string{"I was charged twice", "order 1234"} {
+		_, err := e.hub.Send(context.Background(), icc.NewMessage{ConversationID: conv.ID, SenderType: icc.SenderCustomer, SenderID: cust.ID, Body: body})
+		require.NoError(t, err)
+	}
+	ticket, err := e.hub.ConvertToTicket(context.Background(), conv.ID, icc.NewTicket{Tags: []string{"chat"}})
+	require.NoError(t, err)
+	assert.Equal(t, "Chat conversation", ticket.Subject)
+	assert.Equal(t, cust.ID, ticket.CustomerID)
+	assert.Contains(t, ticket.Body, "I was charged twice")
+	assert.Contains(t, ticket.Body, "order 1234")
+	got, err := st.GetConversation(context.Background(), conv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ticket.ID, got.TicketID)
+}
