@@ -98,7 +98,9 @@ type client struct {
 }
 
 // anon returns a client without a session.
-func (e *deskEnv) anon() *client { return &client{e: e, remote: "192.0.2.1:1234", header: http.Header{}} }
+func (e *deskEnv) anon() *client {
+	return &client{e: e, remote: "192.0.2.1:1234", header: http.Header{}}
+}
 
 // login signs in and returns a client that carries the session.
 func (e *deskEnv) login(email, password string) *client {
