@@ -102,6 +102,7 @@ func (c *fakeClock) waitTimers(t *testing.T, n int) {
 		}
 		select {
 		case <-ch:
+		case <-time.After(5 * time.Millisecond): // re-check: state may lag the timers
 		case <-deadline:
 			t.Fatalf("waiting for %d pending timers, have %d", n, got)
 		}
@@ -121,6 +122,7 @@ func (c *fakeClock) waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		select {
 		case <-ch:
+		case <-time.After(5 * time.Millisecond): // re-check: cond may change without a timer change
 		case <-deadline:
 			t.Fatalf("timed out waiting for %s", what)
 		}

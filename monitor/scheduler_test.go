@@ -192,6 +192,9 @@ func TestRunResyncsOnBusEvents(t *testing.T) {
 	second := e.addIntegration(t, "two", srv.URL, nil)
 	require.NoError(t, e.store.Publish(ctx, icc.Event{Topic: icc.TopicIntegrations, Type: "integration.created", ID: second.ID, At: e.clock.Now()}))
 	e.clock.waitFor(t, "two checks", func() bool { return len(e.mon.Scheduled()) == 2 })
+	// Run has finished that sync once its next sync timer is armed again
+	// beside the two check timers; only then does advancing the clock reach it.
+	e.clock.waitTimers(t, 3)
 
 	// And the periodic sync notices a deletion.
 	require.NoError(t, e.store.DeleteIntegration(ctx, first.ID))
