@@ -87,7 +87,7 @@ func (s *server) setupDesk(ctx context.Context, opts deskOptions) error {
 	s.classifyRoutes()
 
 	if opts.SLAInterval > 0 {
-		s.startSLAWatcher(ctx, opts.SLAInterval)
+		s.startSLAWatcher(ctx, s.backend, opts.SLAInterval)
 	}
 	return nil
 }
@@ -106,13 +106,14 @@ func (s *server) learnCorrection(ctx context.Context, c icc.Correction) {
 	s.logger.InfoContext(ctx, "classifier learned a correction", "ticket", c.TicketID, "from", c.From, "to", c.To)
 }
 
-// startSLAWatcher runs the desk's SLA watcher under the backend's lease
-// until ctx ends or the server shuts down; shutdown waits for it.
-func (s *server) startSLAWatcher(ctx context.Context, interval time.Duration) {
+// startSLAWatcher runs the desk's SLA watcher under leaser's lease (the
+// backend's, so one instance of a cluster checks at a time) until ctx ends
+// or the server shuts down; shutdown waits for it.
+func (s *server) startSLAWatcher(ctx context.Context, leaser icc.Leaser, interval time.Duration) {
 	wctx, cancel := context.WithCancel(ctx)
 	holder := instanceID()
 	var wg sync.WaitGroup
-	wg.Go(func() { s.desk.RunSLAWatcher(wctx, s.backend, holder, interval) })
+	wg.Go(func() { s.desk.RunSLAWatcher(wctx, leaser, holder, interval) })
 	s.logger.InfoContext(ctx, "SLA watcher started", "holder", holder, "interval", interval)
 	s.onShutdown(func(context.Context) error {
 		cancel()

@@ -1,12 +1,19 @@
 // Command server is the reference server of the Integration Command Center:
 // one binary that serves the HTTP API on top of a storage backend.
 //
-// Today it is the skeleton that each capability (tickets, chat, monitoring,
+// It is the skeleton that each capability (tickets, chat, monitoring,
 // analytics) plugs its routes into. It serves
 //
 //	GET /healthz  200 {"status":"ok"} while the process is up
 //	GET /readyz   200 {"status":"ok"} when storage answers a ping,
 //	              503 with a JSON error when it does not
+//
+// It also serves the ticket desk and agent sign-in under /api/ (auth,
+// tickets, customers, agents, classify, and a public ticket form): see the
+// API table in the repository's README. Agents sign in with cookie
+// sessions (kept in PostgreSQL when a database is configured); routes
+// check the agent and admin roles; cross-origin state-changing requests
+// are rejected; sign-in failures are rate limited.
 //
 // Errors are JSON, {"error":{"code":"...","message":"...","field":"..."}},
 // with the status chosen from the icc error code. Every response carries an
@@ -26,6 +33,14 @@
 //	-log-format        ICC_LOG_FORMAT        text or json (default text)
 //	-shutdown-timeout  ICC_SHUTDOWN_TIMEOUT  time allowed to drain on shutdown (default 15s)
 //	-migrate-only                            apply database migrations and exit
+//	-demo              ICC_DEMO              seed demo data (default on with memory, off with PostgreSQL)
+//	-admin-email       ICC_ADMIN_EMAIL       admin to create or update at start (password: ICC_ADMIN_PASSWORD)
+//	-secure-cookies    ICC_SECURE_COOKIES    mark the session cookie Secure on plain HTTP
+//	-gemini-model      ICC_GEMINI_MODEL      Gemini model when GEMINI_API_KEY is set
+//
+// ICC_ADMIN_PASSWORD and GEMINI_API_KEY are read from the environment only.
+// With GEMINI_API_KEY tickets are classified by Gemini with the offline
+// classifier as fallback; without it by the offline classifier alone.
 //
 // Logs go to standard error; the line saying where the server listens also
 // goes to standard output. On SIGINT or SIGTERM the server stops accepting

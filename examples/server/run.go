@@ -83,7 +83,7 @@ func (s *server) setup(ctx context.Context, cfg config) ([]demoLogin, error) {
 		}
 	}
 	// Started last, so that a failed setup leaves nothing running.
-	s.startSLAWatcher(ctx, defaultSLAInterval)
+	s.startSLAWatcher(ctx, s.backend, defaultSLAInterval)
 	return logins, nil
 }
 
