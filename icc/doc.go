@@ -34,6 +34,15 @@
 // pass the conformance suite in storage/storagetest. Lists are paginated by
 // an opaque cursor (Page.Next) and filtered by typed structs.
 //
+// # Analytics
+//
+// AnalyticsStore computes ticket figures (counts, volume over time,
+// first-response and resolution times, SLA compliance, CSAT, per-agent and
+// classifier figures) and integration statistics (uptime, success rate,
+// latency percentiles, errors) where the data lives; its doc comment and the
+// result types define every figure, and all backends return the same
+// numbers for the same data.
+//
 // # Errors
 //
 // Every error meant for a caller is an *Error with a code (ENOTFOUND,

@@ -23,6 +23,7 @@ type Store interface {
 	IntegrationStore
 	MaintenanceStore
 	AlertStore
+	AnalyticsStore
 
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error

@@ -9,7 +9,8 @@
 // with the semantics of icc.MatchTerms, gap-free message sequence numbers
 // under concurrency, idempotent client ids, atomic batches, AssignTicket's
 // capacity rule, times in UTC at microsecond precision, copies in and out,
-// bus delivery and leases.
+// bus delivery and leases, and the exact figures of icc.AnalyticsStore over
+// one fixed data set.
 //
 // A backend runs the suite from one test function:
 //
@@ -32,6 +33,6 @@
 //
 // Subtests are grouped by area (Customers, Agents, Tickets, Assign,
 // Conversations, Messages, Integrations, Checks, Logs, Maintenance, Alerts,
-// Pagination, Times, Store, Bus, Leaser), so one area can be run alone with
-// go test -run 'Conformance/Messages'.
+// Pagination, Times, Analytics, Store, Bus, Leaser), so one area can be run
+// alone with go test -run 'Conformance/Messages'.
 package storagetest

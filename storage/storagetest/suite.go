@@ -41,6 +41,7 @@ func Run(t *testing.T, h Harness) {
 	area(t, "Alerts", s.alerts)
 	area(t, "Pagination", s.pagination)
 	area(t, "Times", s.times)
+	area(t, "Analytics", s.analytics)
 	area(t, "Store", s.store)
 	area(t, "Bus", s.bus)
 	area(t, "Leaser", s.leaser)
