@@ -90,5 +90,6 @@
 //
 // ScheduleMaintenance and CancelMaintenance manage maintenance windows;
 // ActiveIncidents lists integrations that are down or degraded; Stats
-// summarises uptime, latency percentiles and call outcomes over a window.
+// summarises uptime, latency percentiles and call outcomes over a window,
+// computed by the store (icc.AnalyticsStore; in SQL with PostgreSQL).
 package monitor

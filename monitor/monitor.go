@@ -22,6 +22,8 @@ type Store interface {
 	icc.IntegrationStore
 	icc.MaintenanceStore
 	icc.AlertStore
+	// IntegrationStats computes Stats; see icc.AnalyticsStore.
+	IntegrationStats(ctx context.Context, q icc.IntegrationStatsQuery) (*icc.IntegrationStats, error)
 }
 
 // Config configures a Monitor. Store is required; every other zero value

@@ -398,17 +398,43 @@ func TestStats(t *testing.T) {
 	}))
 	st, err := e.mon.Stats(ctx, in.ID, time.Hour)
 	require.NoError(t, err)
+	assert.Equal(t, icc.Duration(time.Hour), st.Window)
+	assert.Equal(t, in.ID, st.IntegrationID)
 	assert.Equal(t, 10, st.Checks)
-	assert.Equal(t, 8, st.Passed)
+	assert.Equal(t, 8, st.ChecksOK)
 	assert.InDelta(t, 0.8, st.Uptime, 1e-9)
-	assert.Positive(t, st.P50)
-	assert.LessOrEqual(t, st.P50, st.P95)
-	assert.LessOrEqual(t, st.P95, st.P99)
+	assert.Positive(t, st.CheckLatency.P50)
+	assert.LessOrEqual(t, st.CheckLatency.P50, st.CheckLatency.P95)
+	assert.LessOrEqual(t, st.CheckLatency.P95, st.CheckLatency.P99)
 	assert.Equal(t, 4, st.Calls)
-	assert.Equal(t, 2, st.Succeeded)
-	assert.InDelta(t, 0.5, st.SuccessRate, 1e-9)
-	assert.Equal(t, map[string]int{"4xx": 1, "5xx": 1, "transport": 1}, st.Errors)
+	assert.Equal(t, 1, st.CallsOK, "a 404 is not a success")
+	assert.InDelta(t, 0.25, st.SuccessRate, 1e-9)
+	assert.Equal(t, icc.ErrorBreakdown{Status4xx: 1, Status5xx: 1, Transport: 1}, st.Errors)
 
+	// Longer windows reach the older call.
+	for _, w := range []time.Duration{WindowDay, WindowWeek, WindowMonth} {
+		st, err := e.mon.Stats(ctx, in.ID, w)
+		require.NoError(t, err)
+		assert.Equal(t, 5, st.Calls, "window %s", w)
+		assert.Equal(t, now.Add(-w), st.From)
+	}
+
+	_, err = e.mon.Stats(ctx, icc.NewID(), time.Hour)
+	assert.Equal(t, icc.ENOTFOUND, icc.ErrorCode(err))
 	_, err = e.mon.Stats(ctx, in.ID, 0)
 	assert.Equal(t, icc.EINVALID, icc.ErrorCode(err))
+	_, err = e.mon.Stats(ctx, in.ID, MaxWindow+time.Second)
+	assert.Equal(t, "window", icc.ErrorField(err))
+}
+
+func TestParseWindow(t *testing.T) {
+	for s, want := range map[string]time.Duration{"1h": WindowHour, "24h": WindowDay, "7d": WindowWeek, "30d": WindowMonth, "90m": 90 * time.Minute, "31d": MaxWindow} {
+		got, err := ParseWindow(s)
+		require.NoError(t, err, s)
+		assert.Equal(t, want, got, s)
+	}
+	for _, s := range []string{"", "0", "-1h", "0d", "32d", "1.5d", "week", "745h"} {
+		_, err := ParseWindow(s)
+		assert.Equal(t, "window", icc.ErrorField(err), "%q", s)
+	}
 }
