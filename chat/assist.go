@@ -143,37 +143,48 @@ func (h *Hub) escalate(ctx context.Context, conv *icc.Conversation, m icc.Messag
 	return nil
 }
 
-func (h *Hub) markEscalated(id string) {
+func (h *Hub) markEscalated(id string) { h.setFlag(h.escalated, id) }
+
+func (h *Hub) isEscalated(id string) bool { return h.flag(h.escalated, id) }
+
+// setFlag sets a conversation's flag in one of the hub's bounded sets.
+func (h *Hub) setFlag(set map[string]bool, id string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.escalated) >= maxCachedConvs {
-		clear(h.escalated)
+	if len(set) >= maxCachedConvs {
+		clear(set)
 	}
-	h.escalated[id] = true
+	set[id] = true
 }
 
-func (h *Hub) isEscalated(id string) bool {
+func (h *Hub) flag(set map[string]bool, id string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.escalated[id]
+	return set[id]
 }
 
 // offline tells the customer once that no agent is online and asks for an
 // email address; a later message with one turns the conversation into a
 // ticket (with Config.Tickets).
 func (h *Hub) offline(ctx context.Context, conv *icc.Conversation, m icc.Message) error {
-	a, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientOffline, SenderType: icc.SenderSystem, Body: textOffline})
-	if err != nil {
-		return err
+	if !h.flag(h.offlined, conv.ID) {
+		a, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientOffline, SenderType: icc.SenderSystem, Body: textOffline})
+		if err != nil {
+			return err
+		}
+		h.setFlag(h.offlined, conv.ID)
+		if !a.Duplicate {
+			return nil // just told; the email comes later
+		}
 	}
-	if !a.Duplicate || h.cfg.Tickets == nil || conv.TicketID != "" {
+	if h.cfg.Tickets == nil || conv.TicketID != "" {
 		return nil
 	}
 	email := emailRE.FindString(m.Body)
 	if email == "" {
 		return nil
 	}
-	_, err = h.ConvertToTicket(ctx, conv.ID, icc.NewTicket{CustomerEmail: email})
+	_, err := h.ConvertToTicket(ctx, conv.ID, icc.NewTicket{CustomerEmail: email})
 	if errors.Is(err, icc.ErrConflict) {
 		return nil // converted meanwhile
 	}

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/icclabs/commandcenter/icc"
 )
@@ -151,7 +152,7 @@ func (h *Hub) afterCommit(batch []*commitItem, res []icc.Appended) {
 				select {
 				case h.assistQ <- m:
 				default:
-					h.log.Warn("chat: classification queue full; message not classified", "conversation", id, "seq", m.Seq)
+					h.assistDropped(id, m.Seq)
 				}
 			}
 		}
@@ -169,5 +170,17 @@ func (h *Hub) publish(e icc.Event) {
 	defer cancel()
 	if err := h.cfg.Bus.Publish(ctx, e); err != nil && h.ctx.Err() == nil {
 		h.log.Warn("chat: publishing an event failed", "topic", e.Topic, "type", e.Type, "err", err)
+	}
+}
+
+// assistDropped counts a customer message the classification workers had no
+// room for, logging at most once a second.
+func (h *Hub) assistDropped(conversationID string, seq int64) {
+	n := h.dropped.Add(1)
+	now := h.cfg.Clock.Now().UnixNano()
+	last := h.droppedLog.Load()
+	if now-last >= int64(time.Second) && h.droppedLog.CompareAndSwap(last, now) {
+		h.log.Warn("chat: classification queue full; messages not classified",
+			"conversation", conversationID, "seq", seq, "total_unclassified", n)
 	}
 }

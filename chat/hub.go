@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -291,13 +292,16 @@ type Hub struct {
 	assistCtx    context.Context
 	assistCancel context.CancelFunc
 	assistWG     sync.WaitGroup
+	dropped      atomic.Int64 // customer messages not classified: queue full
+	droppedLog   atomic.Int64 // when that was last logged, in Unix ns
 
 	mu        sync.Mutex
 	closing   bool
 	conns     map[*conn]struct{}
 	rooms     map[string]*room
 	convs     map[string]*convInfo
-	escalated map[string]bool
+	escalated map[string]bool // conversations handed to a human
+	offlined  map[string]bool // conversations told that no agent is online
 	connWG    sync.WaitGroup
 
 	presence presence
@@ -324,6 +328,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		rooms:        map[string]*room{},
 		convs:        map[string]*convInfo{},
 		escalated:    map[string]bool{},
+		offlined:     map[string]bool{},
 		shutdownDone: make(chan struct{}),
 	}
 	h.presence.init()
