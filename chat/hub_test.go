@@ -471,3 +471,32 @@ func TestConsole(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, page.Items)
 }
+
+// TestKeepAlive: the hub pings idle clients, which stay connected.
+func TestKeepAlive(t *testing.T) {
+	e := newEnv(t, fast(Config{PingInterval: 20 * time.Millisecond}))
+	conv, tok := e.start("ping")
+	pings := make(chan struct{}, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, wsURL(e.srv, url.Values{"conversation_id": {conv.ID}, "token": {tok}}), &websocket.DialOptions{
+		OnPingReceived: func(context.Context, []byte) bool {
+			select {
+			case pings <- struct{}{}:
+			default:
+			}
+			return true
+		},
+	})
+	require.NoError(t, err)
+	c := &client{t: t, ws: ws, frames: make(chan frame, 100), done: make(chan struct{})}
+	c.startPump()
+	t.Cleanup(func() {
+		_ = ws.CloseNow()
+		c.wait()
+	})
+	for range 3 {
+		waitCh(t, pings, "a ping")
+	}
+	c.ping("alive")
+}
