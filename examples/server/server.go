@@ -77,6 +77,7 @@ func newServer(backend icc.Backend, logger *slog.Logger) *server {
 func (s *server) routes() {
 	s.handle("GET /healthz", s.handleHealthz)
 	s.handle("GET /readyz", s.handleReadyz)
+	s.analyticsRoutes()
 }
 
 // apiFunc is a handler that returns its error instead of writing it; the

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/icclabs/commandcenter/icc"
+	"github.com/icclabs/commandcenter/monitor"
+)
+
+// defaultAnalyticsRange is the range of GET /api/analytics/tickets when
+// the query names none: the last seven days.
+const defaultAnalyticsRange = 7 * 24 * time.Hour
+
+// analyticsRoutes registers the analytics endpoints, for signed-in agents.
+// The figures are computed by the store (in SQL with PostgreSQL).
+func (s *server) analyticsRoutes() {
+	s.handle("GET /api/analytics/tickets", s.agentOnly(s.handleTicketAnalytics))
+	s.handle("GET /api/analytics/integrations", s.agentOnly(s.handleIntegrationAnalytics))
+}
+
+// queryTime reads an optional time parameter: RFC 3339 (e.g.
+// 2025-06-02T08:00:00Z) or a date (2025-06-02, midnight UTC). A bad value
+// is EINVALID naming the parameter.
+func queryTime(q url.Values, name string) (time.Time, bool, error) {
+	v := q.Get(name)
+	if v == "" {
+		return time.Time{}, false, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, true, nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, true, nil
+	}
+	return time.Time{}, false, icc.Invalid(name, "must be an RFC 3339 time such as 2025-06-02T08:00:00Z or a date such as 2025-06-02")
+}
+
+// ticketAnalyticsQuery reads the query of GET /api/analytics/tickets: from
+// and to (default: the seven days up to now; one alone counts from it to
+// now, or the seven days up to it), queue, category, priority, assignee (an
+// agent id, "me", or "none" for unassigned) and bucket (hour or day).
+func ticketAnalyticsQuery(r *http.Request, now time.Time) (icc.TicketAnalyticsQuery, error) {
+	q := r.URL.Query()
+	aq := icc.TicketAnalyticsQuery{Bucket: q.Get("bucket")}
+	from, hasFrom, err := queryTime(q, "from")
+	if err != nil {
+		return aq, err
+	}
+	to, hasTo, err := queryTime(q, "to")
+	if err != nil {
+		return aq, err
+	}
+	switch {
+	case !hasTo && !hasFrom:
+		to, from = now, now.Add(-defaultAnalyticsRange)
+	case !hasTo:
+		to = now
+	case !hasFrom:
+		from = to.Add(-defaultAnalyticsRange)
+	}
+	aq.From, aq.To = from, to
+	if v := q.Get("queue"); v != "" {
+		aq.Queue = &v
+	}
+	if v := q.Get("category"); v != "" {
+		c := icc.Category(v)
+		aq.Category = &c
+	}
+	if v := q.Get("priority"); v != "" {
+		p := icc.Priority(v)
+		aq.Priority = &p
+	}
+	switch v := q.Get("assignee"); v {
+	case "":
+	case "none":
+		none := ""
+		aq.AssigneeID = &none
+	case "me":
+		id := agentFrom(r.Context()).ID
+		aq.AssigneeID = &id
+	default:
+		aq.AssigneeID = &v
+	}
+	return aq, aq.Validate()
+}
+
+// handleTicketAnalytics returns icc.TicketAnalytics for the query.
+func (s *server) handleTicketAnalytics(w http.ResponseWriter, r *http.Request) error {
+	q, err := ticketAnalyticsQuery(r, time.Now())
+	if err != nil {
+		return err
+	}
+	a, err := s.backend.TicketAnalytics(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, a)
+	return nil
+}
+
+// integrationAnalytics is the body of GET /api/analytics/integrations.
+type integrationAnalytics struct {
+	Window       icc.Duration            `json:"window"`
+	From         time.Time               `json:"from"`
+	To           time.Time               `json:"to"`
+	Integrations []integrationStatsEntry `json:"integrations"`
+}
+
+// integrationStatsEntry is one integration with its statistics.
+type integrationStatsEntry struct {
+	ID     string                `json:"id"`
+	Name   string                `json:"name"`
+	Kind   icc.IntegrationKind   `json:"kind"`
+	Status icc.IntegrationStatus `json:"status"`
+	Stats  *icc.IntegrationStats `json:"stats"`
+}
+
+// handleIntegrationAnalytics returns the statistics of every integration,
+// ordered by name, over window (1h, 24h, 7d, 30d or any duration up to 31
+// days; default 24h) ending now.
+func (s *server) handleIntegrationAnalytics(w http.ResponseWriter, r *http.Request) error {
+	window := monitor.WindowDay
+	if v := r.URL.Query().Get("window"); v != "" {
+		d, err := monitor.ParseWindow(v)
+		if err != nil {
+			return err
+		}
+		window = d
+	}
+	now := icc.Timestamp(time.Now())
+	// To is just after now, so that what happened at this instant counts.
+	from, to := now.Add(-window), now.Add(time.Microsecond)
+	ins, err := s.backend.ListIntegrations(r.Context(), icc.IntegrationFilter{})
+	if err != nil {
+		return err
+	}
+	body := integrationAnalytics{Window: icc.Duration(window), From: from, To: to, Integrations: []integrationStatsEntry{}}
+	for _, in := range ins {
+		st, err := s.backend.IntegrationStats(r.Context(), icc.IntegrationStatsQuery{IntegrationID: in.ID, From: from, To: to})
+		if errors.Is(err, icc.ErrNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		body.Integrations = append(body.Integrations, integrationStatsEntry{ID: in.ID, Name: in.Name, Kind: in.Kind, Status: in.Status, Stats: st})
+	}
+	writeJSON(w, s.logger, http.StatusOK, body)
+	return nil
+}
