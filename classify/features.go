@@ -26,7 +26,7 @@ type featureConfig struct {
 }
 
 var defaultFeatures = featureConfig{
-	Words: 1, Concepts: 1, Bigrams: 1, Chars: 1, CharMin: 3, CharMax: 5,
+	Words: 0, Concepts: 1, Bigrams: 1, Chars: 0.5, CharMin: 3, CharMax: 5,
 	Lexicon: true, Spell: true,
 }
 

@@ -101,7 +101,7 @@ type TrainConfig struct {
 func (c TrainConfig) options() (trainOptions, error) {
 	o := trainOptions{
 		fc: defaultFeatures, epochs: 8, lr: 0.2, l2: 1e-6, augment: 3,
-		swapP: 0.5, typoP: 0.08, dropP: 0.08, calibrate: true, seed: c.Seed,
+		swapP: 0.7, typoP: 0.15, dropP: 0.08, calibrate: true, seed: c.Seed,
 	}
 	switch {
 	case c.Epochs < 0 || c.Epochs > 1000:

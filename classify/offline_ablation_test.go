@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,7 +53,13 @@ func readExamplesCSV(tb testing.TB, path string) []Example {
 var holdoutWords = []string{"money", "refunds", "invoice", "password", "feedback", "complaint", "delete",
 	"switch", "track", "edit", "profile", "cancel", "subscription", "talk", "contact", "purchase"}
 
-type scores struct{ n, cat, intent, escTP, escFP, escFN int }
+type scores struct {
+	n, cat, intent, escTP, escFP, escFN int
+	bins                                [10]struct {
+		n, ok int
+		conf  float64
+	}
+}
 
 func (s *scores) add(m *model, exs []Example) {
 	o := &Offline{m: m}
@@ -62,8 +69,12 @@ func (s *scores) add(m *model, exs []Example) {
 			panic(err)
 		}
 		s.n++
+		b := &s.bins[min(int(r.Confidence*10), 9)]
+		b.n++
+		b.conf += r.Confidence
 		if r.Category == e.Category {
 			s.cat++
+			b.ok++
 		}
 		if r.Intent == e.Intent {
 			s.intent++
@@ -81,7 +92,13 @@ func (s *scores) add(m *model, exs []Example) {
 
 func (s scores) String() string {
 	f1 := 2 * float64(s.escTP) / float64(max(1, 2*s.escTP+s.escFP+s.escFN))
-	return fmt.Sprintf("cat=%.3f intent=%.3f escF1=%.3f n=%d", float64(s.cat)/float64(s.n), float64(s.intent)/float64(s.n), f1, s.n)
+	var ece float64
+	for _, b := range s.bins {
+		if b.n > 0 {
+			ece += math.Abs(b.conf-float64(b.ok)) / float64(s.n)
+		}
+	}
+	return fmt.Sprintf("cat=%.3f intent=%.3f escF1=%.3f ece=%.3f n=%d", float64(s.cat)/float64(s.n), float64(s.intent)/float64(s.n), f1, ece, s.n)
 }
 
 func hasWord(text, w string) bool {
@@ -115,22 +132,19 @@ func TestAblation(t *testing.T) {
 			o.augment = 0
 		}),
 		v("+char n-grams", func(o *trainOptions) {
-			o.fc = featureConfig{Words: 1, Bigrams: 1, Chars: 1, CharMin: 3, CharMax: 5}
+			o.fc = featureConfig{Words: 1, Bigrams: 1, Chars: 0.5, CharMin: 3, CharMax: 5}
 			o.augment = 0
 		}),
 		v("+spelling", func(o *trainOptions) {
-			o.fc = featureConfig{Words: 1, Bigrams: 1, Chars: 1, CharMin: 3, CharMax: 5, Spell: true}
+			o.fc = featureConfig{Words: 1, Bigrams: 1, Chars: 0.5, CharMin: 3, CharMax: 5, Spell: true}
 			o.augment = 0
 		}),
-		v("+lexicon", func(o *trainOptions) { o.augment = 0 }),
-		v("+augmentation (full)", func(o *trainOptions) {}),
-		v("full without spelling", func(o *trainOptions) { o.fc.Spell = false }),
-		v("full without chars", func(o *trainOptions) { o.fc.Chars = 0 }),
-		v("tune chars 0.5", func(o *trainOptions) { o.fc.Chars = 0.5 }),
-		v("tune chars 0.5 max4", func(o *trainOptions) { o.fc.Chars = 0.5; o.fc.CharMax = 4 }),
-		v("tune augment 6", func(o *trainOptions) { o.augment = 6 }),
-		v("tune swap 0.7", func(o *trainOptions) { o.swapP = 0.7 }),
-		v("tune concepts 1.5", func(o *trainOptions) { o.fc.Concepts = 1.5; o.fc.Bigrams = 1.5 }),
+		v("+lexicon", func(o *trainOptions) { o.fc.Words = 1; o.augment = 0 }),
+		v("+augmentation", func(o *trainOptions) { o.fc.Words = 1 }),
+		v("-word unigrams (final)", func(o *trainOptions) {}),
+		v("final without spelling", func(o *trainOptions) { o.fc.Spell = false }),
+		v("final without chars", func(o *trainOptions) { o.fc.Chars = 0 }),
+		v("final without calibration", func(o *trainOptions) { o.calibrate = false }),
 	}
 	for _, vr := range variants {
 		if only != "" && !strings.Contains(vr.name, only) {
@@ -145,6 +159,9 @@ func TestAblation(t *testing.T) {
 		var p, h scores
 		p.add(m, para)
 		for _, w := range holdoutWords {
+			if os.Getenv("ICC_ABLATION_FAST") != "" {
+				break
+			}
 			var tr, te []Example
 			for _, e := range dev {
 				if hasWord(e.Text, w) {
