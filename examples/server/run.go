@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	s := newServer(backend, logger)
-	logins, err := s.setup(ctx, cfg)
+	logins, err := s.setup(ctx, cfg, selfURL(ln.Addr()))
 	if err != nil {
 		_ = ln.Close()
 		_ = backend.Close()
@@ -59,11 +59,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return s.serve(ctx, ln, cfg.ShutdownTimeout)
 }
 
-// setup wires the capabilities into s from the configuration: the ticket
-// desk with its classifier, sessions and SLA watcher, the configured admin
-// and the demo data. It returns the demo logins to print, if any.
-func (s *server) setup(ctx context.Context, cfg config) ([]demoLogin, error) {
-	err := s.setupDesk(ctx, deskOptions{
+// setup wires the capabilities into s from the configuration: the
+// integration monitor with the mock CRM and ERP (which s reaches at
+// self), the ticket desk with its classifier, sessions and SLA watcher,
+// the configured admin and the demo data. It returns the demo logins to
+// print, if any.
+func (s *server) setup(ctx context.Context, cfg config, self string) (logins []demoLogin, err error) {
+	if err := s.setupMonitor(ctx, monitorOptions{}); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil { // stop what setupMonitor started
+			_ = s.monitor.Close(ctx)
+			_ = s.recorder.Close(ctx)
+		}
+	}()
+	err = s.setupDesk(ctx, deskOptions{
 		GeminiAPIKey:  cfg.GeminiAPIKey,
 		GeminiModel:   cfg.GeminiModel,
 		SecureCookies: cfg.SecureCookies,
@@ -76,14 +87,17 @@ func (s *server) setup(ctx context.Context, cfg config) ([]demoLogin, error) {
 			return nil, fmt.Errorf("admin %s: %w", cfg.AdminEmail, err)
 		}
 	}
-	var logins []demoLogin
 	if cfg.demoEnabled() {
 		if logins, err = s.seedDemo(ctx); err != nil {
 			return nil, fmt.Errorf("seed demo data: %w", err)
 		}
+		if err = s.seedMonitorDemo(ctx, self, demoCheckInterval); err != nil {
+			return nil, fmt.Errorf("seed demo integrations: %w", err)
+		}
 	}
 	// Started last, so that a failed setup leaves nothing running.
 	s.startSLAWatcher(ctx, s.backend, defaultSLAInterval)
+	s.startMonitor(ctx, self)
 	return logins, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/icclabs/commandcenter/classify"
 	"github.com/icclabs/commandcenter/icc"
+	"github.com/icclabs/commandcenter/monitor"
 )
 
 // readyTimeout bounds the storage ping behind /readyz.
@@ -34,6 +35,13 @@ type server struct {
 	// directory enriches new tickets' customers, e.g. from a CRM; set it
 	// before setupDesk. Nil means no enrichment.
 	directory icc.CustomerDirectory
+	// monitor, recorder, mocks and crm are set by setupMonitor
+	// (monitor_api.go): integration checks, the call-log recorder, the
+	// mock CRM and ERP, and the CRM-backed customer directory.
+	monitor  *monitor.Monitor
+	recorder *monitor.Recorder
+	mocks    *mocks
+	crm      *crmDirectory
 	// desk, classifier and learner are set by setupDesk (desk_api.go).
 	desk       *icc.Desk
 	classifier classify.Classifier

@@ -1,0 +1,690 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/icclabs/commandcenter/icc"
+	"github.com/icclabs/commandcenter/monitor"
+)
+
+// monitorOptions configures setupMonitor. The zero value is the defaults.
+type monitorOptions struct {
+	// SlowDelay is how long a mock in slow mode holds each answer
+	// (default defaultSlowDelay).
+	SlowDelay time.Duration
+	// SyncInterval is how often the monitor reloads integrations from the
+	// store (default 1m; changes made through this API apply at once).
+	SyncInterval time.Duration
+}
+
+// Integration change events, published on icc.TopicIntegrations after
+// the API creates, updates or deletes an integration, so that the
+// monitors of other instances resync at once.
+const (
+	eventIntegrationCreated = "integration.created"
+	eventIntegrationUpdated = "integration.updated"
+	eventIntegrationDeleted = "integration.deleted"
+)
+
+// setupMonitor builds the integration monitor (checks under the
+// backend's leases, status and alert events on its bus), the recorder of
+// integration call logs, the mock CRM and ERP and the CRM-backed customer
+// directory (as s.directory, so call it before setupDesk), and registers
+// the monitoring and mock routes. Checks start with startMonitor. The
+// monitor and recorder are closed on shutdown, before storage.
+func (s *server) setupMonitor(ctx context.Context, opts monitorOptions) error {
+	rec, err := monitor.NewRecorder(monitor.RecorderConfig{Store: s.backend, Logger: s.logger})
+	if err != nil {
+		return fmt.Errorf("integration log recorder: %w", err)
+	}
+	mon, err := monitor.New(monitor.Config{
+		Store:        s.backend,
+		Bus:          s.backend,
+		Leaser:       s.backend,
+		Logger:       s.logger,
+		Instance:     instanceID(),
+		SyncInterval: opts.SyncInterval,
+	})
+	if err != nil {
+		_ = rec.Close(ctx)
+		return fmt.Errorf("monitor: %w", err)
+	}
+	s.monitor, s.recorder = mon, rec
+	s.mocks = newMocks(opts.SlowDelay)
+	s.crm = newCRMDirectory(s.backend, rec)
+	s.directory = s.crm
+
+	s.monitorRoutes()
+	s.mockRoutes()
+
+	// The monitor stops first (its last checks finish), then the recorder
+	// writes what is queued; both before storage closes.
+	s.onShutdown(func(ctx context.Context) error {
+		return errors.Join(mon.Close(ctx), rec.Close(ctx))
+	})
+	return nil
+}
+
+// startMonitor points the customer directory at baseURL (the server's
+// own address) and runs the monitor until ctx ends or the server shuts
+// down: it schedules every enabled integration's checks and keeps the
+// schedule in step with the store.
+func (s *server) startMonitor(ctx context.Context, baseURL string) {
+	s.crm.setBase(baseURL)
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := s.monitor.Run(rctx); err != nil && rctx.Err() == nil {
+			s.logger.ErrorContext(rctx, "monitor stopped", "err", err)
+		}
+	})
+	s.logger.InfoContext(ctx, "monitor started")
+	s.onShutdown(func(context.Context) error {
+		cancel()
+		wg.Wait()
+		return nil
+	})
+}
+
+// selfURL is the base URL at which the server reaches itself through
+// listener address addr: an unspecified host (":8080", "0.0.0.0:8080")
+// becomes the loopback address.
+func selfURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// monitorRoutes registers the integration, log, maintenance, alert and
+// incident endpoints. Every agent may read, check now, schedule and
+// cancel maintenance and acknowledge alerts; only admins create, change
+// or delete integrations.
+func (s *server) monitorRoutes() {
+	s.handle("GET /api/integrations", s.agentOnly(s.handleListIntegrations))
+	s.handle("POST /api/integrations", s.adminOnly(s.handleCreateIntegration))
+	s.handle("GET /api/integrations/{id}", s.agentOnly(s.handleGetIntegration))
+	s.handle("PATCH /api/integrations/{id}", s.adminOnly(s.handleUpdateIntegration))
+	s.handle("DELETE /api/integrations/{id}", s.adminOnly(s.handleDeleteIntegration))
+	s.handle("POST /api/integrations/{id}/check", s.agentOnly(s.handleCheckNow))
+	s.handle("GET /api/integrations/{id}/results", s.agentOnly(s.handleListResults))
+	s.handle("GET /api/integrations/{id}/stats", s.agentOnly(s.handleIntegrationStats))
+	s.handle("GET /api/logs", s.agentOnly(s.handleSearchLogs))
+	s.handle("GET /api/maintenance", s.agentOnly(s.handleListMaintenance))
+	s.handle("POST /api/maintenance", s.agentOnly(s.handleScheduleMaintenance))
+	s.handle("GET /api/maintenance/{id}", s.agentOnly(s.handleGetMaintenance))
+	s.handle("DELETE /api/maintenance/{id}", s.agentOnly(s.handleCancelMaintenance))
+	s.handle("POST /api/maintenance/{id}/cancel", s.agentOnly(s.handleCancelMaintenance))
+	s.handle("GET /api/alerts", s.agentOnly(s.handleListAlerts))
+	s.handle("GET /api/alerts/{id}", s.agentOnly(s.handleGetAlert))
+	s.handle("POST /api/alerts/{id}/ack", s.agentOnly(s.handleAckAlert))
+	s.handle("GET /api/incidents", s.agentOnly(s.handleIncidents))
+}
+
+// itemsBody is the answer of a list that is not paginated.
+type itemsBody[T any] struct {
+	Items []T `json:"items"`
+}
+
+func items[T any](xs []T) itemsBody[T] {
+	if xs == nil {
+		xs = []T{}
+	}
+	return itemsBody[T]{Items: xs}
+}
+
+// nonNil gives a page an empty rather than null item list.
+func nonNil[T any](p icc.Page[T]) icc.Page[T] {
+	if p.Items == nil {
+		p.Items = []T{}
+	}
+	return p
+}
+
+// announce tells other instances that an integration changed; a failure
+// is logged, since the change itself is stored.
+func (s *server) announce(ctx context.Context, typ, id string) {
+	e := icc.Event{Topic: icc.TopicIntegrations, Type: typ, ID: id, At: time.Now()}
+	if err := s.backend.Publish(context.WithoutCancel(ctx), e); err != nil {
+		s.logger.WarnContext(ctx, "announcing an integration change failed", "integration", id, "type", typ, "err", err)
+	}
+}
+
+// schedule hands a stored integration to the monitor; a failure is
+// logged, since the integration is stored and the next sync retries.
+func (s *server) schedule(ctx context.Context, in *icc.Integration) {
+	if err := s.monitor.Upsert(context.WithoutCancel(ctx), in); err != nil {
+		s.logger.WarnContext(ctx, "integration check not scheduled", "integration", in.ID, "err", err)
+	}
+}
+
+// checkIntegration validates in as the store would and compiles its check
+// (conditions included), so a bad condition is a 422 before anything is
+// stored. No check functions are registered in this server, so func
+// checks are rejected.
+func checkIntegration(in *icc.Integration) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	if in.Check.Type == icc.CheckNone {
+		return nil
+	}
+	_, err := monitor.NewProbe(in.Check, nil)
+	return err
+}
+
+// handleListIntegrations lists integrations by name, filtered by kind,
+// status and enabled.
+func (s *server) handleListIntegrations(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	var f icc.IntegrationFilter
+	if v := q.Get("kind"); v != "" {
+		k := icc.IntegrationKind(v)
+		if !k.Valid() {
+			return icc.Invalid("kind", "must be crm, erp, billing, api or other")
+		}
+		f.Kind = &k
+	}
+	if v := q.Get("status"); v != "" {
+		st := icc.IntegrationStatus(v)
+		if !st.Valid() {
+			return icc.Invalid("status", "must be unknown, operational, degraded, down or maintenance")
+		}
+		f.Status = &st
+	}
+	if v := q.Get("enabled"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return icc.Invalid("enabled", "must be true or false")
+		}
+		f.Enabled = &b
+	}
+	ins, err := s.backend.ListIntegrations(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, items(ins))
+	return nil
+}
+
+// integrationRequest is the body of POST /api/integrations.
+type integrationRequest struct {
+	Name        string              `json:"name"`
+	Kind        icc.IntegrationKind `json:"kind"`
+	Description string              `json:"description"`
+	// Enabled defaults to true.
+	Enabled    *bool           `json:"enabled"`
+	Check      icc.CheckSpec   `json:"check"`
+	AlertRules []icc.AlertRule `json:"alert_rules"`
+}
+
+// handleCreateIntegration stores a new integration (status unknown) and
+// schedules its check; a taken name is 409.
+func (s *server) handleCreateIntegration(w http.ResponseWriter, r *http.Request) error {
+	var req integrationRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	in := &icc.Integration{Name: req.Name, Kind: req.Kind, Description: req.Description,
+		Enabled: req.Enabled == nil || *req.Enabled, Check: req.Check, AlertRules: req.AlertRules}
+	if err := checkIntegration(in); err != nil {
+		return err
+	}
+	if err := s.backend.CreateIntegration(r.Context(), in); err != nil {
+		return err
+	}
+	s.schedule(r.Context(), in)
+	s.announce(r.Context(), eventIntegrationCreated, in.ID)
+	s.logger.InfoContext(r.Context(), "integration created", "integration", in.ID, "name", in.Name, "agent", agentFrom(r.Context()).ID)
+	w.Header().Set("Location", "/api/integrations/"+in.ID)
+	writeJSON(w, s.logger, http.StatusCreated, in)
+	return nil
+}
+
+// handleGetIntegration returns one integration.
+func (s *server) handleGetIntegration(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.backend.GetIntegration(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, in)
+	return nil
+}
+
+// integrationUpdate is the body of PATCH /api/integrations/{id}: the
+// current version and the fields to change. Check and alert_rules are
+// replaced whole.
+type integrationUpdate struct {
+	Version     int64                `json:"version"`
+	Name        *string              `json:"name"`
+	Kind        *icc.IntegrationKind `json:"kind"`
+	Description *string              `json:"description"`
+	Enabled     *bool                `json:"enabled"`
+	Check       *icc.CheckSpec       `json:"check"`
+	AlertRules  *[]icc.AlertRule     `json:"alert_rules"`
+}
+
+// handleUpdateIntegration changes an integration when the body's version
+// is current (409 otherwise; the monitor bumps it when the status
+// changes, so read it again) and reschedules its check.
+func (s *server) handleUpdateIntegration(w http.ResponseWriter, r *http.Request) error {
+	var u integrationUpdate
+	if err := decodeJSON(w, r, &u); err != nil {
+		return err
+	}
+	if u.Version <= 0 {
+		return icc.Invalid("version", "the integration's current version is required")
+	}
+	in, err := s.backend.GetIntegration(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if in.Version != u.Version {
+		return icc.Errorf(icc.ECONFLICT, "integration %s was changed by someone else (version %d, not %d)", in.ID, in.Version, u.Version)
+	}
+	if u.Name != nil {
+		in.Name = *u.Name
+	}
+	if u.Kind != nil {
+		in.Kind = *u.Kind
+	}
+	if u.Description != nil {
+		in.Description = *u.Description
+	}
+	if u.Enabled != nil {
+		in.Enabled = *u.Enabled
+	}
+	if u.Check != nil {
+		in.Check = *u.Check
+	}
+	if u.AlertRules != nil {
+		in.AlertRules = *u.AlertRules
+	}
+	if err := checkIntegration(in); err != nil {
+		return err
+	}
+	if err := s.backend.UpdateIntegration(r.Context(), in); err != nil {
+		return err
+	}
+	s.schedule(r.Context(), in)
+	s.announce(r.Context(), eventIntegrationUpdated, in.ID)
+	writeJSON(w, s.logger, http.StatusOK, in)
+	return nil
+}
+
+// handleDeleteIntegration removes an integration with its results, logs,
+// maintenance windows and alerts, and stops checking it.
+func (s *server) handleDeleteIntegration(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if _, err := s.backend.GetIntegration(r.Context(), id); err != nil {
+		return err
+	}
+	s.monitor.Remove(r.Context(), id)
+	if err := s.backend.DeleteIntegration(r.Context(), id); err != nil {
+		return err
+	}
+	s.announce(r.Context(), eventIntegrationDeleted, id)
+	s.logger.InfoContext(r.Context(), "integration deleted", "integration", id, "agent", agentFrom(r.Context()).ID)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// checkNowBody is the answer of POST /api/integrations/{id}/check: the
+// result, and the integration with the status it led to.
+type checkNowBody struct {
+	Result      icc.CheckResult  `json:"result"`
+	Integration *icc.Integration `json:"integration"`
+}
+
+// handleCheckNow runs an integration's check at once and records it like
+// a scheduled one (status and alerts follow).
+func (s *server) handleCheckNow(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	res, err := s.monitor.CheckNow(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	in, err := s.backend.GetIntegration(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, checkNowBody{Result: res, Integration: in})
+	return nil
+}
+
+// queryInstant reads an optional RFC 3339 time parameter; a bad value is
+// EINVALID naming it.
+func queryInstant(q url.Values, name string) (time.Time, error) {
+	v := q.Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, icc.Invalid(name, "must be an RFC 3339 time such as 2026-03-02T08:00:00Z")
+	}
+	return t, nil
+}
+
+// pageQuery reads limit and cursor.
+func pageQuery(q url.Values) (limit int, cursor string, err error) {
+	if limit, err = queryLimit(q); err != nil {
+		return 0, "", err
+	}
+	cursor = q.Get("cursor")
+	_, err = icc.ParseCursor(cursor)
+	return limit, cursor, err
+}
+
+// handleListResults returns one page of an integration's check results,
+// newest first: ok (true or false), from, to, limit, cursor.
+func (s *server) handleListResults(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	q := r.URL.Query()
+	f := icc.CheckResultFilter{IntegrationID: id}
+	var err error
+	if f.Limit, f.Cursor, err = pageQuery(q); err != nil {
+		return err
+	}
+	if v := q.Get("ok"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return icc.Invalid("ok", "must be true or false")
+		}
+		f.OK = &b
+	}
+	if f.From, err = queryInstant(q, "from"); err != nil {
+		return err
+	}
+	if f.To, err = queryInstant(q, "to"); err != nil {
+		return err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
+		return icc.Invalid("to", "must be after from")
+	}
+	if _, err := s.backend.GetIntegration(r.Context(), id); err != nil {
+		return err
+	}
+	page, err := s.backend.ListCheckResults(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, nonNil(page))
+	return nil
+}
+
+// handleIntegrationStats summarises an integration over ?window= (1h,
+// 24h, 7d, 30d or any duration up to 31 days; default 24h).
+func (s *server) handleIntegrationStats(w http.ResponseWriter, r *http.Request) error {
+	window := monitor.WindowDay
+	if v := r.URL.Query().Get("window"); v != "" {
+		d, err := monitor.ParseWindow(v)
+		if err != nil {
+			return err
+		}
+		window = d
+	}
+	id := r.PathValue("id")
+	if _, err := s.backend.GetIntegration(r.Context(), id); err != nil {
+		return err
+	}
+	st, err := s.monitor.Stats(r.Context(), id, window)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, st)
+	return nil
+}
+
+// handleSearchLogs returns one page of integration call logs, newest
+// first: integration, level, status_min, status_max, from, to, q (text:
+// every term must appear in the method, endpoint, URL, error or message),
+// limit, cursor.
+func (s *server) handleSearchLogs(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := icc.LogFilter{IntegrationID: q.Get("integration"), Text: strings.TrimSpace(q.Get("q"))}
+	var err error
+	if f.Limit, f.Cursor, err = pageQuery(q); err != nil {
+		return err
+	}
+	if v := q.Get("level"); v != "" {
+		l := icc.LogLevel(v)
+		f.Level = &l
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"status_min", &f.StatusMin}, {"status_max", &f.StatusMax}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 || n > 599 {
+			return icc.Invalid(p.name, "must be an HTTP status from 100 to 599")
+		}
+		*p.dst = n
+	}
+	if f.StatusMax != 0 && f.StatusMax < f.StatusMin {
+		return icc.Invalid("status_max", "must not be below status_min")
+	}
+	if f.From, err = queryInstant(q, "from"); err != nil {
+		return err
+	}
+	if f.To, err = queryInstant(q, "to"); err != nil {
+		return err
+	}
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	page, err := s.backend.SearchIntegrationLogs(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, nonNil(page))
+	return nil
+}
+
+// handleListMaintenance returns one page of maintenance windows by start
+// time: integration; by default the current and upcoming ones that are
+// not cancelled, with all=true every one; limit, cursor.
+func (s *server) handleListMaintenance(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := icc.MaintenanceFilter{IntegrationID: q.Get("integration")}
+	var err error
+	if f.Limit, f.Cursor, err = pageQuery(q); err != nil {
+		return err
+	}
+	all := false
+	if v := q.Get("all"); v != "" {
+		if all, err = strconv.ParseBool(v); err != nil {
+			return icc.Invalid("all", "must be true or false")
+		}
+	}
+	if all {
+		f.IncludeCanceled = true
+	} else {
+		f.EndsAfter = time.Now()
+	}
+	page, err := s.backend.ListMaintenance(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, nonNil(page))
+	return nil
+}
+
+// maintenanceRequest is the body of POST /api/maintenance. Omitted times
+// default to the next full hour and one hour after the start.
+type maintenanceRequest struct {
+	IntegrationID string         `json:"integration_id"`
+	Title         string         `json:"title"`
+	StartsAt      time.Time      `json:"starts_at"`
+	EndsAt        time.Time      `json:"ends_at"`
+	Recurrence    icc.Recurrence `json:"recurrence"`
+}
+
+// handleScheduleMaintenance schedules a maintenance window in the
+// signed-in agent's name; while it is active the integration's status is
+// maintenance and its alerts neither fire nor update.
+func (s *server) handleScheduleMaintenance(w http.ResponseWriter, r *http.Request) error {
+	var req maintenanceRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.IntegrationID) == "" {
+		return icc.Invalid("integration_id", "is required")
+	}
+	mw, err := s.monitor.ScheduleMaintenance(r.Context(), icc.MaintenanceWindow{
+		IntegrationID: req.IntegrationID, Title: req.Title, StartsAt: req.StartsAt, EndsAt: req.EndsAt,
+		Recurrence: req.Recurrence, CreatedBy: agentFrom(r.Context()).ID,
+	})
+	if errors.Is(err, icc.ErrNotFound) {
+		return icc.Invalid("integration_id", "no integration %q", req.IntegrationID)
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/maintenance/"+mw.ID)
+	writeJSON(w, s.logger, http.StatusCreated, mw)
+	return nil
+}
+
+// handleGetMaintenance returns one maintenance window.
+func (s *server) handleGetMaintenance(w http.ResponseWriter, r *http.Request) error {
+	mw, err := s.backend.GetMaintenance(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, mw)
+	return nil
+}
+
+// handleCancelMaintenance cancels a window (again: unchanged) and answers
+// with it; the integration's status follows at its next check.
+func (s *server) handleCancelMaintenance(w http.ResponseWriter, r *http.Request) error {
+	mw, err := s.monitor.CancelMaintenance(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, mw)
+	return nil
+}
+
+// alertView is an alert as the API shows it: silenced is true while a
+// maintenance window covers its integration, so it neither fires again
+// nor counts.
+type alertView struct {
+	*icc.Alert
+	Silenced bool `json:"silenced"`
+}
+
+// alertsPage is the answer of GET /api/alerts.
+type alertsPage struct {
+	Items []alertView `json:"items"`
+	Next  string      `json:"next,omitempty"`
+}
+
+// viewAlerts marks the alerts whose integrations are under maintenance.
+func (s *server) viewAlerts(ctx context.Context, as []*icc.Alert) ([]alertView, error) {
+	now := time.Now()
+	maint := map[string]bool{}
+	out := make([]alertView, 0, len(as))
+	for _, a := range as {
+		on, seen := maint[a.IntegrationID]
+		if !seen {
+			page, err := s.backend.ListMaintenance(ctx, icc.MaintenanceFilter{IntegrationID: a.IntegrationID, EndsAfter: now, Limit: icc.MaxLimit})
+			if err != nil {
+				return nil, err
+			}
+			for _, mw := range page.Items {
+				on = on || mw.ActiveAt(now)
+			}
+			maint[a.IntegrationID] = on
+		}
+		out = append(out, alertView{Alert: a, Silenced: on && a.State != icc.AlertResolved})
+	}
+	return out, nil
+}
+
+// handleListAlerts returns one page of alerts, newest first: state
+// (firing, acknowledged, resolved, or active for either of the first
+// two), integration, limit, cursor.
+func (s *server) handleListAlerts(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := icc.AlertFilter{IntegrationID: q.Get("integration")}
+	var err error
+	if f.Limit, f.Cursor, err = pageQuery(q); err != nil {
+		return err
+	}
+	switch v := q.Get("state"); v {
+	case "":
+	case "active":
+		f.Active = true
+	default:
+		st := icc.AlertState(v)
+		if !st.Valid() {
+			return icc.Invalid("state", "must be firing, acknowledged, resolved or active")
+		}
+		f.State = &st
+	}
+	page, err := s.backend.ListAlerts(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	views, err := s.viewAlerts(r.Context(), page.Items)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, alertsPage{Items: views, Next: page.Next})
+	return nil
+}
+
+// handleGetAlert returns one alert.
+func (s *server) handleGetAlert(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.backend.GetAlert(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	views, err := s.viewAlerts(r.Context(), []*icc.Alert{a})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, views[0])
+	return nil
+}
+
+// handleAckAlert acknowledges an alert in the signed-in agent's name;
+// again is a no-op, a resolved alert is 409.
+func (s *server) handleAckAlert(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.monitor.Acknowledge(r.Context(), r.PathValue("id"), agentFrom(r.Context()).ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, a)
+	return nil
+}
+
+// handleIncidents lists the integrations that are down or degraded now,
+// down first, then the longest-running.
+func (s *server) handleIncidents(w http.ResponseWriter, r *http.Request) error {
+	inc, err := s.monitor.ActiveIncidents(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, items(inc))
+	return nil
+}
