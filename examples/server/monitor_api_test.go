@@ -2,22 +2,27 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/icclabs/commandcenter/icc"
 	"github.com/icclabs/commandcenter/monitor"
+	"github.com/icclabs/commandcenter/storage"
 	"github.com/icclabs/commandcenter/storage/memory"
 )
 
@@ -671,4 +676,154 @@ func TestSelfURL(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, selfURL(tcp), addr)
 	}
+}
+
+// TestRunMonitorDemoFlow is the by-hand check as a test: the program
+// starts with the demo integrations, the ERP is switched down through the
+// API, its integration goes down and alerts, maintenance silences it, and
+// a new ticket's CRM lookup shows in the logs.
+func TestRunMonitorDemoFlow(t *testing.T) {
+	r := startRun(t, []string{"-addr", "127.0.0.1:0"}, nil)
+	m := demoLine.FindStringSubmatch(r.stdout.String())
+	require.NotNil(t, m, "stdout: %s", r.stdout.String())
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	call := func(method, path, body string) (int, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, r.url+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, b
+	}
+	status, body := call("POST", "/api/auth/login", `{"email":"`+m[1]+`","password":"`+m[2]+`"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+
+	status, body = call("GET", "/api/integrations", "")
+	require.Equal(t, http.StatusOK, status, string(body))
+	var list itemsBody[*icc.Integration]
+	require.NoError(t, json.Unmarshal(body, &list))
+	ids := map[string]string{}
+	for _, in := range list.Items {
+		ids[in.Name] = in.ID
+		assert.True(t, strings.HasPrefix(in.Check.URL, r.url+"/mock/"), in.Check.URL)
+	}
+	require.Len(t, ids, 3)
+	erp := ids[demoERPName]
+
+	status, body = call("POST", "/api/mocks/erp/mode", `{"mode":"down"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	var check checkNowBody
+	for range 3 {
+		status, body = call("POST", "/api/integrations/"+erp+"/check", "")
+		require.Equal(t, http.StatusOK, status, string(body))
+		require.NoError(t, json.Unmarshal(body, &check))
+	}
+	assert.Equal(t, icc.StatusDown, check.Integration.Status)
+	status, body = call("GET", "/api/alerts?state=active&integration="+erp, "")
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, string(body), `"state":"firing"`)
+
+	now := time.Now().UTC()
+	status, body = call("POST", "/api/maintenance", fmt.Sprintf(`{"integration_id":%q,"starts_at":%q,"ends_at":%q}`,
+		erp, now.Format(time.RFC3339Nano), now.Add(time.Hour).Format(time.RFC3339Nano)))
+	require.Equal(t, http.StatusCreated, status, string(body))
+	status, body = call("POST", "/api/integrations/"+erp+"/check", "")
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.NoError(t, json.Unmarshal(body, &check))
+	assert.Equal(t, icc.StatusMaintenance, check.Integration.Status)
+	status, body = call("GET", "/api/alerts?state=active&integration="+erp, "")
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, string(body), `"silenced":true`)
+	status, _ = call("POST", "/api/mocks/erp/mode", `{"mode":"healthy"}`)
+	require.Equal(t, http.StatusOK, status)
+
+	status, body = call("POST", "/api/tickets", `{"subject":"Order missing","body":"Where is my order?","customer_email":"raj@contoso.example"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	// The recorder writes within its flush interval (1s); poll for it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, body = call("GET", "/api/logs?integration="+ids[demoCRMName]+"&from="+url.QueryEscape(now.Format(time.RFC3339Nano)), "")
+		require.Equal(t, http.StatusOK, status, string(body))
+		if strings.Contains(string(body), `"endpoint":"/mock/crm/customers"`) {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no CRM lookup logged: %s", body)
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-t.Context().Done():
+		}
+	}
+	require.NoError(t, r.wait(t))
+	logs := r.stderr.String()
+	assert.Contains(t, logs, "monitor started")
+	assert.Contains(t, logs, "shutdown complete")
+	assert.NotContains(t, logs, "integration logs dropped")
+}
+
+// TestRunMonitorDemoPostgres starts the program twice with demo data on
+// PostgreSQL: the demo integrations are seeded once.
+func TestRunMonitorDemoPostgres(t *testing.T) {
+	dbURL := isolatedDatabaseURL(t)
+	env := map[string]string{"DATABASE_URL": dbURL, "ICC_DEMO": "true"}
+	for range 2 {
+		r := startRun(t, []string{"-addr", "127.0.0.1:0"}, env)
+		require.NoError(t, r.wait(t))
+		assert.Contains(t, r.stderr.String(), "monitor started")
+	}
+	backend, err := storage.Open(t.Context(), dbURL)
+	require.NoError(t, err)
+	defer backend.Close()
+	ins, err := backend.ListIntegrations(t.Context(), icc.IntegrationFilter{})
+	require.NoError(t, err)
+	n := 0
+	for _, in := range ins {
+		switch in.Name {
+		case demoCRMName, demoERPName, demoBillingName:
+			n++
+			p, err := backend.ListAlerts(t.Context(), icc.AlertFilter{IntegrationID: in.ID, State: ptrTo(icc.AlertResolved), Limit: 10})
+			require.NoError(t, err)
+			assert.LessOrEqual(t, len(p.Items), 1, "the past outage's alert is seeded once")
+		}
+	}
+	assert.Equal(t, 3, n)
+}
+
+// isolatedDatabaseURL returns the test database's URL with a fresh schema
+// as its search_path, so that demo data stays out of the shared schema;
+// the schema is dropped when the test ends.
+func isolatedDatabaseURL(t *testing.T) string {
+	t.Helper()
+	base := testDatabaseURL(t)
+	name := "icc_srv_" + icc.NewID()[16:]
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize())
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + name
 }
