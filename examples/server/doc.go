@@ -15,6 +15,31 @@
 // check the agent and admin roles; cross-origin state-changing requests
 // are rejected; sign-in failures are rate limited.
 //
+// Integration monitoring runs in the server (monitor_api.go): the monitor
+// checks every enabled integration on its interval and is closed, with the
+// integration-log recorder, on shutdown. Its API, for signed-in agents
+// (creating, changing and deleting integrations for admins):
+//
+//	GET/POST /api/integrations, GET/PATCH/DELETE /api/integrations/{id}
+//	POST /api/integrations/{id}/check     check now
+//	GET  /api/integrations/{id}/results   check results (cursor pages)
+//	GET  /api/integrations/{id}/stats     ?window=1h|24h|7d|30d
+//	GET  /api/logs                        integration call logs, filtered
+//	GET/POST /api/maintenance, GET /api/maintenance/{id}
+//	DELETE /api/maintenance/{id}, POST /api/maintenance/{id}/cancel
+//	GET  /api/alerts, GET /api/alerts/{id}, POST /api/alerts/{id}/ack
+//	GET  /api/incidents                   integrations down or degraded
+//	GET  /api/mocks, POST /api/mocks/{system}/mode
+//
+// The same process serves a mock CRM and ERP under /mock/crm/ and
+// /mock/erp/ (mocks.go) whose mode (healthy, slow, flaky, down) any agent
+// can switch, to watch a status change, an alert fire and maintenance
+// silence it. The ticket desk looks customers up in the mock CRM over
+// HTTP through the monitor's logging RoundTripper (directory.go), so each
+// lookup is an integration log. With demo data on, three integrations
+// checking the mocks every 10s are seeded with a few days of history
+// (demo_monitor.go).
+//
 // Errors are JSON, {"error":{"code":"...","message":"...","field":"..."}},
 // with the status chosen from the icc error code. Every response carries an
 // X-Request-ID header (a sane incoming one is kept) that also appears in the
