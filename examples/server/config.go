@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,10 @@ type config struct {
 	AdminPassword string // that admin's password (environment only)
 	GeminiAPIKey  string // enables the Gemini classifier (environment only)
 	GeminiModel   string // Gemini model; the classify default when empty
+	// ChatOrigins are host patterns (path.Match syntax) of other origins
+	// whose pages may open the chat WebSocket; the server's own host always
+	// may.
+	ChatOrigins []string
 }
 
 // Environment variables that have no flag, because their values are
@@ -73,6 +78,7 @@ func envVars() map[string]string {
 		"secure-cookies":   "ICC_SECURE_COOKIES",
 		"admin-email":      "ICC_ADMIN_EMAIL",
 		"gemini-model":     "ICC_GEMINI_MODEL",
+		"chat-origins":     "ICC_CHAT_ORIGINS",
 	}
 }
 
@@ -94,6 +100,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		secure      = fs.Bool("secure-cookies", false, "mark the session cookie Secure even on plain HTTP (behind a TLS-terminating proxy); it is always Secure over TLS")
 		adminEmail  = fs.String("admin-email", "", "`email` of an admin to create, or to give the admin role and the password in "+envAdminPassword+", at start")
 		geminiModel = fs.String("gemini-model", "", "Gemini `model` used when "+envGeminiAPIKey+" is set (default the classify package's)")
+		chatOrigins = fs.String("chat-origins", "", "comma-separated host `patterns` (e.g. shop.example.com,*.example.org) of other sites whose pages may open the chat WebSocket; the server's own host always may")
 	)
 	env := envVars()
 	fs.SetOutput(io.Discard)
@@ -168,6 +175,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if (cfg.AdminEmail == "") != (cfg.AdminPassword == "") {
 		return config{}, configErrorf("%s and %s must be set together", from("admin-email"), envAdminPassword)
 	}
+	if cfg.ChatOrigins, err = parseOrigins(*chatOrigins); err != nil {
+		return config{}, configErrorf("%s %q: %v", from("chat-origins"), *chatOrigins, err)
+	}
 	if cfg.AdminEmail != "" {
 		if err := checkPassword("password", cfg.AdminPassword); err != nil {
 			return config{}, configErrorf("%s: %s", envAdminPassword, icc.ErrorMessage(err))
@@ -191,6 +201,29 @@ func checkAddr(addr string) error {
 		return errors.New("port must be a number from 0 to 65535")
 	}
 	return nil
+}
+
+// parseOrigins reads a comma-separated list of origin patterns, such as
+// "shop.example.com,*.example.org" (path.Match syntax, matched against the
+// Origin's host, or against scheme://host for a pattern with a scheme, as
+// in "https://shop.example.com"); blanks between commas are ignored.
+func parseOrigins(s string) ([]string, error) {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		host := p
+		if _, h, ok := strings.Cut(p, "://"); ok {
+			host = h
+		}
+		if _, err := path.Match(p, ""); err != nil || host == "" || strings.Contains(host, "/") {
+			return nil, fmt.Errorf("%q is not a host pattern such as shop.example.com, *.example.org or https://shop.example.com", p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // parseLevel reads a log level name.

@@ -62,8 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // setup wires the capabilities into s from the configuration: the
 // integration monitor with the mock CRM and ERP (which s reaches at
 // self), the ticket desk with its classifier, sessions and SLA watcher,
-// the configured admin and the demo data. It returns the demo logins to
-// print, if any.
+// the live chat hub, the configured admin and the demo data. It returns
+// the demo logins to print, if any.
 func (s *server) setup(ctx context.Context, cfg config, self string) (logins []demoLogin, err error) {
 	if err := s.setupMonitor(ctx, monitorOptions{}); err != nil {
 		return nil, err
@@ -82,6 +82,15 @@ func (s *server) setup(ctx context.Context, cfg config, self string) (logins []d
 	if err != nil {
 		return nil, err
 	}
+	live, err := s.setupChat(ctx, chatOptions{OriginPatterns: cfg.ChatOrigins})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil { // stop the chat hub setupChat started
+			_ = live.hub.Close()
+		}
+	}()
 	if cfg.AdminEmail != "" {
 		if err := s.ensureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
 			return nil, fmt.Errorf("admin %s: %w", cfg.AdminEmail, err)
@@ -90,6 +99,9 @@ func (s *server) setup(ctx context.Context, cfg config, self string) (logins []d
 	if cfg.demoEnabled() {
 		if logins, err = s.seedDemo(ctx); err != nil {
 			return nil, fmt.Errorf("seed demo data: %w", err)
+		}
+		if err = live.seedDemo(ctx); err != nil {
+			return nil, fmt.Errorf("seed demo conversations: %w", err)
 		}
 		if err = s.seedMonitorDemo(ctx, self, demoCheckInterval); err != nil {
 			return nil, fmt.Errorf("seed demo integrations: %w", err)
