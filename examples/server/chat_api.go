@@ -25,6 +25,10 @@ const (
 // /api/conversations; the prefix keeps it apart from the ids clients choose.
 const clientFirstMessage = "api:first"
 
+// botMinConfidence is how sure the classifier must be of a customer
+// message before the bot answers it with the suggested reply.
+const botMinConfidence = 0.8
+
 // conversationTokenHeader carries a customer's conversation token, as an
 // alternative to "Authorization: Bearer <token>".
 const conversationTokenHeader = "X-Conversation-Token"
@@ -71,6 +75,7 @@ func (s *server) setupChat(ctx context.Context, opts chatOptions) (*chatAPI, err
 		Tickets:        s.desk,
 		OriginPatterns: opts.OriginPatterns,
 		Instance:       opts.Instance,
+		BotReply:       botReply,
 		OnEscalate: func(ctx context.Context, c *icc.Conversation, m icc.Message, cls chat.Classification) {
 			s.logger.InfoContext(ctx, "chat handed to a human", "conversation", c.ID, "seq", m.Seq,
 				"category", cls.Category, "reasons", cls.Reasons)
@@ -92,6 +97,18 @@ func (s *server) setupChat(ctx context.Context, opts chatOptions) (*chatAPI, err
 	a.routes()
 	s.logger.InfoContext(ctx, "chat hub started", "instance", hub.Instance(), "origins", opts.OriginPatterns)
 	return a, nil
+}
+
+// botReply is chat.DefaultBotReply (answer with the classifier's suggested
+// reply when no agent is online and nobody is assigned) for simple
+// questions only: the offline classifier always suggests a reply for its
+// best intent, and below botMinConfidence that reply is often about
+// something else ("Thanks!" is not a question about placing orders).
+func botReply(ctx context.Context, in chat.BotInput) (string, bool) {
+	if in.Classification == nil || in.Classification.Confidence < botMinConfidence {
+		return "", false
+	}
+	return chat.DefaultBotReply(ctx, in)
 }
 
 // routes registers the chat endpoints.

@@ -416,8 +416,8 @@ func assertSeqsFrom(t *testing.T, first int64, msgs []icc.Message) {
 }
 
 // TestChatBotWhenNoAgentOnline: with nobody connected, the hub tells the
-// customer that no agent is online (chat's default policy, on the desk's
-// classifier).
+// customer that no agent is online and the bot answers a simple question
+// with the desk classifier's suggested reply.
 func TestChatBotWhenNoAgentOnline(t *testing.T) {
 	e := newChatEnv(t)
 	st := e.start("alone@test.example", "Password", "How do I reset my password?")
@@ -427,6 +427,29 @@ func TestChatBotWhenNoAgentOnline(t *testing.T) {
 		return f.Type == chat.TypeMessage && f.msg(t).SenderType == icc.SenderSystem
 	}).msg(t)
 	assert.Contains(t, m.Body, "No agent is online")
+	m = cust.until(func(f wsFrame) bool {
+		return f.Type == chat.TypeMessage && f.msg(t).SenderType == icc.SenderBot
+	}).msg(t)
+	assert.Contains(t, strings.ToLower(m.Body), "password")
+}
+
+func TestBotReplyPolicy(t *testing.T) {
+	conv := &icc.Conversation{ID: "c1"}
+	sure := &chat.Classification{Confidence: 0.95, SuggestedReply: "Use the Forgot password link."}
+	unsure := &chat.Classification{Confidence: 0.6, SuggestedReply: "You can order by adding items to your basket."}
+	ctx := context.Background()
+
+	reply, ok := botReply(ctx, chat.BotInput{Conversation: conv, Classification: sure})
+	assert.True(t, ok)
+	assert.Equal(t, sure.SuggestedReply, reply)
+	_, ok = botReply(ctx, chat.BotInput{Conversation: conv, Classification: unsure})
+	assert.False(t, ok, "not sure enough")
+	_, ok = botReply(ctx, chat.BotInput{Conversation: conv})
+	assert.False(t, ok, "not classified")
+	_, ok = botReply(ctx, chat.BotInput{Conversation: conv, Classification: sure, AgentsOnline: 1})
+	assert.False(t, ok, "an agent is online")
+	_, ok = botReply(ctx, chat.BotInput{Conversation: &icc.Conversation{ID: "c1", AssigneeID: "a1"}, Classification: sure})
+	assert.False(t, ok, "somebody is assigned")
 }
 
 // TestWSAuth checks who may open /ws.

@@ -40,6 +40,31 @@
 // checking the mocks every 10s are seeded with a few days of history
 // (demo_monitor.go).
 //
+// Live chat (chat_api.go) runs a chat.Hub on the server's storage and bus,
+// with the desk's classifier and the desk for tickets:
+//
+//	GET  /ws                                  WebSocket: agents by session cookie,
+//	                                          customers by ?token= (or a header)
+//	POST /api/conversations                   public, rate limited: start a chat
+//	                                          {"name","email","subject","message"}
+//	                                          -> {"id","token",...}
+//	GET  /api/conversations                   agents: open ones with unread counts
+//	GET  /api/conversations/{id}              agents, or the customer's token
+//	GET  /api/conversations/{id}/messages     ?after_seq=&limit=; agents or the token
+//	POST /api/conversations/{id}/assign       agents: {"agent_id"}
+//	POST /api/conversations/{id}/close        agents
+//	POST /api/conversations/{id}/ticket       agents: a desk ticket with the transcript
+//
+// On REST routes a customer sends the token as "Authorization: Bearer
+// <token>" or "X-Conversation-Token: <token>"; a token for another
+// conversation is a 403. Without credentials /ws answers 401 before the
+// upgrade, and an Origin other than the server's host or a -chat-origins
+// pattern gets 403. The frames are described in the chat package's
+// documentation. On shutdown the hub stores what it has received and closes
+// every WebSocket with 1001 before storage closes; the access log never
+// records query strings, so tokens stay out of it. With demo data on, two
+// conversations are seeded (chat_demo.go).
+//
 // Errors are JSON, {"error":{"code":"...","message":"...","field":"..."}},
 // with the status chosen from the icc error code. Every response carries an
 // X-Request-ID header (a sane incoming one is kept) that also appears in the
@@ -62,6 +87,7 @@
 //	-admin-email       ICC_ADMIN_EMAIL       admin to create or update at start (password: ICC_ADMIN_PASSWORD)
 //	-secure-cookies    ICC_SECURE_COOKIES    mark the session cookie Secure on plain HTTP
 //	-gemini-model      ICC_GEMINI_MODEL      Gemini model when GEMINI_API_KEY is set
+//	-chat-origins      ICC_CHAT_ORIGINS      other sites' host patterns allowed to open /ws (comma-separated)
 //
 // ICC_ADMIN_PASSWORD and GEMINI_API_KEY are read from the environment only.
 // With GEMINI_API_KEY tickets are classified by Gemini with the offline

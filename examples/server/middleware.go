@@ -107,7 +107,8 @@ func (rw *responseRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // withAccessLog logs one line per request: method, path, status, bytes,
-// duration and request id. Successful health checks are logged at debug
+// duration and request id. The query string is left out on purpose: it can
+// carry secrets, such as the conversation token of GET /ws?token=…. Successful health checks are logged at debug
 // level so that probes do not flood the log; server errors at error level.
 func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
