@@ -181,19 +181,25 @@ func (m *model) save(w io.Writer) error {
 	}
 	// Weights are quantised to int16 with one scale for the whole model;
 	// rows are written in hash order so that the file is deterministic.
-	hashes := make([]uint64, 0, len(m.rows))
+	// Rows that quantise to all zeros are left out.
 	var mx float32
-	for h := range m.rows {
-		hashes = append(hashes, h)
-		for _, v := range m.row(h) {
-			mx = max(mx, float32(math.Abs(float64(v))))
-		}
+	for _, v := range m.w {
+		mx = max(mx, float32(math.Abs(float64(v))))
 	}
-	slices.Sort(hashes)
 	scale := mx / 32767
 	if scale == 0 {
 		scale = 1
 	}
+	hashes := make([]uint64, 0, len(m.rows))
+	for h := range m.rows {
+		for _, v := range m.row(h) {
+			if math.Abs(float64(v/scale)) >= 0.5 {
+				hashes = append(hashes, h)
+				break
+			}
+		}
+	}
+	slices.Sort(hashes)
 	e.f32(scale)
 	e.u32(uint32(len(hashes)))
 	var prev uint64

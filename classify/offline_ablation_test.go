@@ -115,7 +115,9 @@ func TestAblation(t *testing.T) {
 	}
 	dev := readExamplesCSV(t, devDataPath())
 	para := readExamplesCSV(t, filepath.Join("testdata", "paraphrases.csv"))
-	base, _ := TrainConfig{Seed: 1}.options()
+	final, _ := TrainConfig{Seed: 1}.options()
+	base := final
+	base.ensemble = 1 // the ingredients are measured on single models
 	type variant struct {
 		name string
 		o    trainOptions
@@ -141,10 +143,14 @@ func TestAblation(t *testing.T) {
 		}),
 		v("+lexicon", func(o *trainOptions) { o.fc.Words = 1; o.augment = 0 }),
 		v("+augmentation", func(o *trainOptions) { o.fc.Words = 1 }),
-		v("-word unigrams (final)", func(o *trainOptions) {}),
-		v("final without spelling", func(o *trainOptions) { o.fc.Spell = false }),
-		v("final without chars", func(o *trainOptions) { o.fc.Chars = 0 }),
-		v("final without calibration", func(o *trainOptions) { o.calibrate = false }),
+		v("-word unigrams", func(o *trainOptions) {}),
+		v("  same, seed 2", func(o *trainOptions) { o.seed = 2 }),
+		v("  same, seed 3", func(o *trainOptions) { o.seed = 3 }),
+		v("+ensemble of 3 (final)", func(o *trainOptions) { *o = final }),
+		v("  same, seed 2", func(o *trainOptions) { *o = final; o.seed = 2 }),
+		v("final without spelling", func(o *trainOptions) { *o = final; o.fc.Spell = false }),
+		v("final without chars", func(o *trainOptions) { *o = final; o.fc.Chars = 0 }),
+		v("final without calibration", func(o *trainOptions) { *o = final; o.calibrate = false }),
 	}
 	for _, vr := range variants {
 		if only != "" && !strings.Contains(vr.name, only) {

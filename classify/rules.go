@@ -25,8 +25,7 @@ var sentimentWords = func() map[string]float64 {
 		dissatisfied bad poor wrong broken problem problems issue issues error errors fail failed failing
 		late delayed missing lost never still again nobody ignored rude slow worse complaint complain
 		declined rejected charged twice unfortunately sadly fed stuck cannot impossible waiting`)
-	add(1, `thanks thank thankyou appreciate appreciated good nice great glad happy pleased helpful
-		please kind fine ok okay`)
+	add(1, `thanks thank thankyou appreciate appreciated good nice great glad happy pleased helpful kind`)
 	add(2, `love loved excellent amazing awesome fantastic perfect wonderful brilliant superb best
 		delighted impressed`)
 	return m
