@@ -468,7 +468,9 @@ type TicketUpdate struct {
 // UpdateTicket applies an agent's changes: status moves through the state
 // machine (illegal moves are EINVALID), priority and category changes are
 // recorded (a category change is also a Correction of the classifier),
-// and assignment checks the agent's capacity. A stale Version is ECONFLICT.
+// and assignment checks the agent's capacity. All changes are stored in one
+// store call: if the assignment is refused, nothing is stored. A stale
+// Version is ECONFLICT.
 func (d *Desk) UpdateTicket(ctx context.Context, id string, u TicketUpdate, by Actor) (*Ticket, error) {
 	if u.Version <= 0 {
 		return nil, Invalid("version", "the ticket's current version is required")
@@ -512,27 +514,40 @@ func (d *Desk) UpdateTicket(ctx context.Context, id string, u TicketUpdate, by A
 		events[len(events)-1].Data = mustJSON(map[string]any{"correction": true})
 		t.Category = *c
 	}
-	if len(events) > 0 {
-		if err := d.store.UpdateTicket(ctx, t, events...); err != nil {
-			return nil, err
-		}
-		d.publish(ctx, "ticket.updated", t)
-	}
-	if correction != nil && d.onCorrection != nil {
-		d.onCorrection(ctx, *correction)
-	}
+	var assign *Assignment
 	if a := u.AssigneeID; a != nil && *a != t.AssigneeID {
 		typ := EventAssigned
 		if *a == "" {
 			typ = EventUnassigned
 		}
-		got, err := d.store.AssignTicket(ctx, Assignment{TicketID: t.ID, AgentID: *a, Version: t.Version,
-			Event: TicketEvent{Type: typ, ActorType: by.Type, ActorID: by.ID, From: t.AssigneeID, To: *a, CreatedAt: now}})
+		assign = &Assignment{TicketID: t.ID, AgentID: *a, Version: t.Version,
+			Event: TicketEvent{Type: typ, ActorType: by.Type, ActorID: by.ID, From: t.AssigneeID, To: *a, CreatedAt: now}}
+		if len(events) > 0 {
+			assign.Update, assign.Events = t, events
+		}
+	}
+	// One store call stores the whole update, so an assignment that is
+	// refused (the agent filled up meanwhile) leaves the ticket untouched.
+	switch {
+	case assign != nil:
+		got, err := d.store.AssignTicket(ctx, *assign)
 		if err != nil {
 			return nil, err
 		}
 		t = got
+	case len(events) > 0:
+		if err := d.store.UpdateTicket(ctx, t, events...); err != nil {
+			return nil, err
+		}
+	}
+	if len(events) > 0 {
+		d.publish(ctx, "ticket.updated", t)
+	}
+	if assign != nil {
 		d.publish(ctx, "ticket.assigned", t)
+	}
+	if correction != nil && d.onCorrection != nil {
+		d.onCorrection(ctx, *correction)
 	}
 	return t, nil
 }

@@ -312,6 +312,60 @@ func TestDeskLifecycle(t *testing.T) {
 	}
 }
 
+func TestDeskUpdateWithRefusedAssignmentWritesNothing(t *testing.T) {
+	var corrections []icc.Correction
+	e := newDeskEnv(t, icc.DeskConfig{OnCorrection: func(_ context.Context, c icc.Correction) { corrections = append(corrections, c) }})
+	// Created before any agent exists, so it stays unassigned.
+	tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Question", Body: "How do I change my address?", CustomerEmail: "c@example.com"})
+	require.NoError(t, err)
+	require.Empty(t, tk.AssigneeID)
+	full := e.agent(t, "Full", 1)
+	busy := &icc.Ticket{Subject: "Busy", CustomerID: tk.CustomerID, AssigneeID: full.ID}
+	require.NoError(t, e.store.CreateTicket(e.ctx, busy))
+	ann := e.agent(t, "Ann", 5)
+	by := icc.Actor{Type: icc.ActorAgent, ID: ann.ID}
+	trail := eventTypes(t, e.store, tk.ID)
+
+	sub, err := e.store.Subscribe(e.ctx, icc.TopicTickets)
+	require.NoError(t, err)
+	defer sub.Close()
+
+	u := icc.TicketUpdate{Version: tk.Version, Status: ptr(icc.StatusPending), Priority: ptr(icc.PriorityUrgent),
+		Category: ptr(icc.CategoryBilling), AssigneeID: &full.ID}
+	_, err = e.desk.UpdateTicket(e.ctx, tk.ID, u, by)
+	require.ErrorIs(t, err, icc.ErrConflict, "the agent is at capacity")
+
+	stored, err := e.store.GetTicket(e.ctx, tk.ID)
+	require.NoError(t, err)
+	assert.Equal(t, tk, stored, "status, priority, category and version are unchanged")
+	assert.Equal(t, trail, eventTypes(t, e.store, tk.ID), "no event is recorded")
+	assert.Empty(t, corrections, "a change that was not stored teaches the classifier nothing")
+
+	// The same update to an agent with room is stored whole, as one new
+	// version; its bus events are the first the subscriber sees, so the
+	// refused update published none.
+	u.AssigneeID = &ann.ID
+	got, err := e.desk.UpdateTicket(e.ctx, tk.ID, u, by)
+	require.NoError(t, err)
+	assert.Equal(t, tk.Version+1, got.Version)
+	assert.Equal(t, icc.StatusPending, got.Status)
+	assert.Equal(t, icc.PriorityUrgent, got.Priority)
+	assert.Equal(t, icc.CategoryBilling, got.Category)
+	assert.Equal(t, ann.ID, got.AssigneeID)
+	assert.Equal(t, append(trail, icc.EventStatusChanged, icc.EventPriorityChanged, icc.EventCategoryChanged, icc.EventAssigned),
+		eventTypes(t, e.store, tk.ID))
+	require.Len(t, corrections, 1)
+	for _, typ := range []string{"ticket.updated", "ticket.assigned"} {
+		select {
+		case ev := <-sub.Events():
+			assert.Equal(t, typ, ev.Type)
+			assert.Equal(t, got.Version, ev.Seq)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no %s event", typ)
+		}
+	}
+}
+
 func TestDeskSLABreachEscalatesOnce(t *testing.T) {
 	e := newDeskEnv(t, icc.DeskConfig{})
 	tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Site is down", Body: "error on login", CustomerEmail: "c@example.com"})

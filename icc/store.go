@@ -79,7 +79,9 @@ type TicketStore interface {
 	// AssignTicket assigns or unassigns a ticket atomically: the agent must
 	// exist and have fewer active tickets than its capacity, the ticket must
 	// be active, and the version rule of Assignment holds; otherwise it
-	// returns ECONFLICT and changes nothing.
+	// returns ECONFLICT and changes nothing. With Assignment.Update set, the
+	// ticket's other changes are stored in the same transaction, so an
+	// update that includes an assignment is stored whole or not at all.
 	AssignTicket(ctx context.Context, a Assignment) (*Ticket, error)
 	ListTickets(ctx context.Context, f TicketFilter) (Page[*Ticket], error)
 	// AddTicketEvents appends events to the ticket's trail without changing

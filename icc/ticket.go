@@ -363,4 +363,33 @@ type Assignment struct {
 	// Event is recorded with the assignment (type assigned or unassigned is
 	// filled in when empty).
 	Event TicketEvent
+	// Update, when not nil, changes the ticket's other fields in the same
+	// transaction as the assignment: they are replaced from Update as
+	// UpdateTicket does (its ID, Number, CreatedAt, UpdatedAt, Version and
+	// AssigneeID are ignored), and Events are appended before Event. Version
+	// is then required. The rule that the ticket must be active applies to
+	// the updated status. If the assignment is refused, nothing of the update
+	// is stored either.
+	Update *Ticket
+	// Events are recorded with Update, before Event; they are ignored when
+	// Update is nil.
+	Events []TicketEvent
+}
+
+// Validate checks the assignment's ticket id and, with an Update, its
+// version and the updated ticket's fields (filling their defaults).
+func (a *Assignment) Validate() error {
+	if a.TicketID == "" {
+		return Invalid("ticket_id", "is required")
+	}
+	if a.Update == nil {
+		return nil
+	}
+	if a.Version == 0 {
+		return Invalid("version", "is required with an update")
+	}
+	if a.Update.ID != "" && a.Update.ID != a.TicketID {
+		return Invalid("ticket_id", "the update is for ticket %q, not %q", a.Update.ID, a.TicketID)
+	}
+	return a.Update.Validate()
 }

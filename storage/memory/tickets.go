@@ -90,14 +90,17 @@ func (s *Store) UpdateTicket(ctx context.Context, t *icc.Ticket, events ...icc.T
 	return nil
 }
 
-// AssignTicket assigns or unassigns a ticket atomically; see
-// icc.TicketStore.
+// AssignTicket assigns or unassigns a ticket atomically, together with the
+// ticket's other changes when a.Update is set; see icc.TicketStore.
 func (s *Store) AssignTicket(ctx context.Context, a icc.Assignment) (*icc.Ticket, error) {
 	if err := check(ctx); err != nil {
 		return nil, err
 	}
-	if a.TicketID == "" {
-		return nil, icc.Invalid("ticket_id", "is required")
+	if a.Update != nil {
+		a.Update = copyTicket(a.Update)
+	}
+	if err := a.Validate(); err != nil {
+		return nil, err
 	}
 	ev := a.Event
 	if ev.Type == "" {
@@ -106,7 +109,11 @@ func (s *Store) AssignTicket(ctx context.Context, a icc.Assignment) (*icc.Ticket
 			ev.Type = icc.EventUnassigned
 		}
 	}
-	evs, err := validEvents([]icc.TicketEvent{ev})
+	var events []icc.TicketEvent
+	if a.Update != nil {
+		events = append(events, a.Events...)
+	}
+	evs, err := validEvents(append(events, ev))
 	if err != nil {
 		return nil, err
 	}
@@ -116,13 +123,19 @@ func (s *Store) AssignTicket(ctx context.Context, a icc.Assignment) (*icc.Ticket
 	if !ok {
 		return nil, icc.NotFound("ticket", a.TicketID)
 	}
+	t := copyTicket(old)
+	if a.Update != nil {
+		t = a.Update
+		t.ID, t.Number, t.CreatedAt, t.Version = old.ID, old.Number, old.CreatedAt, old.Version
+		normTicket(t)
+	}
 	switch {
 	case a.Version != 0 && a.Version != old.Version:
 		return nil, icc.Errorf(icc.ECONFLICT, "ticket %q was changed meanwhile (version %d, not %d)", old.ID, old.Version, a.Version)
 	case a.Version == 0 && old.AssigneeID != "":
 		return nil, icc.Errorf(icc.ECONFLICT, "ticket %q is already assigned", old.ID)
-	case !old.Status.Active():
-		return nil, icc.Errorf(icc.ECONFLICT, "ticket %q is %s", old.ID, old.Status)
+	case !t.Status.Active():
+		return nil, icc.Errorf(icc.ECONFLICT, "ticket %q is %s", old.ID, t.Status)
 	}
 	if a.AgentID != "" {
 		agent, ok := s.agents[a.AgentID]
@@ -140,7 +153,6 @@ func (s *Store) AssignTicket(ctx context.Context, a icc.Assignment) (*icc.Ticket
 		}
 	}
 	now := s.stamp()
-	t := copyTicket(old)
 	t.AssigneeID = a.AgentID
 	t.Version++
 	t.UpdatedAt = now

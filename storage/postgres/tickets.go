@@ -82,15 +82,30 @@ func (s *Store) UpdateTicket(ctx context.Context, t *icc.Ticket, events ...icc.T
 // rule of icc.Assignment and the agent's capacity against its active tickets.
 // Two assignments to one agent therefore run one after the other and never
 // exceed its capacity, and two assignments of one ticket cannot both succeed.
+// With a.Update set, the ticket's other fields are written by the same
+// UPDATE and a.Events inserted in the same transaction.
 func (s *Store) AssignTicket(ctx context.Context, a icc.Assignment) (*icc.Ticket, error) {
-	if a.TicketID == "" {
-		return nil, icc.Invalid("ticket_id", "is required")
+	if a.Update != nil {
+		u := *a.Update
+		a.Update = &u
+	}
+	if err := a.Validate(); err != nil {
+		return nil, err
 	}
 	ev := a.Event
 	if ev.Type == "" {
 		ev.Type = icc.EventAssigned
 		if a.AgentID == "" {
 			ev.Type = icc.EventUnassigned
+		}
+	}
+	var events []icc.TicketEvent
+	if a.Update != nil {
+		events = append(events, a.Events...)
+	}
+	for i := range events {
+		if err := events[i].Validate(); err != nil {
+			return nil, err
 		}
 	}
 	if err := ev.Validate(); err != nil {
@@ -112,9 +127,13 @@ func (s *Store) AssignTicket(ctx context.Context, a icc.Assignment) (*icc.Ticket
 		if err := tx.NewSelect().Model(m).Where("id = ?", a.TicketID).For("UPDATE").Scan(ctx); err != nil {
 			return notFound(err, "ticket", a.TicketID)
 		}
+		status := icc.TicketStatus(m.Status)
+		if a.Update != nil {
+			status = a.Update.Status
+		}
 		switch {
-		case !icc.TicketStatus(m.Status).Active():
-			return icc.Errorf(icc.ECONFLICT, "ticket %q is %s and cannot be assigned", a.TicketID, m.Status)
+		case !status.Active():
+			return icc.Errorf(icc.ECONFLICT, "ticket %q is %s and cannot be assigned", a.TicketID, status)
 		case a.Version != 0 && a.Version != m.Version:
 			return icc.Errorf(icc.ECONFLICT, "ticket %q was changed by someone else; reload and try again", a.TicketID)
 		case a.Version == 0 && m.AssigneeID != "":
@@ -133,13 +152,22 @@ func (s *Store) AssignTicket(ctx context.Context, a icc.Assignment) (*icc.Ticket
 		if ev.From == "" && ev.To == "" {
 			ev.From, ev.To = m.AssigneeID, a.AgentID
 		}
-		err := tx.NewUpdate().Model(m).
-			Set("assignee_id = ?", a.AgentID).Set("version = version + 1").Set("updated_at = ?", now()).
-			WherePK().Returning("*").Scan(ctx)
+		var err error
+		if a.Update != nil {
+			u := ticketToModel(a.Update)
+			u.ID, u.AssigneeID, u.Version, u.UpdatedAt = m.ID, a.AgentID, m.Version+1, now()
+			err = tx.NewUpdate().Model(u).ExcludeColumn("id", "number", "created_at").WherePK().
+				Returning("*").Scan(ctx)
+			m = u
+		} else {
+			err = tx.NewUpdate().Model(m).
+				Set("assignee_id = ?", a.AgentID).Set("version = version + 1").Set("updated_at = ?", now()).
+				WherePK().Returning("*").Scan(ctx)
+		}
 		if err != nil {
 			return dbErr(err, "assign ticket")
 		}
-		evs, err := prepareEvents(a.TicketID, []icc.TicketEvent{ev})
+		evs, err := prepareEvents(a.TicketID, append(events, ev))
 		if err != nil {
 			return err
 		}

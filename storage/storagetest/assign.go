@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -97,6 +98,101 @@ func (s *suite) assign(t *testing.T) {
 		page, err := st.ListTickets(ctx(t), icc.TicketFilter{AssigneeID: ptr("")})
 		require.NoError(t, err)
 		assert.ElementsMatch(t, []string{t2.ID, t3.ID}, ids(page.Items, ticketID))
+	})
+
+	t.Run("WithUpdate", func(t *testing.T) {
+		t.Parallel()
+		st := s.open(t)
+		c := newCustomer(t, st)
+		ann := newAgent(t, st, func(a *icc.Agent) { a.Capacity = 2 })
+		full := newAgent(t, st, func(a *icc.Agent) { a.Capacity = 1 })
+		newTicket(t, st, c.ID, func(tk *icc.Ticket) { tk.AssigneeID = full.ID })
+		tk := newTicket(t, st, c.ID)
+
+		// update returns tk with new status, priority and category, and the
+		// events that describe the change.
+		update := func(tk *icc.Ticket, status icc.TicketStatus) (*icc.Ticket, []icc.TicketEvent) {
+			u := *tk
+			u.Tags = slices.Clone(tk.Tags)
+			u.Status, u.Priority, u.Category = status, icc.PriorityUrgent, icc.CategoryBilling
+			return &u, []icc.TicketEvent{
+				{Type: icc.EventStatusChanged, From: string(tk.Status), To: string(status)},
+				{Type: icc.EventPriorityChanged, From: string(tk.Priority), To: string(icc.PriorityUrgent)},
+			}
+		}
+		requireUnchanged := func(t *testing.T, want *icc.Ticket, events int, msg string) {
+			t.Helper()
+			stored, err := st.GetTicket(ctx(t), want.ID)
+			require.NoError(t, err)
+			assert.Equal(t, want, stored, msg)
+			evs, err := st.ListTicketEvents(ctx(t), want.ID)
+			require.NoError(t, err)
+			assert.Len(t, evs, events, msg)
+		}
+
+		// An update with an assignment to an agent at capacity stores nothing.
+		u, evs := update(tk, icc.StatusOpen)
+		_, err := st.AssignTicket(ctx(t), icc.Assignment{TicketID: tk.ID, AgentID: full.ID, Version: tk.Version,
+			Update: u, Events: evs, Event: icc.TicketEvent{To: full.ID}})
+		requireCode(t, err, icc.ECONFLICT, "")
+		requireUnchanged(t, tk, 0, "refused by capacity")
+
+		// So does one with a stale version, or one that leaves the ticket
+		// inactive.
+		u, evs = update(tk, icc.StatusOpen)
+		_, err = st.AssignTicket(ctx(t), icc.Assignment{TicketID: tk.ID, AgentID: ann.ID, Version: tk.Version + 1, Update: u, Events: evs})
+		requireCode(t, err, icc.ECONFLICT, "")
+		requireUnchanged(t, tk, 0, "stale version")
+		u, evs = update(tk, icc.StatusResolved)
+		_, err = st.AssignTicket(ctx(t), icc.Assignment{TicketID: tk.ID, AgentID: ann.ID, Version: tk.Version, Update: u, Events: evs})
+		requireCode(t, err, icc.ECONFLICT, "")
+		requireUnchanged(t, tk, 0, "resolved by the update")
+
+		// An update needs the version and a valid ticket.
+		u, evs = update(tk, icc.StatusOpen)
+		_, err = st.AssignTicket(ctx(t), icc.Assignment{TicketID: tk.ID, AgentID: ann.ID, Update: u, Events: evs})
+		requireCode(t, err, icc.EINVALID, "version")
+		u, evs = update(tk, icc.StatusOpen)
+		u.Priority = "asap"
+		_, err = st.AssignTicket(ctx(t), icc.Assignment{TicketID: tk.ID, AgentID: ann.ID, Version: tk.Version, Update: u, Events: evs})
+		requireCode(t, err, icc.EINVALID, "priority")
+		requireUnchanged(t, tk, 0, "invalid update")
+
+		// A successful one stores every change under one new version, with
+		// the update's events before the assignment's.
+		u, evs = update(tk, icc.StatusOpen)
+		got, err := st.AssignTicket(ctx(t), icc.Assignment{TicketID: tk.ID, AgentID: ann.ID, Version: tk.Version,
+			Update: u, Events: evs, Event: icc.TicketEvent{ActorType: icc.ActorAgent, ActorID: ann.ID, To: ann.ID}})
+		require.NoError(t, err)
+		assert.Equal(t, tk.Version+1, got.Version)
+		assert.Equal(t, ann.ID, got.AssigneeID)
+		assert.Equal(t, icc.StatusOpen, got.Status)
+		assert.Equal(t, icc.PriorityUrgent, got.Priority)
+		assert.Equal(t, icc.CategoryBilling, got.Category)
+		assert.Equal(t, tk.Number, got.Number)
+		assert.Equal(t, tk.CreatedAt, got.CreatedAt)
+		requireStamped(t, got.UpdatedAt, "updated_at")
+		stored, err := st.GetTicket(ctx(t), tk.ID)
+		require.NoError(t, err)
+		assert.Equal(t, got, stored)
+		trail, err := st.ListTicketEvents(ctx(t), tk.ID)
+		require.NoError(t, err)
+		require.Len(t, trail, 3)
+		for i, want := range []icc.TicketEventType{icc.EventStatusChanged, icc.EventPriorityChanged, icc.EventAssigned} {
+			assert.Equal(t, want, trail[i].Type)
+			assert.Equal(t, tk.ID, trail[i].TicketID)
+		}
+
+		// An update may reactivate a resolved ticket while assigning it.
+		done := newTicket(t, st, c.ID, func(tk *icc.Ticket) { tk.Status = icc.StatusResolved })
+		u, evs = update(done, icc.StatusOpen)
+		got, err = st.AssignTicket(ctx(t), icc.Assignment{TicketID: done.ID, AgentID: ann.ID, Version: done.Version, Update: u, Events: evs})
+		require.NoError(t, err)
+		assert.Equal(t, icc.StatusOpen, got.Status)
+		assert.Equal(t, ann.ID, got.AssigneeID)
+		loads, err := st.AgentLoads(ctx(t))
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int{ann.ID: 2, full.ID: 1}, loads)
 	})
 
 	t.Run("AgentLoads", func(t *testing.T) {
