@@ -60,7 +60,17 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// newDeskEnv returns a deskEnv whose desk classifies with
+// keywordClassifier, so that its answers do not depend on the shipped
+// model.
 func newDeskEnv(t *testing.T) *deskEnv {
+	t.Helper()
+	return newDeskEnvWith(t, deskOptions{Classifier: keywordClassifier{}})
+}
+
+// newDeskEnvWith returns a deskEnv whose desk is set up with opts;
+// deskOptions{} gives the real offline classifier.
+func newDeskEnvWith(t *testing.T, opts deskOptions) *deskEnv {
 	t.Helper()
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -71,7 +81,7 @@ func newDeskEnv(t *testing.T) *deskEnv {
 	clock := &fakeClock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	s.loginLimiter = newRateLimiter(loginFailures, loginWindow, clock.Now)
 	s.publicLimiter = newRateLimiter(publicTicketsPerWindow, publicTicketWindow, clock.Now)
-	require.NoError(t, s.setupDesk(t.Context(), deskOptions{}))
+	require.NoError(t, s.setupDesk(t.Context(), opts))
 	e := &deskEnv{t: t, s: s, h: s.handler(), backend: b, logs: logs, clock: clock}
 	e.admin = e.createAgent("admin@test.example", testAdminPassword, icc.RoleAdmin, []string{"technical", "billing", "sensitive"}, 10)
 	e.agent = e.createAgent("agent@test.example", testAgentPassword, icc.RoleAgent, []string{"technical", "billing", "sensitive"}, 10)

@@ -863,7 +863,7 @@ func TestChatTwoServersPostgres(t *testing.T) {
 		t.Cleanup(func() { require.NoError(t, b.Close()) })
 		s := newServer(b, logger)
 		s.bcryptCost = bcrypt.MinCost
-		require.NoError(t, s.setupDesk(t.Context(), deskOptions{}))
+		require.NoError(t, s.setupDesk(t.Context(), deskOptions{Classifier: keywordClassifier{}}))
 		a, err := s.setupChat(t.Context(), chatOptions{Instance: name})
 		require.NoError(t, err)
 		srv := httptest.NewServer(s.handler())

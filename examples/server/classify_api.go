@@ -23,9 +23,15 @@ const (
 )
 
 // newClassifier returns the server's classifier and the part of it that
-// learns from corrections: the offline classifier alone, or, with a Gemini
-// API key, a cache over a chain of Gemini then the offline classifier.
+// learns from corrections: opts.Classifier when set, else the offline
+// classifier alone, or, with a Gemini API key, a cache over a chain of
+// Gemini then the offline classifier.
 func newClassifier(ctx context.Context, opts deskOptions, logger *slog.Logger) (classify.Classifier, learner, error) {
+	if opts.Classifier != nil {
+		l, _ := opts.Classifier.(learner)
+		logger.InfoContext(ctx, "classifier ready", "classifier", fmt.Sprintf("%T", opts.Classifier))
+		return opts.Classifier, l, nil
+	}
 	off, err := classify.NewOffline(classify.OfflineConfig{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("offline classifier: %w", err)

@@ -19,7 +19,7 @@ import (
 )
 
 func TestClassifyEndpoint(t *testing.T) {
-	e := newDeskEnv(t)
+	e := newDeskEnvWith(t, deskOptions{}) // the real offline classifier
 	c := e.asAgent()
 	w := c.do("POST", "/api/classify", map[string]string{"subject": "Refund", "body": "I was charged twice, please refund my payment"})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())

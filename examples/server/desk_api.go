@@ -38,6 +38,11 @@ type deskOptions struct {
 	GeminiModel string
 	// GeminiBaseURL overrides the Gemini endpoint (tests).
 	GeminiBaseURL string
+	// Classifier, when set, is used instead of the offline classifier or
+	// the Gemini chain (the Gemini fields are then ignored); corrections
+	// teach it when it has a Learn method. Tests set one whose answers do
+	// not change when the shipped model is retrained.
+	Classifier classify.Classifier
 	// SecureCookies marks the session cookie Secure on every response, for
 	// a server behind a TLS-terminating proxy.
 	SecureCookies bool

@@ -97,7 +97,7 @@ func TestTicketLifecycle(t *testing.T) {
 	assert.Equal(t, icc.CategoryBilling, tk.Category)
 	assert.Equal(t, "billing", tk.Queue)
 	require.NotNil(t, tk.Classification)
-	assert.Equal(t, "offline/v1", tk.Classification.Model)
+	assert.Equal(t, keywordModel, tk.Classification.Model)
 	assert.NotEmpty(t, tk.AssigneeID, "an online agent with the skill takes it")
 
 	w = c.do("GET", "/api/tickets/"+tk.ID, nil)
@@ -339,7 +339,7 @@ func (s *spyLearner) Learn(ctx context.Context, ex classify.Example) error {
 }
 
 func TestCategoryCorrectionTeachesClassifier(t *testing.T) {
-	e := newDeskEnv(t)
+	e := newDeskEnvWith(t, deskOptions{}) // the real offline classifier
 	_, isOffline := e.s.learner.(*classify.Offline)
 	assert.True(t, isOffline, "the offline classifier learns by default")
 	spy := &spyLearner{got: make(chan classify.Example, 1)}

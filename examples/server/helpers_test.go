@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/icclabs/commandcenter/classify"
 	"github.com/icclabs/commandcenter/icc"
 )
 
@@ -83,4 +85,55 @@ func readErrorBody(t *testing.T, body []byte) errorDetail {
 // mapEnv returns a getenv function over m.
 func mapEnv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
+}
+
+// keywordModel is the model name keywordClassifier answers with.
+const keywordModel = "keywords/test"
+
+// keywordClassifier labels text by a few keywords, so that tests about
+// filters, routing, assignment and the chat bot know the answer however the
+// shipped offline model is trained. Tests about the real classifier build
+// their server with deskOptions{} instead.
+//
+//   - "lawyer": sensitive, high priority, escalated (legal threat)
+//   - refund, invoice, charged, billed, payment: billing
+//   - error, password, api, vpn, sync, login: technical
+//   - anything else: general
+//   - "urgent" or "down" makes it urgent; otherwise medium
+//
+// Only a password question gets a confident answer (0.9) with a suggested
+// reply, so the bot answers that and nothing else.
+type keywordClassifier struct{}
+
+func (keywordClassifier) Classify(ctx context.Context, req classify.Request) (classify.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return classify.Result{}, err
+	}
+	text := strings.ToLower(req.Text())
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if strings.Contains(text, w) {
+				return true
+			}
+		}
+		return false
+	}
+	r := classify.Result{Category: classify.CategoryGeneral, Priority: classify.PriorityMedium,
+		Sentiment: classify.SentimentNeutral, Intent: "other", Confidence: 0.6, Model: keywordModel}
+	switch {
+	case has("lawyer"):
+		r.Category, r.Priority, r.Escalate = classify.CategorySensitive, classify.PriorityHigh, true
+		r.Reasons = []classify.Reason{classify.ReasonLegalThreat}
+	case has("refund", "invoice", "charged", "billed", "payment"):
+		r.Category, r.Intent = classify.CategoryBilling, "billing_question"
+	case has("password"):
+		r.Category, r.Intent, r.Confidence = classify.CategoryTechnical, "password_reset", 0.9
+		r.SuggestedReply = "To reset your password, use the Forgot password link on the sign-in page."
+	case has("error", "api", "vpn", "sync", "login"):
+		r.Category, r.Intent = classify.CategoryTechnical, "technical_issue"
+	}
+	if has("urgent", "down") {
+		r.Priority = classify.PriorityUrgent
+	}
+	return r, nil
 }

@@ -49,7 +49,7 @@ func newMonitorEnv(t *testing.T) *monitorEnv {
 	s.loginLimiter = newRateLimiter(loginFailures, loginWindow, clock.Now)
 	s.publicLimiter = newRateLimiter(publicTicketsPerWindow, publicTicketWindow, clock.Now)
 	require.NoError(t, s.setupMonitor(t.Context(), monitorOptions{}))
-	require.NoError(t, s.setupDesk(t.Context(), deskOptions{}))
+	require.NoError(t, s.setupDesk(t.Context(), deskOptions{Classifier: keywordClassifier{}}))
 	ts := httptest.NewServer(s.handler())
 	t.Cleanup(ts.Close)
 	t.Cleanup(func() { runShutdownHooks(t, s) })
