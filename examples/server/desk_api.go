@@ -339,12 +339,11 @@ func (s *server) handleUpdateTicket(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// precheckUpdate rejects an update that the Desk would reject only after
-// storing part of it: the Desk stores status, priority and category
-// changes before it assigns, so an assignment that cannot succeed is
-// caught here. Between this check and the update another request can still
-// fill the agent up; the Desk then stores the other changes and returns
-// the conflict.
+// precheckUpdate rejects an update with the precise field error a client
+// can act on (an unknown agent, an inactive ticket) before the Desk runs.
+// It is not what keeps an update whole: the Desk stores an update with an
+// assignment in one store call, so if another request fills the agent up
+// between this check and the update, the conflict stores nothing.
 func (s *server) precheckUpdate(ctx context.Context, id string, u icc.TicketUpdate) error {
 	if u.Version <= 0 {
 		return icc.Invalid("version", "the ticket's current version is required")

@@ -7,6 +7,10 @@
 //	GET /healthz  200 {"status":"ok"} while the process is up
 //	GET /readyz   200 {"status":"ok"} when storage answers a ping,
 //	              503 with a JSON error when it does not
+//	GET /api/openapi.json  the OpenAPI 3.1 document of every route
+//	              (openapi.json, embedded; openapi_test.go checks it
+//	              against the registered routes, the Go types and the
+//	              handlers' answers)
 //
 // It also serves the ticket desk and agent sign-in under /api/ (auth,
 // tickets, customers, agents, classify, and a public ticket form): see the

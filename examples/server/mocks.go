@@ -134,14 +134,14 @@ func (m *mocks) states() []mockState {
 func (s *server) mockRoutes() {
 	m := s.mocks
 	crm, erp := m.systems[mockCRM], m.systems[mockERP]
-	s.mux.Handle("GET /mock/crm/health", m.serve(crm, m.health(crm)))
-	s.mux.Handle("GET /mock/crm/customers", m.serve(crm, m.listCustomers))
-	s.mux.Handle("GET /mock/crm/customers/{id}", m.serve(crm, m.getCustomer))
-	s.mux.Handle("GET /mock/erp/health", m.serve(erp, m.health(erp)))
-	s.mux.Handle("GET /mock/erp/orders", m.serve(erp, m.listOrders))
-	s.mux.Handle("GET /mock/erp/orders/{id}", m.serve(erp, m.getOrder))
-	s.mux.Handle("GET /mock/erp/invoices", m.serve(erp, m.listInvoices))
-	s.mux.Handle("GET /mock/erp/invoices/{id}", m.serve(erp, m.getInvoice))
+	s.register("GET /mock/crm/health", m.serve(crm, m.health(crm)))
+	s.register("GET /mock/crm/customers", m.serve(crm, m.listCustomers))
+	s.register("GET /mock/crm/customers/{id}", m.serve(crm, m.getCustomer))
+	s.register("GET /mock/erp/health", m.serve(erp, m.health(erp)))
+	s.register("GET /mock/erp/orders", m.serve(erp, m.listOrders))
+	s.register("GET /mock/erp/orders/{id}", m.serve(erp, m.getOrder))
+	s.register("GET /mock/erp/invoices", m.serve(erp, m.listInvoices))
+	s.register("GET /mock/erp/invoices/{id}", m.serve(erp, m.getInvoice))
 
 	s.handle("GET /api/mocks", s.agentOnly(s.handleListMocks))
 	s.handle("POST /api/mocks/{system}/mode", s.agentOnly(s.handleSetMockMode))

@@ -668,13 +668,18 @@ func (s *server) handleGetAlert(w http.ResponseWriter, r *http.Request) error {
 }
 
 // handleAckAlert acknowledges an alert in the signed-in agent's name;
-// again is a no-op, a resolved alert is 409.
+// again is a no-op, a resolved alert is 409. It answers with the alert as
+// GET /api/alerts/{id} shows it.
 func (s *server) handleAckAlert(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.monitor.Acknowledge(r.Context(), r.PathValue("id"), agentFrom(r.Context()).ID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, s.logger, http.StatusOK, a)
+	views, err := s.viewAlerts(r.Context(), []*icc.Alert{a})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, views[0])
 	return nil
 }
 

@@ -56,6 +56,10 @@ type server struct {
 	// failed sign-in takes as long whether or not the agent exists.
 	dummyHash func() []byte
 
+	// patterns lists every pattern registered on mux, in order, so that
+	// tests can check the OpenAPI document against the real routes.
+	patterns []string
+
 	mu        sync.Mutex
 	shutdowns []func(context.Context) error
 }
@@ -85,6 +89,7 @@ func newServer(backend icc.Backend, logger *slog.Logger) *server {
 func (s *server) routes() {
 	s.handle("GET /healthz", s.handleHealthz)
 	s.handle("GET /readyz", s.handleReadyz)
+	s.handle("GET /api/openapi.json", s.handleOpenAPI)
 	s.analyticsRoutes()
 }
 
@@ -94,11 +99,18 @@ type apiFunc func(w http.ResponseWriter, r *http.Request) error
 
 // handle registers an apiFunc for a ServeMux pattern.
 func (s *server) handle(pattern string, h apiFunc) {
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	s.register(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			writeError(w, r, s.logger, err)
 		}
-	})
+	}))
+}
+
+// register adds h to the mux for pattern and records the pattern. Every
+// route goes through here.
+func (s *server) register(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.patterns = append(s.patterns, pattern)
 }
 
 // handler wraps the mux in the middleware every request goes through, the
