@@ -93,8 +93,7 @@ type TrainConfig struct {
 	// Augment is the number of perturbed copies made of each example
 	// (synonyms from the lexicon, typos, dropped words); default 3.
 	// A negative value turns augmentation off. Three models with different
-	// seeds are trained and averaged, and the confidence is calibrated on a
-	// held-out fifth, so training costs about six single fits.
+	// seeds are trained and averaged, so training costs three single fits.
 	Augment int
 	// Seed makes training reproducible; the same examples and seed give
 	// the same model.
@@ -104,7 +103,7 @@ type TrainConfig struct {
 func (c TrainConfig) options() (trainOptions, error) {
 	o := trainOptions{
 		fc: defaultFeatures, epochs: 8, lr: 0.2, l2: 1e-6, augment: 3,
-		swapP: 0.7, typoP: 0.15, dropP: 0.08, calibrate: true, ensemble: 3, seed: c.Seed,
+		swapP: 0.7, typoP: 0.15, dropP: 0.08, calibrate: false, ensemble: 3, seed: c.Seed,
 	}
 	switch {
 	case c.Epochs < 0 || c.Epochs > 1000:
