@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 
 	"github.com/icclabs/commandcenter/classify"
@@ -23,7 +24,23 @@ const (
 	clientOffline   = "chat:offline"
 	clientClosed    = "chat:closed"
 	clientTicket    = "chat:ticket"
+	// clientNotice prefixes the key of a Notice.
+	clientNotice = "notice:"
 )
+
+// Notice is a system message for a conversation, chosen by Config.Notices.
+type Notice struct {
+	// Key identifies the notice within its conversation: the hub posts a
+	// key once. At most MaxNoticeKey bytes; a longer key is dropped with a
+	// warning.
+	Key string
+	// Body is the message's text.
+	Body string
+}
+
+// MaxNoticeKey is the longest Notice.Key: the key becomes the message's
+// client id after the prefix "notice:".
+const MaxNoticeKey = 100 - len(clientNotice)
 
 // historyTurns is how many earlier messages a classification sees.
 const historyTurns = 10
@@ -49,9 +66,9 @@ func (h *Hub) assistLoop() {
 
 // assist classifies a customer message and shows the result to the
 // conversation's agents; then it hands sensitive or escalated conversations
-// to a human, tells the customer when no agent is online (turning the
-// conversation into a ticket once they leave an email address), and lets
-// the bot answer when the BotReply policy says so.
+// to a human, posts the host's notices, tells the customer when no agent is
+// online (turning the conversation into a ticket once they leave an email
+// address), and lets the bot answer when the BotReply policy says so.
 func (h *Hub) assist(ctx context.Context, m icc.Message) error {
 	sctx, cancel := h.storeCtx(ctx)
 	conv, err := h.store.GetConversation(sctx, m.ConversationID)
@@ -71,7 +88,13 @@ func (h *Hub) assist(ctx context.Context, m icc.Message) error {
 		h.publish(icc.Event{Topic: icc.ConversationTopic(conv.ID), Type: evClassification, ID: m.ID, Seq: m.Seq, Data: b})
 	}
 	if cls != nil && (cls.Escalate || cls.Category == classify.CategorySensitive) {
-		return h.escalate(ctx, conv, m, *cls)
+		if err := h.escalate(ctx, conv, m, *cls); err != nil {
+			return err
+		}
+		return h.notices(ctx, conv, m)
+	}
+	if err := h.notices(ctx, conv, m); err != nil {
+		return err
 	}
 	if h.isEscalated(conv.ID) {
 		return nil // a human handles it; the bot stays out
@@ -87,6 +110,27 @@ func (h *Hub) assist(ctx context.Context, m icc.Message) error {
 		return nil
 	}
 	return h.botSay(ctx, conv.ID, "bot:"+m.ID, reply)
+}
+
+// notices posts the system messages Config.Notices asks for, each key once
+// per conversation: the store's idempotency by client id makes a repeated
+// key a no-op.
+func (h *Hub) notices(ctx context.Context, conv *icc.Conversation, m icc.Message) error {
+	if h.cfg.Notices == nil {
+		return nil
+	}
+	for _, n := range h.cfg.Notices(ctx, conv, m) {
+		if n.Key == "" || len(n.Key) > MaxNoticeKey || n.Body == "" {
+			h.log.Warn("chat: notice dropped: key or body empty, or key too long", "conversation", conv.ID, "key", truncate(n.Key, MaxNoticeKey))
+			continue
+		}
+		_, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientNotice + n.Key, SenderType: icc.SenderSystem,
+			Body: truncate(n.Body, icc.MaxMessageLen)})
+		if err != nil {
+			return fmt.Errorf("posting notice %q: %w", n.Key, err)
+		}
+	}
+	return nil
 }
 
 // classify labels m, or returns nil without a classifier or on failure.

@@ -184,3 +184,58 @@ func TestConvertToTicket(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ticket.ID, got.TicketID)
 }
+
+// TestNotices: the host's notices are posted once per key and conversation,
+// in conversations handed to a human too, and bad ones are dropped.
+func TestNotices(t *testing.T) {
+	e := newEnv(t, fast(Config{
+		Classifier:      fakeClassifier{},
+		ClassifyWorkers: 1, // jobs run in order, which the test relies on
+		Notices: func(_ context.Context, _ *icc.Conversation, m icc.Message) []Notice {
+			if !strings.Contains(strings.ToLower(m.Body), "erp") {
+				return nil
+			}
+			return []Notice{
+				{Key: "erp", Body: "We know the ERP is down."},
+				{Key: strings.Repeat("k", MaxNoticeKey+1), Body: "dropped: key too long"},
+				{Key: "empty"},
+			}
+		},
+	}))
+	conv, tok := e.start("help")
+	cust := e.customer(conv, tok)
+	cust.subscribe(conv.ID, 0)
+	cust.expect(TypeSubscribed)
+
+	cust.message(conv.ID, "c1", "the ERP is broken")
+	cust.expect(TypeAck)
+	cust.expect(TypeMessage)
+	notice := cust.expect(TypeMessage).msg(t)
+	assert.Equal(t, icc.SenderSystem, notice.SenderType)
+	assert.Equal(t, "We know the ERP is down.", notice.Body)
+	assert.Equal(t, "notice:erp", notice.ClientID)
+	cust.message(conv.ID, "c2", "erp still broken")
+	cust.expect(TypeAck)
+	cust.expect(TypeMessage)
+
+	// Escalated: the escalation message, then the notice.
+	other, otherTok := e.start("other")
+	c2 := e.customer(other, otherTok)
+	c2.subscribe(other.ID, 0)
+	c2.expect(TypeSubscribed)
+	c2.message(other.ID, "x", "my lawyer says the ERP lost my order")
+	c2.expect(TypeAck)
+	c2.expect(TypeMessage)
+	assert.Equal(t, textEscalated, c2.expect(TypeMessage).msg(t).Body)
+	assert.Equal(t, "We know the ERP is down.", c2.expect(TypeMessage).msg(t).Body)
+
+	// The single worker handled c2 before x: one notice in the first
+	// conversation.
+	msgs, err := e.store.ListMessages(context.Background(), conv.ID, 0, 100)
+	require.NoError(t, err)
+	var ids []string
+	for _, m := range msgs {
+		ids = append(ids, m.ClientID)
+	}
+	assert.Equal(t, []string{"c1", "notice:erp", "c2"}, ids)
+}

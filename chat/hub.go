@@ -161,6 +161,14 @@ type Config struct {
 	// BotReply decides whether the bot answers a customer message and
 	// what with (default DefaultBotReply).
 	BotReply func(ctx context.Context, in BotInput) (string, bool)
+	// Notices, when set, is asked about every customer message in an open
+	// conversation, including conversations handed to a human, for system
+	// messages to post there: information such as a known outage, not
+	// answers. The hub posts each Notice.Key at most once per conversation
+	// (across hubs sharing the store), after an escalation message and
+	// before the bot's reply. It runs on a classification worker, off the
+	// committer's path, so it may call a store.
+	Notices func(ctx context.Context, c *icc.Conversation, m icc.Message) []Notice
 	// OnEscalate is called once when a conversation is handed to a human
 	// because the classifier flagged a message sensitive or escalated.
 	OnEscalate func(ctx context.Context, c *icc.Conversation, m icc.Message, cls Classification)

@@ -65,6 +65,12 @@ type DeskConfig struct {
 	Directory CustomerDirectory
 	// DirectoryTimeout bounds a directory lookup (default 2s).
 	DirectoryTimeout time.Duration
+	// Incidents lists the integrations that are down or degraded, so that
+	// a new ticket whose subject or body names one (see Incident.Mentioned)
+	// is linked to it; optional.
+	Incidents IncidentSource
+	// IncidentTimeout bounds the incident lookup (default 1s).
+	IncidentTimeout time.Duration
 	// Router routes and picks agents (default: NewRouter(DefaultRouterConfig())).
 	Router *Router
 	// SLA sets due times (default DefaultSLAPolicy()).
@@ -90,6 +96,8 @@ type Desk struct {
 	classifyWait time.Duration
 	directory    CustomerDirectory
 	lookupWait   time.Duration
+	incidents    IncidentSource
+	incidentWait time.Duration
 	router       *Router
 	sla          SLAPolicy
 	bus          Bus
@@ -109,6 +117,8 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		classifyWait: cmp.Or(cfg.ClassifyTimeout, 3*time.Second),
 		directory:    cfg.Directory,
 		lookupWait:   cmp.Or(cfg.DirectoryTimeout, 2*time.Second),
+		incidents:    cfg.Incidents,
+		incidentWait: cmp.Or(cfg.IncidentTimeout, time.Second),
 		router:       cfg.Router,
 		bus:          cfg.Bus,
 		clock:        cfg.Clock,
@@ -136,7 +146,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	if d.log == nil {
 		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if cfg.ClassifyTimeout < 0 || cfg.DirectoryTimeout < 0 {
+	if cfg.ClassifyTimeout < 0 || cfg.DirectoryTimeout < 0 || cfg.IncidentTimeout < 0 {
 		return nil, Invalid("timeout", "timeouts must not be negative")
 	}
 	return d, nil
@@ -164,15 +174,18 @@ type NewTicket struct {
 }
 
 // CreateTicket opens a ticket: it finds or creates the customer, enriches
-// it through the directory, classifies the text, routes the ticket, sets
-// its SLA due times, stores it with its events, tries to assign an agent
-// and publishes "ticket.created". A classifier or directory that fails or
-// hangs never loses the ticket: the failure is recorded as an event and the
-// ticket is routed by rules alone.
+// it through the directory, classifies the text, routes the ticket, links
+// it to the active incidents its subject or body names (an
+// "incident_linked" event and an "incident:<integration name>" tag each),
+// sets its SLA due times, stores it with its events, tries to assign an
+// agent and publishes "ticket.created". A classifier or directory that
+// fails or hangs never loses the ticket: the failure is recorded as an
+// event and the ticket is routed by rules alone. An incident lookup that
+// fails or hangs links nothing and is logged.
 func (d *Desk) CreateTicket(ctx context.Context, in NewTicket) (*Ticket, error) {
 	t := &Ticket{
 		Subject: strings.TrimSpace(in.Subject), Body: in.Body, Channel: in.Channel,
-		Tags: in.Tags, ConversationID: in.ConversationID,
+		Tags: slices.Clone(in.Tags), ConversationID: in.ConversationID,
 		Category: in.Category, Priority: in.Priority,
 	}
 	if in.CustomerID == "" && in.CustomerEmail == "" {
@@ -207,6 +220,7 @@ func (d *Desk) CreateTicket(ctx context.Context, in NewTicket) (*Ticket, error) 
 	if t.Escalated {
 		events = append(events, TicketEvent{Type: EventEscalated, Body: "classifier asked for a human", Data: mustJSON(map[string]any{"reasons": t.Classification.Reasons})})
 	}
+	events = append(events, d.linkIncidents(ctx, t)...)
 	fr, res := d.sla.Due(now, t.Priority)
 	t.FirstResponseDue, t.ResolutionDue = &fr, &res
 	t.CreatedAt, t.UpdatedAt = now, now
@@ -334,21 +348,57 @@ func (d *Desk) classify(ctx context.Context, t *Ticket, tier string) TicketEvent
 // classifyWithin runs c but returns when ctx ends even if c ignores its
 // context, so a hanging classifier cannot hold a ticket back.
 func classifyWithin(ctx context.Context, c classify.Classifier, req classify.Request) (classify.Result, error) {
+	return answerWithin(ctx, "classifier", func(ctx context.Context) (classify.Result, error) { return c.Classify(ctx, req) })
+}
+
+// answerWithin runs f but returns when ctx ends even if f ignores its
+// context; what names f in the error.
+func answerWithin[T any](ctx context.Context, what string, f func(context.Context) (T, error)) (T, error) {
 	type answer struct {
-		r   classify.Result
+		v   T
 		err error
 	}
 	ch := make(chan answer, 1)
 	go func() {
-		r, err := c.Classify(ctx, req)
-		ch <- answer{r, err}
+		v, err := f(ctx)
+		ch <- answer{v, err}
 	}()
 	select {
 	case a := <-ch:
-		return a.r, a.err
+		return a.v, a.err
 	case <-ctx.Done():
-		return classify.Result{}, fmt.Errorf("classifier did not answer in time: %w", ctx.Err())
+		var zero T
+		return zero, fmt.Errorf("%s did not answer in time: %w", what, ctx.Err())
 	}
+}
+
+// linkIncidents links t to the active incidents its subject or body names
+// (see Incident.Mentioned): for each, an "incident:<name>" tag and an
+// incident_linked event. A lookup that fails or hangs links nothing.
+func (d *Desk) linkIncidents(ctx context.Context, t *Ticket) []TicketEvent {
+	if d.incidents == nil {
+		return nil
+	}
+	ictx, cancel := context.WithTimeout(ctx, d.incidentWait)
+	defer cancel()
+	incidents, err := answerWithin(ictx, "incident source", d.incidents.ActiveIncidents)
+	if err != nil {
+		d.log.WarnContext(ctx, "incident lookup failed; ticket not linked", "err", err)
+		return nil
+	}
+	var events []TicketEvent
+	for _, inc := range MatchIncidents(t.Subject+"\n"+t.Body, incidents) {
+		if tag := IncidentTag(inc); !slices.Contains(t.Tags, tag) {
+			t.Tags = append(t.Tags, tag)
+		}
+		data := map[string]any{"integration_id": inc.IntegrationID, "name": inc.Name, "kind": inc.Kind, "status": inc.Status}
+		if !inc.Since.IsZero() {
+			data["since"] = inc.Since
+		}
+		events = append(events, TicketEvent{Type: EventIncidentLinked, To: inc.IntegrationID,
+			Body: fmt.Sprintf("%s is %s", inc.Name, inc.Status), Data: mustJSON(data)})
+	}
+	return events
 }
 
 // autoAssign tries the route's candidates in order until the store accepts

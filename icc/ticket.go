@@ -301,7 +301,8 @@ const (
 	EventCategoryChanged      TicketEventType = "category_changed"
 	EventReply                TicketEventType = "reply"
 	EventNote                 TicketEventType = "note"
-	EventSLABreached          TicketEventType = "sla_breached"
+	EventSLABreached          TicketEventType = "sla_breached"    // To: first_response or resolution
+	EventIncidentLinked       TicketEventType = "incident_linked" // To: the integration's id
 	EventEscalated            TicketEventType = "escalated"
 	EventRated                TicketEventType = "rated"
 )

@@ -89,7 +89,9 @@
 // # Maintenance, incidents and statistics
 //
 // ScheduleMaintenance and CancelMaintenance manage maintenance windows;
-// ActiveIncidents lists integrations that are down or degraded; Stats
+// ActiveIncidents lists integrations that are down or degraded, as
+// icc.Incident values (a Monitor is the icc.IncidentSource of an icc.Desk,
+// which links new tickets to the incidents they name); Stats
 // summarises uptime, latency percentiles and call outcomes over a window,
 // computed by the store (icc.AnalyticsStore; in SQL with PostgreSQL).
 package monitor

@@ -125,7 +125,7 @@ func TestStatusFromResults(t *testing.T) {
 	incidents, err := e.mon.ActiveIncidents(context.Background())
 	require.NoError(t, err)
 	require.Len(t, incidents, 1)
-	assert.Equal(t, Incident{IntegrationID: in.ID, Name: "crm", Kind: icc.KindCRM, Status: icc.StatusDegraded, Since: e.clock.Now()}, incidents[0])
+	assert.Equal(t, icc.Incident{IntegrationID: in.ID, Name: "crm", Kind: icc.KindCRM, Status: icc.StatusDegraded, Since: e.clock.Now()}, incidents[0])
 
 	// Enough successes clear the degraded state.
 	srv.fail.Store(false)

@@ -2,8 +2,8 @@ package monitor
 
 import (
 	"context"
+	"fmt"
 	"slices"
-	"time"
 
 	"github.com/icclabs/commandcenter/icc"
 )
@@ -49,36 +49,27 @@ func deriveStatus(recent []icc.CheckResult, maintenance bool, th Thresholds, spe
 	return icc.StatusOperational
 }
 
-// Incident is an integration that is down or degraded now.
-type Incident struct {
-	IntegrationID string                `json:"integration_id"`
-	Name          string                `json:"name"`
-	Kind          icc.IntegrationKind   `json:"kind"`
-	Status        icc.IntegrationStatus `json:"status"`
-	// Since is when the integration entered this status.
-	Since time.Time `json:"since"`
-}
-
 // ActiveIncidents lists the enabled integrations that are down or
 // degraded, down first, then longest-running first, so the help desk can
 // link tickets to a known problem and the chat bot can say it is known.
-func (m *Monitor) ActiveIncidents(ctx context.Context) ([]Incident, error) {
+// It makes a Monitor an icc.IncidentSource.
+func (m *Monitor) ActiveIncidents(ctx context.Context) ([]icc.Incident, error) {
 	enabled := true
-	var out []Incident
+	var out []icc.Incident
 	for _, st := range []icc.IntegrationStatus{icc.StatusDown, icc.StatusDegraded} {
 		ins, err := m.store.ListIntegrations(ctx, icc.IntegrationFilter{Status: &st, Enabled: &enabled})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("listing %s integrations: %w", st, err)
 		}
 		for _, in := range ins {
-			inc := Incident{IntegrationID: in.ID, Name: in.Name, Kind: in.Kind, Status: in.Status}
+			inc := icc.Incident{IntegrationID: in.ID, Name: in.Name, Kind: in.Kind, Status: in.Status}
 			if in.StatusChangedAt != nil {
 				inc.Since = *in.StatusChangedAt
 			}
 			out = append(out, inc)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Incident) int {
+	slices.SortStableFunc(out, func(a, b icc.Incident) int {
 		if a.Status != b.Status {
 			if a.Status == icc.StatusDown {
 				return -1

@@ -56,7 +56,8 @@ type chatAPI struct {
 }
 
 // setupChat starts the chat hub on the server's backend (store and bus),
-// with the desk's classifier and the desk itself for tickets, registers
+// with the desk's classifier, the desk itself for tickets and, when the
+// monitor is set up, notices of known incidents (incidentNotices), registers
 // GET /ws and the conversation routes, and arranges for the hub to drain
 // its WebSocket connections (close code 1001) when the server shuts down,
 // before storage closes. Call it after setupDesk, once, before serving.
@@ -67,6 +68,10 @@ func (s *server) setupChat(ctx context.Context, opts chatOptions) (*chatAPI, err
 	if opts.Instance == "" {
 		opts.Instance = instanceID()
 	}
+	var notices func(context.Context, *icc.Conversation, icc.Message) []chat.Notice
+	if s.monitor != nil {
+		notices = s.incidentNotices
+	}
 	hub, err := chat.NewHub(chat.Config{
 		Store:          s.backend,
 		Bus:            s.backend,
@@ -76,6 +81,7 @@ func (s *server) setupChat(ctx context.Context, opts chatOptions) (*chatAPI, err
 		OriginPatterns: opts.OriginPatterns,
 		Instance:       opts.Instance,
 		BotReply:       botReply,
+		Notices:        notices,
 		OnEscalate: func(ctx context.Context, c *icc.Conversation, m icc.Message, cls chat.Classification) {
 			s.logger.InfoContext(ctx, "chat handed to a human", "conversation", c.ID, "seq", m.Seq,
 				"category", cls.Category, "reasons", cls.Reasons)
@@ -109,6 +115,51 @@ func botReply(ctx context.Context, in chat.BotInput) (string, bool) {
 		return "", false
 	}
 	return chat.DefaultBotReply(ctx, in)
+}
+
+// incidentLookupTimeout bounds the incident lookup for one chat message.
+const incidentLookupTimeout = time.Second
+
+// incidentNotices is the hub's Notices policy: when a customer's message
+// names an integration that is down or degraded (icc.Incident.Mentioned),
+// the customer is told that the problem is known. Each incident is told
+// once per conversation: the notice key is the integration and the time
+// it entered its status, so a change of status (degraded to down) is news
+// and told again. It is told in conversations handed to a human too: it is
+// information about our systems, not an answer to the customer's words,
+// and spares them asking the agent. A lookup that fails tells nothing.
+func (s *server) incidentNotices(ctx context.Context, _ *icc.Conversation, m icc.Message) []chat.Notice {
+	ictx, cancel := context.WithTimeout(ctx, incidentLookupTimeout)
+	defer cancel()
+	incidents, err := s.monitor.ActiveIncidents(ictx)
+	if err != nil {
+		s.logger.WarnContext(ctx, "incident lookup for a chat message failed", "conversation", m.ConversationID, "err", err)
+		return nil
+	}
+	var out []chat.Notice
+	for _, inc := range icc.MatchIncidents(m.Body, incidents) {
+		out = append(out, chat.Notice{
+			Key:  fmt.Sprintf("incident:%s:%d", inc.IntegrationID, inc.Since.Unix()),
+			Body: incidentNotice(inc, m.CreatedAt),
+		})
+	}
+	return out
+}
+
+// incidentNotice is what the customer is told about inc at now: "We know
+// Mock ERP is having problems right now (status: down since 10:42 UTC); our
+// team is on it." The date is added when the incident began on an earlier
+// day.
+func incidentNotice(inc icc.Incident, now time.Time) string {
+	status := "status: " + string(inc.Status)
+	if since := inc.Since.UTC(); !since.IsZero() {
+		layout := "15:04 UTC"
+		if y, m, d := now.UTC().Date(); !(since.Year() == y && since.Month() == m && since.Day() == d) {
+			layout = "Jan 2 15:04 UTC"
+		}
+		status += " since " + since.Format(layout)
+	}
+	return fmt.Sprintf("We know %s is having problems right now (%s); our team is on it.", inc.Name, status)
 }
 
 // routes registers the chat endpoints.

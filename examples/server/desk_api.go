@@ -57,8 +57,8 @@ type learner interface {
 	Learn(ctx context.Context, ex classify.Example) error
 }
 
-// setupDesk builds the classifier and the ticket Desk (reading s.directory,
-// so set that first), keeps sessions in the database when the backend has
+// setupDesk builds the classifier and the ticket Desk (reading s.directory
+// and s.monitor, the desk's incident source, so set them up first), keeps sessions in the database when the backend has
 // one, registers the desk, auth, customer, agent and classify routes and,
 // when opts.SLAInterval is set, starts the SLA watcher until ctx ends or the
 // server shuts down. Call it once, before serving.
@@ -72,14 +72,18 @@ func (s *server) setupDesk(ctx context.Context, opts deskOptions) error {
 		return err
 	}
 	s.classifier, s.learner = c, l
-	desk, err := icc.NewDesk(icc.DeskConfig{
+	cfg := icc.DeskConfig{
 		Store:        s.backend,
 		Classifier:   c,
 		Directory:    s.directory,
 		Bus:          s.backend,
 		Logger:       s.logger,
 		OnCorrection: s.learnCorrection,
-	})
+	}
+	if s.monitor != nil { // new tickets that name a failing integration are linked to it
+		cfg.Incidents = s.monitor
+	}
+	desk, err := icc.NewDesk(cfg)
 	if err != nil {
 		return fmt.Errorf("ticket desk: %w", err)
 	}

@@ -33,6 +33,7 @@ import (
 type monitorEnv struct {
 	*deskEnv
 	url string
+	srv *httptest.Server
 	// ids maps the demo integrations' names to their ids.
 	ids map[string]string
 }
@@ -54,7 +55,7 @@ func newMonitorEnv(t *testing.T) *monitorEnv {
 	t.Cleanup(ts.Close)
 	t.Cleanup(func() { runShutdownHooks(t, s) })
 
-	e := &monitorEnv{deskEnv: &deskEnv{t: t, s: s, h: s.handler(), backend: b, logs: logs, clock: clock}, url: ts.URL, ids: map[string]string{}}
+	e := &monitorEnv{deskEnv: &deskEnv{t: t, s: s, h: s.handler(), backend: b, logs: logs, clock: clock}, url: ts.URL, srv: ts, ids: map[string]string{}}
 	e.admin = e.createAgent("admin@test.example", testAdminPassword, icc.RoleAdmin, []string{"technical", "billing", "sensitive"}, 10)
 	e.agent = e.createAgent("agent@test.example", testAgentPassword, icc.RoleAgent, []string{"technical", "billing", "sensitive"}, 10)
 	require.NoError(t, s.seedMonitorDemo(t.Context(), ts.URL, time.Hour))
@@ -443,7 +444,7 @@ func TestERPDownAlertMaintenanceRecovery(t *testing.T) {
 
 	w := c.do("GET", "/api/incidents", nil)
 	require.Equal(t, http.StatusOK, w.Code)
-	inc := decode[itemsBody[monitor.Incident]](t, w).Items
+	inc := decode[itemsBody[icc.Incident]](t, w).Items
 	require.NotEmpty(t, inc)
 	assert.Equal(t, erp, inc[0].IntegrationID)
 	assert.Equal(t, icc.StatusDown, inc[0].Status)
@@ -472,7 +473,7 @@ func TestERPDownAlertMaintenanceRecovery(t *testing.T) {
 	assert.Equal(t, alert.Count, alerts[0].Count, "suppressed: not counted during maintenance")
 	w = c.do("GET", "/api/incidents", nil)
 	require.Equal(t, http.StatusOK, w.Code)
-	for _, i := range decode[itemsBody[monitor.Incident]](t, w).Items {
+	for _, i := range decode[itemsBody[icc.Incident]](t, w).Items {
 		assert.NotEqual(t, erp, i.IntegrationID, "maintenance is not an incident")
 	}
 
@@ -499,7 +500,7 @@ func TestERPDownAlertMaintenanceRecovery(t *testing.T) {
 	assert.Equal(t, icc.StatusOperational, got.Integration.Status)
 	w = c.do("GET", "/api/incidents", nil)
 	require.Equal(t, http.StatusOK, w.Code)
-	assert.Empty(t, decode[itemsBody[monitor.Incident]](t, w).Items)
+	assert.Empty(t, decode[itemsBody[icc.Incident]](t, w).Items)
 }
 
 func TestMockModes(t *testing.T) {
