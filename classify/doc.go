@@ -15,6 +15,11 @@
 // back, rejecting a foreign, corrupt or other-version file with ErrBadModel.
 // A classification takes about 11 µs on one core and is deterministic.
 //
+// Measured on requests it never saw (300 written for this project): the
+// default model reaches 0.970 category accuracy, 0.903 intent accuracy and
+// 0.958 escalation F1; a model trained on the dev set alone 0.957, 0.850
+// and 0.958.
+//
 // The method was chosen by measurement (see README.md for every figure and
 // the commands that reproduce them). The dev set has about 700 distinct
 // words, so a model that fits it learns its templates, and the hard part is
@@ -28,22 +33,24 @@
 //   - A domain lexicon, written for this project, maps synonyms, slang and
 //     spelling variants onto shared concepts ("reimbursement", "money back"
 //     and "pay me back" all become #refund); concepts and pairs of content
-//     concepts are features. This is the largest single gain (about +5
-//     points category, +20 intent).
+//     concepts are features. This is the largest single gain (about +9
+//     points category, +27 intent).
 //   - Training-data augmentation: each example is copied three times with
 //     lexicon phrases swapped for random synonyms, typos and dropped words,
 //     so that the model puts weight on concepts and character n-grams rather
-//     than on the dev set's exact words (+4 to +6 points).
+//     than on the dev set's exact words (+4 category, +7 intent).
 //   - Character 3-5-grams of the words as typed, for typos and inflections,
 //     at half weight; dropping raw word unigrams once concepts, concept pairs
 //     and character n-grams are there helps a little.
 //   - Spelling correction of unknown words to a known word one edit away
 //     measured as neutral on the held-out file; it is kept because it costs
 //     nothing and helps typos of words the lexicon lists.
-//   - Confidence is P(category), the sum of the intent probabilities, with a
-//     softmax temperature fitted on a held-out fifth of the training data
-//     reworded by the augmenter, so that it is honest on new wording
-//     (expected calibration error about 0.01-0.03 on the held-out file).
+//   - An average of three models trained with different seeds: the same
+//     accuracy as one, with less variance and lower calibration error.
+//   - Confidence is P(category), the sum of the intent probabilities. It is
+//     honest without further calibration: expected calibration error about
+//     0.01 on the held-out file (a fitted softmax temperature made it worse
+//     and was dropped).
 //
 // Rules, not the model, decide sentiment (a word list with negation),
 // escalation reasons (anger, legal threat, churn risk, security or privacy,
