@@ -21,6 +21,7 @@ type trainOptions struct {
 	typoP     float64 // chance a word gets a typo
 	dropP     float64 // chance a word is dropped
 	calibrate bool
+	ensemble  int // models averaged
 	seed      uint64
 }
 
