@@ -75,6 +75,13 @@ type DeskConfig struct {
 	Router *Router
 	// SLA sets due times (default DefaultSLAPolicy()).
 	SLA *SLAPolicy
+	// SLAWarning is the share of an SLA target that is left when CheckSLA
+	// warns that the target is at risk: with 0.2 a first response due 4
+	// hours after creation is at risk in its last 48 minutes. The target
+	// is the SLA policy's for the ticket's current priority, counted in
+	// business hours when the policy has them. Zero means 0.2; a negative
+	// value turns the warning off; 1 or more is invalid.
+	SLAWarning float64
 	// Bus receives ticket events; optional.
 	Bus Bus
 	// Clock tells the time (default SystemClock).
@@ -100,6 +107,7 @@ type Desk struct {
 	incidentWait time.Duration
 	router       *Router
 	sla          SLAPolicy
+	slaWarning   float64
 	bus          Bus
 	clock        Clock
 	log          *slog.Logger
@@ -120,6 +128,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		incidents:    cfg.Incidents,
 		incidentWait: cmp.Or(cfg.IncidentTimeout, time.Second),
 		router:       cfg.Router,
+		slaWarning:   cmp.Or(cfg.SLAWarning, defaultSLAWarning),
 		bus:          cfg.Bus,
 		clock:        cfg.Clock,
 		log:          cfg.Logger,
@@ -149,8 +158,14 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	if cfg.ClassifyTimeout < 0 || cfg.DirectoryTimeout < 0 || cfg.IncidentTimeout < 0 {
 		return nil, Invalid("timeout", "timeouts must not be negative")
 	}
+	if cfg.SLAWarning >= 1 {
+		return nil, Invalid("sla_warning", "must be below 1 (a share of the SLA target)")
+	}
 	return d, nil
 }
+
+// defaultSLAWarning is DeskConfig.SLAWarning's default.
+const defaultSLAWarning = 0.2
 
 // Router returns the desk's router.
 func (d *Desk) Router() *Router { return d.router }
@@ -691,8 +706,13 @@ func (d *Desk) Rate(ctx context.Context, id string, rating int, comment string, 
 }
 
 // CheckSLA finds active tickets past their first-response or resolution due
-// time, records each breach once, and escalates the ticket: priority up one
-// level and the escalated flag set. It is idempotent; run it from one
+// time, records each breach once (an sla_breached event), escalates the
+// ticket (priority up one level and the escalated flag set) and publishes
+// "ticket.sla_breached". It also warns about targets that are about to be
+// missed (see DeskConfig.SLAWarning): once per ticket and target it
+// records an sla_at_risk event and publishes "ticket.sla_at_risk". Both
+// are derived from what is stored (breach flags, the ticket's trail), so
+// CheckSLA is idempotent across rounds and processes; run it from one
 // process at a time (see RunSLAWatcher). It returns the number of breaches
 // recorded.
 func (d *Desk) CheckSLA(ctx context.Context) (int, error) {
@@ -707,6 +727,9 @@ func (d *Desk) CheckSLA(ctx context.Context) (int, error) {
 			}
 			for _, t := range p.Items {
 				ok, err := d.breach(ctx, t, now)
+				if err == nil {
+					err = d.warn(ctx, t, now)
+				}
 				if err != nil && !errors.Is(err, ErrConflict) {
 					return n, err
 				}
@@ -754,6 +777,64 @@ func (d *Desk) breach(ctx context.Context, t *Ticket, now time.Time) (bool, erro
 	d.log.WarnContext(ctx, "SLA breached", "ticket", t.ID, "breach", what)
 	d.publish(ctx, "ticket.sla_breached", t)
 	return true, nil
+}
+
+// warn records, once per target, that t's first response or resolution is
+// due within the warning lead and not yet breached. Whether it warned
+// before is read from the ticket's trail, so that the warning survives a
+// restart and a move of the watcher to another process.
+func (d *Desk) warn(ctx context.Context, t *Ticket, now time.Time) error {
+	if d.slaWarning <= 0 {
+		return nil
+	}
+	target := d.sla.target(t.Priority)
+	type risk struct {
+		what string
+		due  time.Time
+	}
+	var risks []risk
+	if t.FirstResponseDue != nil && t.FirstResponseAt == nil && !t.FirstResponseBreached &&
+		d.sla.atRisk(now, *t.FirstResponseDue, d.warningLead(target.FirstResponse)) {
+		risks = append(risks, risk{"first_response", *t.FirstResponseDue})
+	}
+	if t.ResolutionDue != nil && !t.ResolutionBreached &&
+		d.sla.atRisk(now, *t.ResolutionDue, d.warningLead(target.Resolution)) {
+		risks = append(risks, risk{"resolution", *t.ResolutionDue})
+	}
+	if len(risks) == 0 {
+		return nil
+	}
+	trail, err := d.store.ListTicketEvents(ctx, t.ID)
+	if err != nil {
+		return fmt.Errorf("reading the trail of ticket %s: %w", t.ID, err)
+	}
+	risks = slices.DeleteFunc(risks, func(r risk) bool {
+		return slices.ContainsFunc(trail, func(e TicketEvent) bool { return e.Type == EventSLAAtRisk && e.To == r.what })
+	})
+	if len(risks) == 0 {
+		return nil // warned before
+	}
+	events := make([]TicketEvent, 0, len(risks))
+	what := make([]string, 0, len(risks))
+	for _, r := range risks {
+		events = append(events, TicketEvent{Type: EventSLAAtRisk, To: r.what, CreatedAt: now,
+			Body: fmt.Sprintf("due at %s, in %s", r.due.UTC().Format(time.RFC3339), r.due.Sub(now).Round(time.Second)),
+			Data: mustJSON(map[string]any{"due": r.due})})
+		what = append(what, r.what)
+	}
+	// UpdateTicket checks the version, so a second watcher that read the
+	// same trail fails with ECONFLICT instead of warning twice.
+	if err := d.store.UpdateTicket(ctx, t, events...); err != nil {
+		return err
+	}
+	d.log.InfoContext(ctx, "SLA at risk", "ticket", t.ID, "targets", what)
+	d.publish(ctx, "ticket.sla_at_risk", t)
+	return nil
+}
+
+// warningLead is the part of a target that is left when it is at risk.
+func (d *Desk) warningLead(target time.Duration) time.Duration {
+	return time.Duration(float64(target) * d.slaWarning)
 }
 
 func bump(p Priority) Priority {

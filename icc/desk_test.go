@@ -464,3 +464,132 @@ func TestDeskConcurrentIntakeRespectsCapacity(t *testing.T) {
 	}
 	assert.Equal(t, 6, total, "every free slot is used")
 }
+
+func TestDeskSLAAtRiskOnceThenBreach(t *testing.T) {
+	e := newDeskEnv(t, icc.DeskConfig{}) // SLAWarning 0.2: urgent is at risk 3 min before its first response, 48 min before its resolution
+	sub, err := e.store.Subscribe(e.ctx, icc.TopicTickets)
+	require.NoError(t, err)
+	defer sub.Close()
+	tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Site is down", Body: "error on login", CustomerEmail: "c@example.com"})
+	require.NoError(t, err)
+	require.Equal(t, icc.PriorityUrgent, tk.Priority)
+	created := tk.CreatedAt
+	count := func(typ icc.TicketEventType, to string) int {
+		t.Helper()
+		evs, err := e.store.ListTicketEvents(e.ctx, tk.ID)
+		require.NoError(t, err)
+		n := 0
+		for _, ev := range evs {
+			if ev.Type == typ && ev.To == to {
+				n++
+			}
+		}
+		return n
+	}
+	check := func(at time.Duration, breaches int) {
+		t.Helper()
+		e.clock.Advance(created.Add(at).Sub(e.clock.Now()))
+		n, err := e.desk.CheckSLA(e.ctx)
+		require.NoError(t, err)
+		assert.Equal(t, breaches, n, "breaches at +%s", at)
+	}
+	nextBusEvent := func() string {
+		t.Helper()
+		select {
+		case ev := <-sub.Events():
+			assert.Equal(t, tk.ID, ev.ID)
+			return ev.Type
+		case <-time.After(5 * time.Second):
+			t.Fatal("no bus event")
+		}
+		return ""
+	}
+	require.Equal(t, "ticket.created", nextBusEvent())
+
+	check(11*time.Minute, 0)
+	assert.Zero(t, count(icc.EventSLAAtRisk, "first_response"), "4 minutes left is not at risk yet")
+	check(12*time.Minute, 0)
+	assert.Equal(t, 1, count(icc.EventSLAAtRisk, "first_response"), "3 minutes left")
+	assert.Equal(t, "ticket.sla_at_risk", nextBusEvent())
+	check(13*time.Minute, 0)
+	// Another process (a new desk on the same store) knows it warned.
+	other, err := icc.NewDesk(icc.DeskConfig{Store: e.store, Clock: e.clock, Bus: e.store})
+	require.NoError(t, err)
+	n, err := other.CheckSLA(e.ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	assert.Equal(t, 1, count(icc.EventSLAAtRisk, "first_response"), "warned once")
+	assert.Zero(t, count(icc.EventSLAAtRisk, "resolution"))
+
+	check(15*time.Minute, 1)
+	assert.Equal(t, "ticket.sla_breached", nextBusEvent(), "no second warning came first")
+	assert.Equal(t, 1, count(icc.EventSLABreached, "first_response"))
+	assert.Equal(t, 1, count(icc.EventSLAAtRisk, "first_response"))
+
+	check(3*time.Hour+11*time.Minute, 0)
+	assert.Zero(t, count(icc.EventSLAAtRisk, "resolution"), "49 minutes left")
+	check(3*time.Hour+12*time.Minute, 0)
+	check(3*time.Hour+30*time.Minute, 0)
+	assert.Equal(t, 1, count(icc.EventSLAAtRisk, "resolution"))
+	assert.Equal(t, "ticket.sla_at_risk", nextBusEvent())
+	check(4*time.Hour, 1)
+	assert.Equal(t, "ticket.sla_breached", nextBusEvent())
+	check(5*time.Hour, 0)
+	assert.Equal(t, 1, count(icc.EventSLAAtRisk, "resolution"))
+	assert.Equal(t, 1, count(icc.EventSLABreached, "resolution"))
+	select {
+	case ev := <-sub.Events():
+		t.Fatalf("unexpected bus event %s", ev.Type)
+	default:
+	}
+}
+
+func TestDeskSLAAtRiskSkipsAnsweredAndCanBeOff(t *testing.T) {
+	e := newDeskEnv(t, icc.DeskConfig{})
+	ann := e.agent(t, "Ann", 5)
+	tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Question", CustomerEmail: "c@example.com"}) // medium: 4 h / 24 h
+	require.NoError(t, err)
+	_, err = e.desk.Reply(e.ctx, tk.ID, "On it.", false, icc.Actor{Type: icc.ActorAgent, ID: ann.ID})
+	require.NoError(t, err)
+	e.clock.Advance(3*time.Hour + 30*time.Minute)
+	_, err = e.desk.CheckSLA(e.ctx)
+	require.NoError(t, err)
+	assert.NotContains(t, eventTypes(t, e.store, tk.ID), icc.EventSLAAtRisk, "answered: the first response is not at risk")
+
+	off := newDeskEnv(t, icc.DeskConfig{SLAWarning: -1})
+	tk, err = off.desk.CreateTicket(off.ctx, icc.NewTicket{Subject: "Question", CustomerEmail: "c@example.com"})
+	require.NoError(t, err)
+	off.clock.Advance(3*time.Hour + 59*time.Minute)
+	_, err = off.desk.CheckSLA(off.ctx)
+	require.NoError(t, err)
+	assert.NotContains(t, eventTypes(t, off.store, tk.ID), icc.EventSLAAtRisk)
+
+	_, err = icc.NewDesk(icc.DeskConfig{Store: e.store, SLAWarning: 1})
+	assert.Equal(t, "sla_warning", icc.ErrorField(err))
+}
+
+func TestDeskSLAAtRiskCountsBusinessHours(t *testing.T) {
+	policy := icc.DefaultSLAPolicy()
+	policy.BusinessHours = &icc.BusinessHours{Location: time.UTC, Open: 9 * time.Hour, Close: 17 * time.Hour,
+		Days: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}}
+	e := newDeskEnv(t, icc.DeskConfig{SLA: &policy})
+	// Friday 16:00; medium: first response due after 4 business hours, on
+	// Monday at 12:00, at risk in its last 48 business minutes.
+	e.clock.Advance(4*24*time.Hour + 8*time.Hour)
+	tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Question", CustomerEmail: "c@example.com"})
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC), *tk.FirstResponseDue)
+	for _, step := range []time.Duration{
+		2 * 24 * time.Hour,            // Sunday 16:00: 20 wall-clock hours left, 3 business hours
+		19*time.Hour + 11*time.Minute, // Monday 11:11
+	} {
+		e.clock.Advance(step)
+		_, err = e.desk.CheckSLA(e.ctx)
+		require.NoError(t, err)
+		assert.NotContains(t, eventTypes(t, e.store, tk.ID), icc.EventSLAAtRisk, "at %s", e.clock.Now().Format(time.RFC1123))
+	}
+	e.clock.Advance(time.Minute) // Monday 11:12
+	_, err = e.desk.CheckSLA(e.ctx)
+	require.NoError(t, err)
+	assert.Contains(t, eventTypes(t, e.store, tk.ID), icc.EventSLAAtRisk)
+}

@@ -50,14 +50,31 @@ func (p SLAPolicy) Validate() error {
 // Due returns when the first response and the resolution of a ticket of
 // priority pr created at created are due.
 func (p SLAPolicy) Due(created time.Time, pr Priority) (firstResponse, resolution time.Time) {
+	t := p.target(pr)
+	return p.add(created, t.FirstResponse), p.add(created, t.Resolution)
+}
+
+// target returns the targets for priority pr, medium's for an unknown one.
+func (p SLAPolicy) target(pr Priority) SLATarget {
 	t, ok := p.Targets[pr]
 	if !ok {
 		t = p.Targets[PriorityMedium]
 	}
+	return t
+}
+
+// add returns the time at which d of SLA time has passed after t.
+func (p SLAPolicy) add(t time.Time, d time.Duration) time.Time {
 	if p.BusinessHours == nil {
-		return created.Add(t.FirstResponse), created.Add(t.Resolution)
+		return t.Add(d)
 	}
-	return p.BusinessHours.Add(created, t.FirstResponse), p.BusinessHours.Add(created, t.Resolution)
+	return p.BusinessHours.Add(t, d)
+}
+
+// atRisk reports whether due is still ahead of now but less than lead of
+// SLA time away.
+func (p SLAPolicy) atRisk(now, due time.Time, lead time.Duration) bool {
+	return now.Before(due) && lead > 0 && !p.add(now, lead).Before(due)
 }
 
 // BusinessHours is the working week in which SLA time runs: the same opening

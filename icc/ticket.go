@@ -301,6 +301,7 @@ const (
 	EventCategoryChanged      TicketEventType = "category_changed"
 	EventReply                TicketEventType = "reply"
 	EventNote                 TicketEventType = "note"
+	EventSLAAtRisk            TicketEventType = "sla_at_risk"     // To: first_response or resolution
 	EventSLABreached          TicketEventType = "sla_breached"    // To: first_response or resolution
 	EventIncidentLinked       TicketEventType = "incident_linked" // To: the integration's id
 	EventEscalated            TicketEventType = "escalated"
