@@ -91,6 +91,7 @@ func (s *server) routes() {
 	s.handle("GET /readyz", s.handleReadyz)
 	s.handle("GET /api/openapi.json", s.handleOpenAPI)
 	s.analyticsRoutes()
+	s.webRoutes()
 }
 
 // apiFunc is a handler that returns its error instead of writing it; the

@@ -1,0 +1,175 @@
+// api.js: the fetch wrapper, a small DOM builder and formatting helpers
+// shared by every screen. Text always goes into the page as text nodes.
+
+/** APIError is a failed API call with the server's error code and message. */
+export class APIError extends Error {
+  constructor(status, code, message, field) {
+    super(message || `request failed (${status})`);
+    this.status = status;
+    this.code = code || "";
+    this.field = field || "";
+  }
+}
+
+/**
+ * api calls the JSON API. body, when given, is sent as JSON. It resolves to
+ * the decoded answer (null for 204) or rejects with an APIError.
+ */
+export async function api(method, path, body, headers = {}) {
+  const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "same-origin" };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    throw new APIError(0, "network", "The server cannot be reached. Check your connection.");
+  }
+  if (res.status === 204) return null;
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    const e = (data && data.error) || {};
+    const err = new APIError(res.status, e.code, e.message, e.field);
+    if (res.status === 401) window.dispatchEvent(new CustomEvent("icc:unauthorized"));
+    throw err;
+  }
+  return data;
+}
+
+/** query builds "?a=1&b=2" from an object, skipping empty values. */
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? "?" + s : "";
+}
+
+/**
+ * h creates an element. props sets attributes ("class", "for", aria-*, data-*),
+ * properties (value, checked, disabled, hidden) and listeners (onclick, …).
+ * Children are nodes, strings (added as text), arrays, or null (skipped).
+ */
+export function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "value" || k === "checked" || k === "disabled" || k === "hidden" || k === "selected") el[k] = v;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.appendChild(c);
+    else el.appendChild(document.createTextNode(String(c)));
+  }
+}
+
+/** clear empties an element and appends children. */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** select builds a labelled <select> from [value, label] pairs. */
+export function select(name, label, options, value, props = {}) {
+  const id = "f-" + name + "-" + Math.random().toString(36).slice(2, 7);
+  const sel = h("select", { id, name, ...props },
+    options.map(([v, l]) => h("option", { value: v, selected: v === (value ?? "") }, l)));
+  return h("label", { for: id }, label, sel);
+}
+
+/** input builds a labelled <input>. */
+export function input(name, label, props = {}) {
+  const id = "f-" + name + "-" + Math.random().toString(36).slice(2, 7);
+  return h("label", { for: id }, label, h("input", { id, name, ...props }));
+}
+
+/** fmtTime shows an RFC 3339 time in the user's locale. */
+export function fmtTime(t) {
+  if (!t) return "—";
+  const d = new Date(t);
+  if (isNaN(d)) return "—";
+  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** ago shows how long ago a time was: "5 min ago". */
+export function ago(t) {
+  if (!t) return "—";
+  const s = Math.round((Date.now() - new Date(t).getTime()) / 1000);
+  if (s < 60) return "just now";
+  if (s < 3600) return Math.round(s / 60) + " min ago";
+  if (s < 86400) return Math.round(s / 3600) + " h ago";
+  return Math.round(s / 86400) + " d ago";
+}
+
+/** seconds parses a Go duration ("1h2m3.5s", "90ms") into seconds. */
+export function seconds(d) {
+  if (typeof d === "number") return d / 1e9;
+  if (!d) return 0;
+  const units = { h: 3600, m: 60, s: 1, ms: 1e-3, "µs": 1e-6, us: 1e-6, ns: 1e-9 };
+  let total = 0;
+  for (const [, n, u] of String(d).matchAll(/([\d.]+)(h|ms|m|s|µs|us|ns)/g)) total += parseFloat(n) * units[u];
+  return total;
+}
+
+/** fmtDur shows a Go duration briefly: "850 ms", "4.2 s", "3 h 5 min". */
+export function fmtDur(d) {
+  const s = seconds(d);
+  if (s === 0) return "0";
+  if (s < 1) return Math.round(s * 1000) + " ms";
+  if (s < 60) return s.toFixed(1) + " s";
+  if (s < 3600) return Math.round(s / 60) + " min";
+  if (s < 86400) return Math.floor(s / 3600) + " h " + Math.round((s % 3600) / 60) + " min";
+  return (s / 86400).toFixed(1) + " d";
+}
+
+/** pct shows a 0..1 ratio as a percentage. */
+export function pct(r, digits = 1) {
+  if (r === undefined || r === null || isNaN(r)) return "—";
+  return (r * 100).toFixed(digits) + "%";
+}
+
+/** badge is a small coloured label for a status-like value. */
+export function badge(value, kind = "") {
+  return h("span", { class: `badge b-${String(value).replace(/[^a-z0-9_-]/gi, "")} ${kind}` }, String(value).replaceAll("_", " "));
+}
+
+/** toast shows a short message; kind is "ok" or "error". */
+export function toast(message, kind = "ok") {
+  const box = document.getElementById("toasts");
+  if (!box) return;
+  const t = h("div", { class: "toast " + kind }, message);
+  box.appendChild(t);
+  setTimeout(() => t.remove(), kind === "error" ? 8000 : 4000);
+}
+
+/** errorText turns any error into a sentence for the user. */
+export function errorText(err) {
+  if (err instanceof APIError) {
+    return err.field ? `${err.message} (${err.field})` : err.message;
+  }
+  return String(err && err.message ? err.message : err);
+}
+
+/** newClientID returns a random idempotency key for a chat message. */
+export function newClientID() {
+  const a = new Uint8Array(12);
+  crypto.getRandomValues(a);
+  return "w-" + Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
+}

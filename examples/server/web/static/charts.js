@@ -1,0 +1,59 @@
+// charts.js: small SVG charts drawn from data, with text labels and a
+// <title> per bar for hover and screen readers.
+
+const NS = "http://www.w3.org/2000/svg";
+
+function s(tag, attrs, text) {
+  const el = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/**
+ * barChart draws vertical bars. items: [{label, value, title?}]. opts:
+ * {title, height, format(value), colors: [..] or fn(i)}.
+ */
+export function barChart(items, opts = {}) {
+  const W = Math.max(320, items.length * 44), H = opts.height || 180, pad = { l: 36, r: 8, t: 14, b: 34 };
+  const max = Math.max(1, ...items.map((d) => d.value));
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": opts.title || "chart", preserveAspectRatio: "xMidYMid meet" });
+  const fmt = opts.format || ((v) => String(v));
+  const iw = W - pad.l - pad.r, ih = H - pad.t - pad.b;
+  // grid lines at 0, half and max
+  for (const f of [0, 0.5, 1]) {
+    const y = pad.t + ih - ih * f;
+    svg.appendChild(s("line", { x1: pad.l, x2: W - pad.r, y1: y, y2: y, class: "grid" }));
+    svg.appendChild(s("text", { x: pad.l - 4, y: y + 4, "text-anchor": "end", class: "axis" }, fmt(Math.round(max * f * 100) / 100)));
+  }
+  const bw = iw / Math.max(1, items.length);
+  const every = Math.ceil(items.length / 14);
+  items.forEach((d, i) => {
+    const bh = (d.value / max) * ih;
+    const x = pad.l + i * bw + bw * 0.15;
+    const color = typeof opts.colors === "function" ? opts.colors(i, d) : (opts.colors || [])[i % ((opts.colors || []).length || 1)];
+    const r = s("rect", { x, y: pad.t + ih - bh, width: bw * 0.7, height: Math.max(bh, d.value > 0 ? 1 : 0), class: "bar", rx: 2 });
+    if (color) r.setAttribute("fill", color);
+    r.appendChild(s("title", {}, d.title || `${d.label}: ${fmt(d.value)}`));
+    svg.appendChild(r);
+    if (d.value > 0 && items.length <= 24) svg.appendChild(s("text", { x: x + bw * 0.35, y: pad.t + ih - bh - 3, "text-anchor": "middle", class: "val" }, fmt(d.value)));
+    if (i % every === 0) svg.appendChild(s("text", { x: x + bw * 0.35, y: H - pad.b + 16, "text-anchor": "middle", class: "axis" }, d.label));
+  });
+  return svg;
+}
+
+/** hbars draws labelled horizontal bars, good for category splits. */
+export function hbars(items, opts = {}) {
+  const rowH = 24, W = 360, lw = 96, H = items.length * rowH + 4;
+  const max = Math.max(1, ...items.map((d) => d.value));
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart hbars", role: "img", "aria-label": opts.title || "chart" });
+  items.forEach((d, i) => {
+    const y = i * rowH + 2, w = ((W - lw - 40) * d.value) / max;
+    svg.appendChild(s("text", { x: lw - 6, y: y + 15, "text-anchor": "end", class: "axis" }, d.label));
+    const r = s("rect", { x: lw, y: y + 3, width: Math.max(w, d.value > 0 ? 1 : 0), height: rowH - 8, rx: 2, class: "bar " + (d.cls || "") });
+    r.appendChild(s("title", {}, `${d.label}: ${d.value}`));
+    svg.appendChild(r);
+    svg.appendChild(s("text", { x: lw + w + 4, y: y + 15, class: "val" }, String(d.value)));
+  });
+  return svg;
+}

@@ -1,0 +1,96 @@
+// live.js: one WebSocket to /ws for the whole session. It reconnects with
+// backoff, re-subscribes every conversation after the highest seq seen
+// (so nothing is lost or repeated), and hands frames to listeners.
+
+/** Live is a self-healing chat connection. */
+export class Live {
+  /** @param {string} query extra query string, e.g. "token=…" for customers. */
+  constructor(query = "") {
+    this.query = query;
+    this.listeners = new Map();
+    this.subs = new Map(); // conversation id -> highest seq seen
+    this.queue = [];
+    this.ws = null;
+    this.closed = false;
+    this.delay = 500;
+    this.connected = false;
+  }
+
+  /** on adds a listener for a frame type ("*" for every frame, "status" for connection changes). */
+  on(type, fn) {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type).add(fn);
+    return () => this.listeners.get(type).delete(fn);
+  }
+
+  emit(type, frame) {
+    for (const fn of this.listeners.get(type) || []) fn(frame);
+    if (type !== "status") for (const fn of this.listeners.get("*") || []) fn(frame);
+  }
+
+  connect() {
+    if (this.ws || this.closed) return;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}/ws${this.query ? "?" + this.query : ""}`);
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      this.connected = true;
+      this.delay = 500;
+      this.emit("status", { connected: true });
+      for (const [id, seq] of this.subs) this.raw({ type: "subscribe", conversation_id: id, after_seq: seq });
+      const q = this.queue;
+      this.queue = [];
+      for (const f of q) this.raw(f);
+    });
+    ws.addEventListener("message", (ev) => {
+      let f;
+      try {
+        f = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      if (f.type === "message" && f.message) this.seen(f.conversation_id, f.message.seq);
+      if ((f.type === "subscribed" || f.type === "ack") && f.seq) this.seen(f.conversation_id, f.seq);
+      this.emit(f.type, f);
+    });
+    ws.addEventListener("close", () => {
+      this.ws = null;
+      this.connected = false;
+      this.emit("status", { connected: false });
+      if (this.closed) return;
+      setTimeout(() => this.connect(), this.delay);
+      this.delay = Math.min(this.delay * 2, 10000);
+    });
+  }
+
+  seen(id, seq) {
+    if (this.subs.has(id) && seq > this.subs.get(id)) this.subs.set(id, seq);
+  }
+
+  raw(frame) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+    else if (frame.type !== "typing") this.queue.push(frame);
+  }
+
+  /** send sends a frame now, or once connected. */
+  send(frame) {
+    this.raw(frame);
+  }
+
+  /** subscribe follows a conversation from afterSeq on. */
+  subscribe(id, afterSeq) {
+    this.subs.set(id, afterSeq);
+    this.raw({ type: "subscribe", conversation_id: id, after_seq: afterSeq });
+  }
+
+  /** forget stops re-subscribing a conversation after a reconnect. */
+  forget(id) {
+    this.subs.delete(id);
+  }
+
+  /** close ends the connection for good. */
+  close() {
+    this.closed = true;
+    if (this.ws) this.ws.close(1000);
+  }
+}

@@ -1,0 +1,212 @@
+// chat.js: the agents' chat console. The list shows open (or closed)
+// conversations with unread counts; an open conversation shows its history
+// and continues live over the shared WebSocket: messages, typing, read
+// marks and the classifier's view with a suggested reply.
+
+import { api, h, replace, query, select, badge, fmtTime, ago, toast, errorText, newClientID } from "../api.js";
+
+export async function render(root, ctx, openID) {
+  const live = ctx.live;
+  const filters = h("form", { class: "filters", "aria-label": "Conversation filters" },
+    select("status", "Status", [["open", "Open"], ["closed", "Closed"]], "open"),
+    select("assignee", "Assignee", [["", "Anyone"], ["me", "Me"], ["none", "Unassigned"]], ""));
+  const listEl = h("ul", { class: "conv-list", id: "conversations", "aria-label": "Conversations" });
+  const pane = h("section", { class: "card conv", "aria-label": "Conversation", id: "conversation" },
+    h("p", { class: "muted" }, "Choose a conversation on the left."));
+  replace(root, h("h1", {}, "Chat"), h("div", { class: "chat" }, h("div", { class: "card" }, filters, listEl), pane));
+
+  let current = null; // {conv, seq, shown: Map, customer}
+  const classifications = new Map(); // conversation id -> latest classification frame
+
+  async function loadList() {
+    const f = Object.fromEntries(new FormData(filters));
+    const page = await api("GET", "/api/conversations" + query({ ...f, limit: 100 }));
+    replace(listEl, page.items.length ? page.items.map((c) => h("li", {},
+      h("button", { type: "button", "data-id": c.id, "data-subject": c.subject || "", "aria-current": current && current.conv.id === c.id ? "true" : "false",
+        onclick: () => { location.hash = "#/chat/" + encodeURIComponent(c.id); } },
+        h("strong", {}, c.subject || "(no subject)"),
+        h("span", { class: "muted small" }, `${ctx.agentName(c.assignee_id)} · ${ago(c.last_message_at || c.created_at)}`),
+        c.unread > 0 && !(current && current.conv.id === c.id) ? h("span", { class: "unread", "aria-label": `${c.unread} unread` }, String(c.unread)) : null))) :
+      h("li", { class: "muted" }, "No conversations."));
+  }
+  filters.addEventListener("change", () => loadList().catch((e) => toast(errorText(e), "error")));
+
+  async function open(id) {
+    const path = "/api/conversations/" + encodeURIComponent(id);
+    const conv = await api("GET", path);
+    if (current) live?.forget(current.conv.id);
+    current = { conv, seq: 0, shown: new Map(), customer: null };
+    const msgs = h("ol", { class: "messages", id: "chat-messages", "aria-live": "polite" });
+    const typing = h("p", { class: "typing muted", "aria-live": "polite" });
+    const classif = h("div", { class: "classif", id: "chat-classification" });
+    const text = h("textarea", { id: "chat-body", rows: 2, required: true, placeholder: "Reply…", disabled: conv.status === "closed" });
+    const composer = h("form", { class: "composer" }, h("label", { for: "chat-body", class: "sr-only" }, "Message"), text,
+      h("button", { type: "submit", class: "primary", disabled: conv.status === "closed" }, "Send"));
+    const head = h("div");
+    current.els = { msgs, typing, classif, text, head };
+    replace(pane, head, msgs, typing, composer, classif);
+    drawHead();
+    api("GET", "/api/customers/" + encodeURIComponent(conv.customer_id)).then((c) => {
+      if (current && current.conv.id === id) {
+        current.customer = c;
+        drawHead();
+      }
+    }).catch(() => {});
+
+    let after = 0;
+    for (;;) {
+      const page = await api("GET", `${path}/messages?after_seq=${after}&limit=500`);
+      for (const m of page.items) addMessage(m);
+      if (!page.items.length) break;
+      after = page.items[page.items.length - 1].seq;
+      if (after >= page.last_seq) break;
+    }
+    drawClassification();
+    live?.subscribe(id, after);
+    markRead();
+
+    composer.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const body = text.value.trim();
+      if (!body) return;
+      const clientID = newClientID();
+      const el = h("li", { class: "msg mine pending" }, h("div", {}, body), h("div", { class: "meta" }, "Sending…"));
+      msgs.appendChild(el);
+      current.shown.set("c" + clientID, el);
+      msgs.scrollTop = msgs.scrollHeight;
+      live.send({ type: "message", conversation_id: id, client_id: clientID, body });
+      live.send({ type: "typing", conversation_id: id, typing: false });
+      text.value = "";
+    });
+    let lastTyping = 0;
+    text.addEventListener("input", () => {
+      if (Date.now() - lastTyping < 2000) return;
+      lastTyping = Date.now();
+      live?.send({ type: "typing", conversation_id: id, typing: true });
+    });
+    text.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey) {
+        ev.preventDefault();
+        composer.requestSubmit();
+      }
+    });
+  }
+
+  function drawHead() {
+    const c = current.conv, cu = current.customer;
+    const act = (label, fn, props = {}) => h("button", { type: "button", ...props, onclick: async (ev) => {
+      ev.target.disabled = true;
+      try {
+        await fn();
+      } catch (err) {
+        toast(errorText(err), "error");
+      }
+      ev.target.disabled = false;
+    } }, label);
+    const path = "/api/conversations/" + encodeURIComponent(c.id);
+    const refresh = async () => {
+      current.conv = await api("GET", path);
+      drawHead();
+      loadList().catch(() => {});
+    };
+    replace(current.els.head,
+      h("h2", {}, c.subject || "(no subject)"),
+      h("p", { class: "row small" }, badge(c.status), cu ? `${cu.name || ""} <${cu.email}>` : "", cu?.tier ? badge(cu.tier) : null,
+        h("span", { class: "muted" }, "assigned to " + ctx.agentName(c.assignee_id)),
+        c.ticket_id ? h("a", { href: "#/tickets/" + encodeURIComponent(c.ticket_id) }, "Open ticket") : null),
+      c.status === "closed" ? null : h("div", { class: "row" },
+        c.assignee_id === ctx.me.id ? act("Unassign", async () => { await api("POST", path + "/assign", { agent_id: "" }); await refresh(); })
+          : act("Assign to me", async () => { await api("POST", path + "/assign", { agent_id: ctx.me.id }); toast("Assigned to you"); await refresh(); }),
+        c.ticket_id ? null : act("Convert to ticket", async () => {
+          const t = await api("POST", path + "/ticket", {});
+          toast(`Ticket #${t.number} created`);
+          await refresh();
+        }),
+        act("Close", async () => {
+          if (!confirm("Close this conversation? The customer can no longer write in it.")) return;
+          await api("POST", path + "/close");
+          toast("Conversation closed");
+          await refresh();
+        }, { class: "danger" })));
+  }
+
+  function addMessage(m) {
+    if (!current || m.conversation_id !== current.conv.id || current.shown.has("s" + m.seq)) return;
+    const { msgs } = current.els;
+    const mine = m.sender_type === "agent" && m.sender_id === ctx.me.id;
+    const who = m.sender_type === "agent" ? ctx.agentName(m.sender_id) : m.sender_type === "customer" ? (current.customer?.name || "Customer") : m.sender_type;
+    const el = h("li", { class: `msg ${mine ? "mine" : m.sender_type}`, "data-seq": m.seq },
+      h("div", { class: "pre" }, m.body), h("div", { class: "meta" }, `${who} · ${fmtTime(m.created_at)}`));
+    const pending = m.client_id && current.shown.get("c" + m.client_id);
+    if (pending) pending.replaceWith(el);
+    else msgs.appendChild(el);
+    current.shown.set("s" + m.seq, el);
+    current.seq = Math.max(current.seq, m.seq);
+    msgs.scrollTop = msgs.scrollHeight;
+  }
+
+  function markRead() {
+    if (current && current.seq > 0 && document.visibilityState === "visible") {
+      live?.send({ type: "read", conversation_id: current.conv.id, seq: current.seq });
+    }
+  }
+
+  function drawClassification() {
+    if (!current) return;
+    const f = classifications.get(current.conv.id);
+    if (!f) return replace(current.els.classif);
+    const c = f.classification;
+    replace(current.els.classif, h("h3", {}, "Classifier on message ", String(f.seq)),
+      h("p", { class: "row" }, badge(c.category), badge(c.priority), badge(c.sentiment || "neutral"),
+        c.escalate ? badge("escalate", "b-urgent") : null, h("span", { class: "muted" }, `${c.intent || ""} · ${Math.round((c.confidence || 0) * 100)}%`)),
+      c.suggested_reply ? h("div", { class: "suggest" }, h("strong", {}, "Suggested reply: "), c.suggested_reply, " ",
+        h("button", { type: "button", class: "link", onclick: () => { current.els.text.value = c.suggested_reply; current.els.text.focus(); } }, "Use it")) : null);
+  }
+
+  let listTimer = 0;
+  const listSoon = () => {
+    clearTimeout(listTimer);
+    listTimer = setTimeout(() => loadList().catch(() => {}), 300);
+  };
+  let typingTimer = 0;
+  const offs = live ? [
+    live.on("message", (f) => {
+      if (current && f.conversation_id === current.conv.id) {
+        addMessage(f.message);
+        markRead();
+      } else listSoon();
+    }),
+    live.on("classification", (f) => {
+      classifications.set(f.conversation_id, f);
+      if (current && f.conversation_id === current.conv.id) drawClassification();
+    }),
+    live.on("typing", (f) => {
+      if (!current || f.conversation_id !== current.conv.id || (f.sender_type === "agent" && f.sender_id === ctx.me.id)) return;
+      current.els.typing.textContent = f.typing ? `${f.sender_type === "customer" ? "The customer" : ctx.agentName(f.sender_id)} is typing…` : "";
+      clearTimeout(typingTimer);
+      if (f.typing) typingTimer = setTimeout(() => current && (current.els.typing.textContent = ""), f.expires_in_ms || 6000);
+    }),
+    live.on("read", (f) => {
+      if (!current || f.conversation_id !== current.conv.id || f.participant_id === ctx.me.id) return;
+      for (const [k, el] of current.shown) if (k.startsWith("s") && Number(k.slice(1)) <= f.seq && el.classList.contains("mine")) el.title = "Read";
+    }),
+    live.on("error", (f) => {
+      toast(`Chat: ${f.message || f.code}`, "error");
+      if (current && f.client_id) current.shown.get("c" + f.client_id)?.classList.add("failed");
+    }),
+    live.on("event", listSoon),
+  ] : [];
+  const every = setInterval(listSoon, 5000);
+  document.addEventListener("visibilitychange", markRead);
+
+  await loadList();
+  if (openID) await open(openID);
+  await loadList();
+  return () => {
+    for (const off of offs) off();
+    clearInterval(every);
+    clearTimeout(listTimer);
+    document.removeEventListener("visibilitychange", markRead);
+    if (current) live?.forget(current.conv.id);
+  };
+}

@@ -1,0 +1,200 @@
+// tickets.js: the ticket list (filters, "load more" by cursor) and a
+// ticket's detail (classification, trail, reply and note, changes with
+// version checks).
+
+import { api, h, replace, query, select, input, badge, fmtTime, ago, toast, errorText, APIError } from "../api.js";
+
+const STATUSES = ["new", "open", "pending", "resolved", "closed"];
+const CATEGORIES = ["billing", "technical", "general", "sensitive"];
+const PRIORITIES = ["low", "medium", "high", "urgent"];
+const opts = (vals, any) => [...(any ? [["", any]] : []), ...vals.map((v) => [v, v])];
+
+export async function render(root, ctx, id) {
+  if (id) return detail(root, ctx, id);
+  return list(root, ctx);
+}
+
+function assigneeOptions(ctx, any) {
+  const o = any ? [["", any], ["me", "Me"], ["none", "Unassigned"]] : [["", "Unassigned"]];
+  for (const a of ctx.agents.values()) o.push([a.id, a.name]);
+  return o;
+}
+
+async function list(root, ctx) {
+  const saved = JSON.parse(sessionStorage.getItem("icc.ticketFilters") || "{}");
+  const form = h("form", { class: "filters", role: "search", "aria-label": "Ticket filters" },
+    select("status", "Status", opts(STATUSES, "Any"), saved.status),
+    select("category", "Category", opts(CATEGORIES, "Any"), saved.category),
+    select("priority", "Priority", opts(PRIORITIES, "Any"), saved.priority),
+    input("queue", "Queue", { value: saved.queue || "", placeholder: "any" }),
+    select("assignee", "Assignee", assigneeOptions(ctx, "Anyone"), saved.assignee),
+    input("text", "Search", { type: "search", value: saved.text || "", placeholder: "subject or body" }),
+    h("button", { type: "submit", class: "primary" }, "Apply"),
+    h("button", { type: "reset" }, "Clear"));
+  const tbody = h("tbody", { id: "ticket-rows" });
+  const more = h("button", { type: "button", hidden: true }, "Load more");
+  const msg = h("p", { class: "muted", role: "status" });
+  replace(root, h("h1", {}, "Tickets"), form,
+    h("div", { class: "table-wrap" }, h("table", { class: "table" },
+      h("thead", {}, h("tr", {}, ["#", "Subject", "Status", "Priority", "Category", "Queue", "Assignee", "Created"].map((c) => h("th", { scope: "col" }, c)))),
+      tbody)), msg, more);
+
+  let next = "";
+  const filters = () => Object.fromEntries(new FormData(form));
+  async function load(reset) {
+    const f = filters();
+    sessionStorage.setItem("icc.ticketFilters", JSON.stringify(f));
+    if (reset) {
+      tbody.replaceChildren();
+      next = "";
+    }
+    msg.textContent = "Loading…";
+    try {
+      const page = await api("GET", "/api/tickets" + query({ ...f, limit: 25, cursor: next }));
+      for (const t of page.items) tbody.appendChild(row(ctx, t));
+      next = page.next || "";
+      more.hidden = !next;
+      msg.textContent = tbody.children.length ? "" : "No tickets match these filters.";
+    } catch (err) {
+      msg.textContent = errorText(err);
+    }
+  }
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    load(true);
+  });
+  form.addEventListener("reset", () => setTimeout(() => load(true)));
+  more.addEventListener("click", () => load(false));
+  await load(true);
+}
+
+function row(ctx, t) {
+  const link = h("a", { href: "#/tickets/" + encodeURIComponent(t.id) }, t.subject || "(no subject)");
+  return h("tr", {},
+    h("td", {}, String(t.number)), h("td", {}, link, t.escalated ? h("span", { class: "badge b-urgent" }, "escalated") : null),
+    h("td", {}, badge(t.status)), h("td", {}, badge(t.priority)), h("td", {}, t.category), h("td", {}, t.queue),
+    h("td", {}, ctx.agentName(t.assignee_id)), h("td", { title: fmtTime(t.created_at) }, ago(t.created_at)));
+}
+
+async function detail(root, ctx, id) {
+  const path = "/api/tickets/" + encodeURIComponent(id);
+  let ticket;
+  const head = h("div");
+  const side = h("aside", { class: "card", "aria-label": "Ticket fields" });
+  const trail = h("ol", { class: "trail", id: "ticket-trail" });
+  const banner = h("p", { class: "error", role: "alert" });
+  const text = h("textarea", { id: "reply-body", name: "body", rows: 4, required: true });
+  const compose = h("form", { class: "stack card", id: "reply-form" },
+    h("label", { for: "reply-body" }, "Reply to the customer, or add an internal note"), text,
+    h("div", { class: "row" },
+      h("button", { type: "submit", class: "primary", value: "reply" }, "Send reply"),
+      h("button", { type: "submit", value: "note" }, "Add note")));
+  replace(root, h("p", {}, h("a", { href: "#/tickets" }, "← All tickets")), banner,
+    h("div", { class: "detail" }, h("div", { class: "stack" }, head, compose, h("section", { class: "card" }, h("h2", {}, "Activity"), trail)), side));
+
+  async function load() {
+    const [t, ev] = await Promise.all([api("GET", path), api("GET", path + "/events")]);
+    ticket = t;
+    drawHead();
+    drawSide();
+    replace(trail, ev.items.slice().reverse().map(eventItem));
+  }
+
+  function drawHead() {
+    const t = ticket;
+    const c = t.classification;
+    replace(head, h("h1", {}, `#${t.number} `, t.subject),
+      h("p", { class: "row" }, badge(t.status), badge(t.priority), h("span", {}, t.category), h("span", { class: "muted" }, "queue " + t.queue),
+        h("span", { class: "muted" }, "via " + t.channel), h("span", { class: "muted" }, "created " + fmtTime(t.created_at))),
+      h("section", { class: "card" }, h("h2", {}, "Message"), h("p", { class: "pre" }, t.body)),
+      c ? h("section", { class: "card", id: "classification" }, h("h2", {}, "Classification"),
+        h("dl", { class: "facts" },
+          fact("Category", c.category), fact("Priority", c.priority), fact("Sentiment", `${c.sentiment || "—"}`),
+          fact("Intent", c.intent || "—"), fact("Confidence", c.confidence ? (c.confidence * 100).toFixed(0) + "%" : "—"),
+          fact("Escalate", c.escalate ? "yes" + (c.reasons?.length ? ` (${c.reasons.join(", ")})` : "") : "no"), fact("Model", c.model || "—")),
+        c.suggested_reply ? h("div", { class: "suggest" }, h("strong", {}, "Suggested reply: "), c.suggested_reply, " ",
+          h("button", { type: "button", class: "link", onclick: () => { text.value = c.suggested_reply; text.focus(); } }, "Use it")) : null,
+        c.error ? h("p", { class: "error" }, c.error) : null) : null,
+      h("p", { class: "muted small" }, "First response due ", fmtTime(t.first_response_due), t.first_response_breached ? " (breached)" : "",
+        "; resolution due ", fmtTime(t.resolution_due), t.resolution_breached ? " (breached)" : ""));
+  }
+
+  function drawSide() {
+    const t = ticket;
+    const f = h("form", { class: "stack", id: "ticket-fields" },
+      h("h2", {}, "Fields"),
+      select("status", "Status", opts(STATUSES), t.status),
+      select("priority", "Priority", opts(PRIORITIES), t.priority),
+      select("category", "Category", opts(CATEGORIES), t.category),
+      select("assignee_id", "Assignee", assigneeOptions(ctx), t.assignee_id || ""),
+      h("button", { type: "submit", class: "primary" }, "Save changes"),
+      h("p", { class: "muted small" }, `Version ${t.version}, updated ${ago(t.updated_at)}`));
+    f.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const v = Object.fromEntries(new FormData(f));
+      const change = { version: ticket.version };
+      for (const k of ["status", "priority", "category"]) if (v[k] !== ticket[k]) change[k] = v[k];
+      if (v.assignee_id !== (ticket.assignee_id || "")) change.assignee_id = v.assignee_id;
+      if (Object.keys(change).length === 1) return toast("Nothing changed");
+      try {
+        await api("PATCH", path, change);
+        banner.textContent = "";
+        toast("Ticket updated");
+      } catch (err) {
+        if (err instanceof APIError && err.status === 409) {
+          banner.textContent = "Someone else changed this ticket (or the assignee is full) before you saved. It has been reloaded: check it and apply your change again. " + err.message;
+        } else {
+          banner.textContent = errorText(err);
+        }
+      }
+      await load();
+    });
+    replace(side, f);
+  }
+
+  compose.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const kind = ev.submitter && ev.submitter.value === "note" ? "notes" : "replies";
+    if (!text.value.trim()) return;
+    for (const b of compose.querySelectorAll("button")) b.disabled = true;
+    try {
+      await api("POST", `${path}/${kind}`, { body: text.value });
+      text.value = "";
+      toast(kind === "notes" ? "Note added" : "Reply sent");
+      await load();
+    } catch (err) {
+      banner.textContent = errorText(err);
+    } finally {
+      for (const b of compose.querySelectorAll("button")) b.disabled = false;
+    }
+  });
+
+  function eventItem(e) {
+    const who = e.actor_type === "agent" ? ctx.agentName(e.actor_id) : e.actor_type;
+    let what = e.type.replaceAll("_", " ");
+    if (e.from || e.to) {
+      const show = (x) => (e.type === "assigned" ? ctx.agentName(x) : x);
+      what += e.from ? `: ${show(e.from)} → ${show(e.to || "—")}` : `: ${show(e.to)}`;
+    }
+    return h("li", { class: "ev ev-" + e.type },
+      h("div", { class: "ev-head" }, h("strong", {}, what), " ", h("span", { class: "muted small" }, `${who}, ${fmtTime(e.created_at)}`)),
+      e.body ? h("div", { class: "pre ev-body" }, e.body) : null);
+  }
+
+  await load();
+  let timer = 0;
+  const off = ctx.live ? ctx.live.on("event", (f) => {
+    if (f.event && f.event.id === id) {
+      clearTimeout(timer);
+      timer = setTimeout(() => load().catch(() => {}), 300);
+    }
+  }) : () => {};
+  return () => {
+    off();
+    clearTimeout(timer);
+  };
+}
+
+function fact(k, v) {
+  return [h("dt", {}, k), h("dd", {}, v)];
+}

@@ -1,0 +1,152 @@
+// widget.js: the customer's chat page. It starts a conversation with
+// POST /api/conversations, then chats over /ws with the conversation's
+// token. The token and the highest seq seen are kept in sessionStorage, so
+// a reload resumes the same conversation with nothing lost or repeated.
+
+import { api, h, replace, fmtTime, errorText, newClientID } from "./api.js";
+import { Live } from "./live.js";
+
+const KEY = "icc.widget";
+const startForm = document.getElementById("start");
+const chat = document.getElementById("chat");
+const list = document.getElementById("messages");
+const typingLine = document.getElementById("typing");
+const sendForm = document.getElementById("send");
+const body = document.getElementById("body");
+const statusLine = document.getElementById("widget-status");
+const startError = document.getElementById("start-error");
+
+let session = null; // {id, token, seq}
+let live = null;
+const shown = new Map(); // seq or client_id -> element
+
+function save() {
+  sessionStorage.setItem(KEY, JSON.stringify(session));
+}
+
+function addMessage(m) {
+  if (shown.has("s" + m.seq)) return;
+  const mine = m.sender_type === "customer";
+  const pending = m.client_id && shown.get("c" + m.client_id);
+  const who = mine ? "You" : m.sender_type === "agent" ? "Support" : m.sender_type === "bot" ? "Assistant" : "";
+  const el = h("li", { class: `msg ${mine ? "mine" : m.sender_type}`, "data-seq": m.seq },
+    h("div", {}, m.body), h("div", { class: "meta" }, [who, fmtTime(m.created_at)].filter(Boolean).join(" · ")));
+  if (pending) pending.replaceWith(el);
+  else list.appendChild(el);
+  shown.set("s" + m.seq, el);
+  if (m.seq > session.seq) {
+    session.seq = m.seq;
+    save();
+  }
+  list.scrollTop = list.scrollHeight;
+  live?.send({ type: "read", conversation_id: session.id, seq: m.seq });
+}
+
+async function open() {
+  startForm.hidden = true;
+  chat.hidden = false;
+  statusLine.textContent = "Connecting…";
+  // History first, over REST with the token; then live from the last seq.
+  let after = 0;
+  try {
+    for (;;) {
+      const page = await api("GET", `/api/conversations/${encodeURIComponent(session.id)}/messages?after_seq=${after}&limit=500`, undefined,
+        { Authorization: "Bearer " + session.token });
+      for (const m of page.items) addMessage(m);
+      if (page.items.length === 0) break;
+      after = page.items[page.items.length - 1].seq;
+      if (after >= page.last_seq) break;
+    }
+  } catch (err) {
+    if (err.status === 401 || err.status === 403 || err.status === 404) return reset("That conversation is no longer available.");
+    statusLine.textContent = errorText(err);
+  }
+  live = new Live("token=" + encodeURIComponent(session.token));
+  live.on("status", ({ connected }) => {
+    statusLine.textContent = connected ? "Connected. We usually answer within minutes." : "Reconnecting…";
+  });
+  live.on("message", (f) => addMessage(f.message));
+  live.on("typing", (f) => {
+    if (f.sender_type === "customer") return;
+    typingLine.textContent = f.typing ? "Support is typing…" : "";
+    clearTimeout(typingTimer);
+    if (f.typing) typingTimer = setTimeout(() => (typingLine.textContent = ""), f.expires_in_ms || 6000);
+  });
+  live.on("error", (f) => {
+    statusLine.textContent = f.code === "closed" ? "This conversation has been closed." : f.message;
+    if (f.client_id) shown.get("c" + f.client_id)?.classList.add("failed");
+  });
+  live.subscribe(session.id, Math.max(session.seq, after));
+  live.connect();
+  body.focus();
+}
+let typingTimer = 0;
+let lastTyping = 0;
+
+function reset(message) {
+  live?.close();
+  live = null;
+  session = null;
+  sessionStorage.removeItem(KEY);
+  shown.clear();
+  list.replaceChildren();
+  chat.hidden = true;
+  startForm.hidden = false;
+  statusLine.textContent = message || "We usually answer within minutes.";
+}
+
+startForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  startError.textContent = "";
+  const btn = startForm.querySelector("button");
+  btn.disabled = true;
+  try {
+    const f = Object.fromEntries(new FormData(startForm));
+    const c = await api("POST", "/api/conversations", f);
+    session = { id: c.id, token: c.token, seq: 0 };
+    save();
+    startForm.reset();
+    await open();
+  } catch (err) {
+    startError.textContent = errorText(err);
+  } finally {
+    btn.disabled = false;
+  }
+});
+
+sendForm.addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const text = body.value.trim();
+  if (!text || !live) return;
+  const clientID = newClientID();
+  const el = h("li", { class: "msg mine pending" }, h("div", {}, text), h("div", { class: "meta" }, "Sending…"));
+  list.appendChild(el);
+  shown.set("c" + clientID, el);
+  list.scrollTop = list.scrollHeight;
+  live.send({ type: "message", conversation_id: session.id, client_id: clientID, body: text });
+  live.send({ type: "typing", conversation_id: session.id, typing: false });
+  body.value = "";
+});
+
+body.addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter" && !ev.shiftKey) {
+    ev.preventDefault();
+    sendForm.requestSubmit();
+  }
+});
+body.addEventListener("input", () => {
+  if (!live || Date.now() - lastTyping < 2000) return;
+  lastTyping = Date.now();
+  live.send({ type: "typing", conversation_id: session.id, typing: true });
+});
+document.getElementById("new-chat").addEventListener("click", () => reset());
+
+const stored = sessionStorage.getItem(KEY);
+if (stored) {
+  try {
+    session = JSON.parse(stored);
+    open();
+  } catch {
+    reset();
+  }
+}
