@@ -38,6 +38,9 @@ type config struct {
 	// whose pages may open the chat WebSocket; the server's own host always
 	// may.
 	ChatOrigins []string
+	// MetricsToken, when set, is the bearer token GET /metrics requires;
+	// empty leaves /metrics public.
+	MetricsToken string
 }
 
 // Environment variables that have no flag, because their values are
@@ -79,6 +82,7 @@ func envVars() map[string]string {
 		"admin-email":      "ICC_ADMIN_EMAIL",
 		"gemini-model":     "ICC_GEMINI_MODEL",
 		"chat-origins":     "ICC_CHAT_ORIGINS",
+		"metrics-token":    "ICC_METRICS_TOKEN",
 	}
 }
 
@@ -101,6 +105,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		adminEmail  = fs.String("admin-email", "", "`email` of an admin to create, or to give the admin role and the password in "+envAdminPassword+", at start")
 		geminiModel = fs.String("gemini-model", "", "Gemini `model` used when "+envGeminiAPIKey+" is set (default the classify package's)")
 		chatOrigins = fs.String("chat-origins", "", "comma-separated host `patterns` (e.g. shop.example.com,*.example.org) of other sites whose pages may open the chat WebSocket; the server's own host always may")
+		metricsTok  = fs.String("metrics-token", "", "bearer `token` that GET /metrics requires (default none: /metrics is public); prefer the environment variable, a flag shows in the process list")
 	)
 	env := envVars()
 	fs.SetOutput(io.Discard)
@@ -154,6 +159,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		AdminPassword:   getenv(envAdminPassword),
 		GeminiAPIKey:    strings.TrimSpace(getenv(envGeminiAPIKey)),
 		GeminiModel:     strings.TrimSpace(*geminiModel),
+		MetricsToken:    strings.TrimSpace(*metricsTok),
 	}
 	if _, given := source["demo"]; given {
 		cfg.Demo = demo

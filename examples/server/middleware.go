@@ -108,7 +108,7 @@ func (rw *responseRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // withAccessLog logs one line per request: method, path, status, bytes,
 // duration and request id. The query string is left out on purpose: it can
-// carry secrets, such as the conversation token of GET /ws?token=…. Successful health checks are logged at debug
+// carry secrets, such as the conversation token of GET /ws?token=…. Successful health checks and scrapes of /metrics are logged at debug
 // level so that probes do not flood the log; server errors at error level.
 func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +123,7 @@ func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 			switch {
 			case status >= 500:
 				level = slog.LevelError
-			case status < 400 && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz"):
+			case status < 400 && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics"):
 				level = slog.LevelDebug
 			}
 			logger.LogAttrs(r.Context(), level, "http request",

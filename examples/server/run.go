@@ -62,9 +62,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // setup wires the capabilities into s from the configuration: the
 // integration monitor with the mock CRM and ERP (which s reaches at
 // self), the ticket desk with its classifier, sessions and SLA watcher,
-// the live chat hub, the configured admin and the demo data. It returns
-// the demo logins to print, if any.
+// the live chat hub, the metrics token, the configured admin and the demo
+// data. It returns the demo logins to print, if any.
 func (s *server) setup(ctx context.Context, cfg config, self string) (logins []demoLogin, err error) {
+	s.metrics.token = cfg.MetricsToken
 	if err := s.setupMonitor(ctx, monitorOptions{}); err != nil {
 		return nil, err
 	}
@@ -91,6 +92,7 @@ func (s *server) setup(ctx context.Context, cfg config, self string) (logins []d
 			_ = live.hub.Close()
 		}
 	}()
+	s.metrics.watchChat(live.hub)
 	if cfg.AdminEmail != "" {
 		if err := s.ensureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
 			return nil, fmt.Errorf("admin %s: %w", cfg.AdminEmail, err)

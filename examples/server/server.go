@@ -56,6 +56,9 @@ type server struct {
 	// failed sign-in takes as long whether or not the agent exists.
 	dummyHash func() []byte
 
+	// metrics counts requests and serves GET /metrics (metrics.go).
+	metrics *metrics
+
 	// patterns lists every pattern registered on mux, in order, so that
 	// tests can check the OpenAPI document against the real routes.
 	patterns []string
@@ -71,6 +74,7 @@ func newServer(backend icc.Backend, logger *slog.Logger) *server {
 		backend: backend,
 		logger:  logger,
 		mux:     http.NewServeMux(),
+		metrics: newMetrics(),
 	}
 	s.initAuth()
 	s.routes()
@@ -89,6 +93,7 @@ func newServer(backend icc.Backend, logger *slog.Logger) *server {
 func (s *server) routes() {
 	s.handle("GET /healthz", s.handleHealthz)
 	s.handle("GET /readyz", s.handleReadyz)
+	s.handle("GET /metrics", s.handleMetrics)
 	s.handle("GET /api/openapi.json", s.handleOpenAPI)
 	s.analyticsRoutes()
 	s.webRoutes()
@@ -115,11 +120,11 @@ func (s *server) register(pattern string, h http.Handler) {
 }
 
 // handler wraps the mux in the middleware every request goes through, the
-// outermost first: request id, access log, panic recovery, cross-origin
-// protection, session loading.
+// outermost first: request id, access log, metrics, panic recovery,
+// cross-origin protection, session loading.
 func (s *server) handler() http.Handler {
-	return withRequestID(withAccessLog(s.logger, withRecovery(s.logger,
-		s.crossOrigin.Handler(s.withSession(http.HandlerFunc(s.route))))))
+	return withRequestID(withAccessLog(s.logger, s.metrics.instrument(s.mux, withRecovery(s.logger,
+		s.crossOrigin.Handler(s.withSession(http.HandlerFunc(s.route)))))))
 }
 
 // route passes a request to the mux, answering in JSON when no route
