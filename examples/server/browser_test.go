@@ -96,7 +96,8 @@ func jsString(s string) string {
 // TestBrowserUI drives the real server in headless Chromium: an admin
 // signs in and sees the dashboard, opens a ticket and replies; a customer
 // chats from the widget page in a separate browser context, and the
-// message shows up in the agent's chat console. Set ICC_UI_SCREENSHOTS to
+// message shows up in the agent's chat console; integrations, logs,
+// maintenance (scheduling one) and analytics render. Set ICC_UI_SCREENSHOTS to
 // a directory to keep the screenshots there.
 func TestBrowserUI(t *testing.T) {
 	if testing.Short() {
@@ -179,4 +180,28 @@ func TestBrowserUI(t *testing.T) {
 		pollText("#chat-messages", hello),
 	)
 	shot(agent, "chat")
+
+	// The other screens render from the API.
+	step(t, agent, "integrations",
+		chromedp.Click(chromedp.CSS(`a[data-nav="integrations"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#integration-rows tr")),
+		pollText("#integration-rows", "Mock ERP"),
+	)
+	step(t, agent, "logs",
+		chromedp.Click(chromedp.CSS(`a[data-nav="logs"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#log-rows tr")),
+	)
+	step(t, agent, "maintenance",
+		chromedp.Click(chromedp.CSS(`a[data-nav="maintenance"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#maintenance-rows tr")),
+		chromedp.SendKeys(chromedp.CSS(`input[name="title"]`), "ERP upgrade (browser test)"),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		pollText("#maintenance-rows", "ERP upgrade (browser test)"),
+	)
+	step(t, agent, "analytics",
+		chromedp.Click(chromedp.CSS(`a[data-nav="analytics"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#analytics .kpi")),
+		pollText("#analytics", "Mock CRM"),
+	)
+	shot(agent, "analytics")
 }

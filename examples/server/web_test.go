@@ -135,7 +135,7 @@ func TestWebUIPathsDocumented(t *testing.T) {
 	require.NoError(t, err)
 	// The check sees the paths the UI depends on most.
 	for _, want := range []string{"/api/auth/login", "/api/auth/me", "/api/tickets", "/api/integrations",
-		"/api/conversations", "/api/analytics/tickets"} {
+		"/api/conversations", "/api/analytics/tickets", "/api/maintenance", "/api/logs"} {
 		assert.Contains(t, found, want)
 	}
 }

@@ -1,6 +1,81 @@
-// Placeholder screen, replaced in the next change.
-import { h, replace } from "../api.js";
+// analytics.js: ticket figures over a date range (volume, resolution and
+// first response, SLA, CSAT, agents, classifier) and integration stats.
 
-export async function render(root) {
-  replace(root, h("p", { class: "muted" }, "This screen is not ready yet."));
+import { api, h, replace, query, select, input, fmtDur, pct, errorText } from "../api.js";
+import { barChart, hbars } from "../charts.js";
+
+const day = (d) => d.toISOString().slice(0, 10);
+
+export async function render(root, ctx) {
+  const now = new Date();
+  const form = h("form", { class: "filters", "aria-label": "Date range" },
+    input("from", "From", { type: "date", value: day(new Date(now - 6 * 864e5)) }),
+    input("to", "To (inclusive)", { type: "date", value: day(now) }),
+    select("bucket", "Per", [["day", "day"], ["hour", "hour"]], "day"),
+    select("window", "Integration window", [["1h", "1 hour"], ["24h", "24 hours"], ["7d", "7 days"], ["30d", "30 days"]], "24h"),
+    h("button", { type: "submit", class: "primary" }, "Show"));
+  const out = h("div", { id: "analytics" });
+  replace(root, h("h1", {}, "Analytics"), form, out);
+
+  async function load() {
+    const f = Object.fromEntries(new FormData(form));
+    const to = f.to ? day(new Date(new Date(f.to).getTime() + 864e5)) : "";
+    try {
+      const [t, ia] = await Promise.all([
+        api("GET", "/api/analytics/tickets" + query({ from: f.from, to, bucket: f.bucket })),
+        api("GET", "/api/analytics/integrations" + query({ window: f.window })),
+      ]);
+      draw(t, ia);
+    } catch (err) {
+      replace(out, h("p", { class: "error", role: "alert" }, errorText(err)));
+    }
+  }
+
+  function draw(t, ia) {
+    const label = (s) => (t.bucket === "hour" ? new Date(s).toLocaleTimeString(undefined, { hour: "2-digit" }) : new Date(s).toLocaleDateString(undefined, { month: "numeric", day: "numeric" }));
+    const cls = t.classifier || {};
+    replace(out,
+      h("div", { class: "kpis" },
+        kpi("Tickets", t.total), kpi("First response (median)", fmtDur(t.first_response.median)), kpi("First response p90", fmtDur(t.first_response.p90)),
+        kpi("Resolution (median)", fmtDur(t.resolution.median)), kpi("Resolution p90", fmtDur(t.resolution.p90)),
+        kpi("SLA compliance", pct(t.sla.compliance)), kpi("CSAT", t.csat.count ? `${t.csat.average.toFixed(2)} (${t.csat.count})` : "—")),
+      h("div", { class: "charts" },
+        card("Volume", barChart(t.volume.map((v) => ({ label: label(v.start), value: v.count })), { title: "Tickets created per " + t.bucket })),
+        card("CSAT distribution", barChart((t.csat.distribution || []).map((n, i) => ({ label: "★".repeat(i + 1), value: n })),
+          { title: "Ratings from 1 to 5 stars", colors: (i) => ["#c42b2b", "#d9731f", "#c9a400", "#62a844", "#1d7f4e"][i] })),
+        card("By category", hbars(Object.entries(t.by_category).map(([k, v]) => ({ label: k, value: v })), { title: "Tickets by category" })),
+        card("By priority", hbars(["urgent", "high", "medium", "low"].map((k) => ({ label: k, value: t.by_priority[k] || 0, cls: k === "urgent" ? "bad" : k === "high" ? "warn" : "" })), { title: "Tickets by priority" }))),
+      h("section", { class: "card" }, h("h2", {}, "SLA"),
+        h("p", {}, `First response: ${t.sla.first_response_met} met, ${t.sla.first_response_breached} breached. Resolution: ${t.sla.resolution_met} met, ${t.sla.resolution_breached} breached.`)),
+      h("section", { class: "card" }, h("h2", {}, "Agents"), table(["Agent", "Assigned", "Active", "Resolved", "Mean first response", "Mean resolution", "CSAT"],
+        (t.agents || []).map((a) => [ctx.agentName(a.agent_id), a.assigned, a.active, a.resolved, fmtDur(a.mean_first_response), fmtDur(a.mean_resolution),
+          a.csat_count ? `${a.csat_average.toFixed(2)} (${a.csat_count})` : "—"]))),
+      h("section", { class: "card" }, h("h2", {}, "Classifier"),
+        h("p", {}, `${cls.classified ?? 0} classified, ${cls.failed ?? 0} failed, mean confidence ${pct(cls.mean_confidence)}, ${cls.corrections ?? 0} corrected by agents (${pct(cls.correction_rate)}).`),
+        h("p", { class: "muted small" }, "Models: " + Object.entries(cls.by_model || {}).map(([m, n]) => `${m} ${n}`).join(", "))),
+      h("section", { class: "card" }, h("h2", {}, "Integrations, last " + ia.window),
+        table(["Integration", "Status", "Uptime", "Check p95", "Calls", "Success", "Call p50", "Call p95", "Call p99"],
+          ia.integrations.map((i) => [i.name, i.status, pct(i.stats.uptime, 2), fmtDur(i.stats.check_latency?.p95), i.stats.calls, pct(i.stats.success_rate),
+            fmtDur(i.stats.call_latency?.p50), fmtDur(i.stats.call_latency?.p95), fmtDur(i.stats.call_latency?.p99)]))));
+  }
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    load();
+  });
+  await load();
+}
+
+function kpi(label, value) {
+  return h("div", { class: "kpi" }, h("div", { class: "kpi-value" }, String(value)), h("div", { class: "kpi-label" }, label));
+}
+
+function card(title, chart) {
+  return h("figure", { class: "card" }, chart, h("figcaption", {}, title));
+}
+
+function table(head, rows) {
+  return h("div", { class: "table-wrap" }, h("table", { class: "table" },
+    h("thead", {}, h("tr", {}, head.map((c, i) => h("th", { scope: "col", class: i ? "num" : "" }, c)))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => h("td", { class: i ? "num" : "" }, String(c))))))));
 }

@@ -1,6 +1,92 @@
-// Placeholder screen, replaced in the next change.
-import { h, replace } from "../api.js";
+// integrations.js: integration statuses with "check now", one
+// integration's recent results and stats over a window, and the demo's
+// mock CRM/ERP mode switches.
 
-export async function render(root) {
-  replace(root, h("p", { class: "muted" }, "This screen is not ready yet."));
+import { api, h, replace, query, select, badge, fmtTime, ago, fmtDur, pct, toast, errorText } from "../api.js";
+
+export async function render(root, ctx, openID) {
+  const tbody = h("tbody", { id: "integration-rows" });
+  const detail = h("section", { class: "card", "aria-label": "Integration detail" });
+  const mocks = h("section", { class: "card", "aria-labelledby": "mocks-h" });
+  replace(root, h("h1", {}, "Integrations"),
+    h("div", { class: "table-wrap" }, h("table", { class: "table" },
+      h("thead", {}, h("tr", {}, ["Name", "Kind", "Status", "Since", "Check", ""].map((c) => h("th", { scope: "col" }, c)))), tbody)),
+    h("div", { class: "grid" }, detail, mocks));
+
+  async function loadList() {
+    const { items } = await api("GET", "/api/integrations");
+    replace(tbody, items.map((i) => h("tr", { class: i.id === openID ? "selected" : "" },
+      h("td", {}, h("a", { href: "#/integrations/" + encodeURIComponent(i.id) }, i.name), i.enabled ? null : h("span", { class: "muted small" }, " (disabled)")),
+      h("td", {}, i.kind), h("td", {}, badge(i.status)), h("td", {}, ago(i.status_changed_at)),
+      h("td", { class: "small muted" }, i.check ? `${i.check.type} every ${i.check.interval}` : ""),
+      h("td", {}, h("button", { type: "button", onclick: async (ev) => {
+        ev.target.disabled = true;
+        try {
+          const r = await api("POST", `/api/integrations/${encodeURIComponent(i.id)}/check`);
+          toast(`${i.name}: ${r.result.ok ? "OK" : "failed"} in ${fmtDur(r.result.latency)}, now ${r.integration.status}`, r.result.ok ? "ok" : "error");
+          await loadList();
+          if (openID === i.id) await loadDetail();
+        } catch (err) {
+          toast(errorText(err), "error");
+        }
+        ev.target.disabled = false;
+      } }, "Check now")))));
+  }
+
+  async function loadDetail() {
+    if (!openID) return replace(detail, h("p", { class: "muted" }, "Choose an integration to see its checks and figures."));
+    const win = detail.querySelector("select")?.value || "24h";
+    const base = `/api/integrations/${encodeURIComponent(openID)}`;
+    const [i, st, res] = await Promise.all([api("GET", base), api("GET", `${base}/stats?window=${win}`), api("GET", `${base}/results?limit=20`)]);
+    const winSel = select("window", "Window", [["1h", "1 hour"], ["24h", "24 hours"], ["7d", "7 days"], ["30d", "30 days"]], win);
+    winSel.querySelector("select").addEventListener("change", () => loadDetail().catch((e) => toast(errorText(e), "error")));
+    replace(detail, h("h2", {}, i.name, " ", badge(i.status)), h("p", { class: "muted" }, i.description || ""), winSel,
+      h("dl", { class: "facts" },
+        fact("Uptime", pct(st.uptime, 2)), fact("Checks", `${st.checks_ok} / ${st.checks} OK`),
+        fact("Check latency", `p50 ${fmtDur(st.check_latency?.p50)} · p95 ${fmtDur(st.check_latency?.p95)} · p99 ${fmtDur(st.check_latency?.p99)}`),
+        fact("Calls", `${st.calls_ok} / ${st.calls} OK (${pct(st.success_rate)})`),
+        fact("Call latency", `p50 ${fmtDur(st.call_latency?.p50)} · p95 ${fmtDur(st.call_latency?.p95)}`),
+        fact("Errors", Object.entries(st.errors || {}).map(([k, v]) => `${k.replace("_", " ")} ${v}`).join(", "))),
+      h("h3", {}, "Latest checks"),
+      h("table", { class: "table" }, h("tbody", {}, res.items.map((r) => h("tr", {},
+        h("td", {}, badge(r.ok ? "ok" : "failed")), h("td", {}, fmtTime(r.checked_at)), h("td", { class: "num" }, fmtDur(r.latency)),
+        h("td", { class: "small" }, r.error || (r.status_code ? "HTTP " + r.status_code : "")))))),
+      h("p", {}, h("a", { href: "#/logs/" + encodeURIComponent(i.id) }, "Call logs of this integration")));
+  }
+
+  async function loadMocks() {
+    const { items } = await api("GET", "/api/mocks");
+    replace(mocks, h("h2", { id: "mocks-h" }, "Demo: mock systems"),
+      h("p", { class: "muted small" }, "Switch the mock CRM and ERP to see statuses, alerts and logs react."),
+      items.map((m) => h("div", { class: "row", role: "group", "aria-label": m.system + " mode" },
+        h("strong", {}, m.system.toUpperCase()), h("span", { class: "muted small" }, `${m.requests} requests`),
+        ["healthy", "slow", "flaky", "down"].map((mode) => h("button", { type: "button", class: m.mode === mode ? "on" : "", "aria-pressed": String(m.mode === mode),
+          onclick: async () => {
+            try {
+              await api("POST", `/api/mocks/${encodeURIComponent(m.system)}/mode`, { mode });
+              toast(`${m.system} is now ${mode}`);
+              await loadMocks();
+            } catch (err) {
+              toast(errorText(err), "error");
+            }
+          } }, mode)))));
+  }
+
+  await Promise.all([loadList(), loadDetail(), loadMocks()]);
+  let timer = 0;
+  const soon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => loadList().catch(() => {}), 400);
+  };
+  const off = ctx.live ? ctx.live.on("event", soon) : () => {};
+  const every = setInterval(soon, 15000);
+  return () => {
+    off();
+    clearInterval(every);
+    clearTimeout(timer);
+  };
+}
+
+function fact(k, v) {
+  return [h("dt", {}, k), h("dd", {}, v)];
 }
