@@ -170,7 +170,16 @@ func TestBrowserUI(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#body"), hello),
 		chromedp.Click(chromedp.CSS(`#send button[type="submit"]`)),
 		poll(`[...document.querySelectorAll("#messages li[data-seq]")].some(li => li.textContent.includes(`+jsString(hello)+`))`),
+		// Once the chat is on, the start form is gone and the status is
+		// friendly text, not a protocol error.
+		chromedp.WaitNotVisible(chromedp.CSS("#start")),
+		pollText("#widget-status", "Connected"),
 	)
+	// The hello was acked, so any error frame for the subscribe, sent
+	// before it, has arrived by now.
+	page := value(t, customer, "read the widget", chromedp.TextContent(chromedp.CSS("#widget")))
+	assert.NotContains(t, page, "already subscribed")
+	assert.NotContains(t, page, "bad_frame")
 	shot(customer, "widget")
 
 	step(t, agent, "see it in the chat console",

@@ -11,8 +11,10 @@ function s(tag, attrs, text) {
 }
 
 /**
- * barChart draws vertical bars. items: [{label, value, title?}]. opts:
- * {title, height, format(value), colors: [..] or fn(i)}.
+ * barChart draws vertical bars. items: [{label, value, title?, cls?}]; cls
+ * adds classes to the bar, which is how bars get their own colour (the
+ * stylesheet sets .chart .bar's fill, so a fill attribute would lose).
+ * opts: {title, height, format(value)}.
  */
 export function barChart(items, opts = {}) {
   const W = Math.max(320, items.length * 44), H = opts.height || 180, pad = { l: 36, r: 8, t: 14, b: 34 };
@@ -31,9 +33,7 @@ export function barChart(items, opts = {}) {
   items.forEach((d, i) => {
     const bh = (d.value / max) * ih;
     const x = pad.l + i * bw + bw * 0.15;
-    const color = typeof opts.colors === "function" ? opts.colors(i, d) : (opts.colors || [])[i % ((opts.colors || []).length || 1)];
-    const r = s("rect", { x, y: pad.t + ih - bh, width: bw * 0.7, height: Math.max(bh, d.value > 0 ? 1 : 0), class: "bar", rx: 2 });
-    if (color) r.setAttribute("fill", color);
+    const r = s("rect", { x, y: pad.t + ih - bh, width: bw * 0.7, height: Math.max(bh, d.value > 0 ? 1 : 0), class: ("bar " + (d.cls || "")).trim(), rx: 2 });
     r.appendChild(s("title", {}, d.title || `${d.label}: ${fmt(d.value)}`));
     svg.appendChild(r);
     if (d.value > 0 && items.length <= 24) svg.appendChild(s("text", { x: x + bw * 0.35, y: pad.t + ih - bh - 3, "text-anchor": "middle", class: "val" }, fmt(d.value)));

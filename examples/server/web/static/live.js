@@ -9,6 +9,7 @@ export class Live {
     this.query = query;
     this.listeners = new Map();
     this.subs = new Map(); // conversation id -> highest seq seen
+    this.sent = new Set(); // conversation ids subscribed on the current socket
     this.queue = [];
     this.ws = null;
     this.closed = false;
@@ -37,7 +38,10 @@ export class Live {
       this.connected = true;
       this.delay = 500;
       this.emit("status", { connected: true });
-      for (const [id, seq] of this.subs) this.raw({ type: "subscribe", conversation_id: id, after_seq: seq });
+      // Subscribe once per connection: the server rejects a second
+      // subscribe for the same conversation on one socket.
+      this.sent.clear();
+      for (const [id, seq] of this.subs) this.subscribeNow(id, seq);
       const q = this.queue;
       this.queue = [];
       for (const f of q) this.raw(f);
@@ -56,6 +60,7 @@ export class Live {
     ws.addEventListener("close", () => {
       this.ws = null;
       this.connected = false;
+      this.sent.clear();
       this.emit("status", { connected: false });
       if (this.closed) return;
       setTimeout(() => this.connect(), this.delay);
@@ -77,10 +82,20 @@ export class Live {
     this.raw(frame);
   }
 
-  /** subscribe follows a conversation from afterSeq on. */
+  /**
+   * subscribe follows a conversation from afterSeq on. Before the socket is
+   * open it only records the conversation: the open handler subscribes it
+   * (with the highest seq seen), so it is never sent twice.
+   */
   subscribe(id, afterSeq) {
-    this.subs.set(id, afterSeq);
-    this.raw({ type: "subscribe", conversation_id: id, after_seq: afterSeq });
+    this.subs.set(id, Math.max(afterSeq, this.subs.get(id) ?? 0));
+    if (this.connected) this.subscribeNow(id, this.subs.get(id));
+  }
+
+  subscribeNow(id, afterSeq) {
+    if (this.sent.has(id)) return;
+    this.sent.add(id);
+    this.ws.send(JSON.stringify({ type: "subscribe", conversation_id: id, after_seq: afterSeq }));
   }
 
   /** forget stops re-subscribing a conversation after a reconnect. */

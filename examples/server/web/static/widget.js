@@ -62,8 +62,14 @@ async function open() {
     statusLine.textContent = errorText(err);
   }
   live = new Live("token=" + encodeURIComponent(session.token));
+  const conn = live;
   live.on("status", ({ connected }) => {
-    statusLine.textContent = connected ? "Connected. We usually answer within minutes." : "Reconnecting…";
+    if (live !== conn) return; // closed by "Start a new conversation"
+    statusLine.textContent = connected ? "Connected" : "Reconnecting…";
+  });
+  live.on("subscribed", () => {
+    const answered = [...list.children].some((li) => li.classList.contains("agent"));
+    statusLine.textContent = answered ? "Connected" : "Connected. An agent will be with you shortly.";
   });
   live.on("message", (f) => addMessage(f.message));
   live.on("typing", (f) => {
@@ -73,14 +79,33 @@ async function open() {
     if (f.typing) typingTimer = setTimeout(() => (typingLine.textContent = ""), f.expires_in_ms || 6000);
   });
   live.on("error", (f) => {
-    statusLine.textContent = f.code === "closed" ? "This conversation has been closed." : f.message;
-    if (f.client_id) shown.get("c" + f.client_id)?.classList.add("failed");
+    // Never show a raw protocol error to the customer.
+    const text = friendlyError(f);
+    if (text) statusLine.textContent = text;
+    const el = f.client_id && shown.get("c" + f.client_id);
+    if (el) {
+      el.classList.add("failed");
+      el.querySelector(".meta").textContent = "Not sent";
+    }
   });
   live.subscribe(session.id, Math.max(session.seq, after));
   live.connect();
   body.focus();
 }
 let typingTimer = 0;
+
+// friendlyError turns an error frame into status text for the customer, or
+// "" for errors the customer need not see.
+function friendlyError(f) {
+  switch (f.code) {
+    case "closed": return "This conversation has been closed.";
+    case "rate_limited": return "You are sending messages too quickly. Please wait a moment.";
+    case "unavailable": return "We could not reach the chat service. Please try again.";
+    case "forbidden":
+    case "not_found": return "That conversation is no longer available.";
+    default: return f.client_id ? "Your message could not be sent. Please try again." : "";
+  }
+}
 let lastTyping = 0;
 
 function reset(message) {

@@ -37,8 +37,10 @@ export async function render(root, ctx) {
     }
     if (incs.status === "fulfilled") {
       const items = incs.value.items || [];
+      const unchecked = ints.status === "fulfilled" && ints.value.items.some((i) => i.status === "unknown");
       children.push(h("h3", {}, "Incidents"),
-        items.length === 0 ? h("p", { class: "ok-text" }, "No incidents: every enabled integration is operational.")
+        items.length === 0 ? h("p", { id: "incidents-none" }, h("span", { class: "ok-text" }, "No incidents."),
+          unchecked ? h("span", { class: "muted" }, " Some integrations have not been checked yet.") : null)
           : h("ul", { class: "plain" }, items.map((x) => h("li", {}, badge(x.status), " ", x.name, " ",
             h("span", { class: "muted small" }, "since " + fmtTime(x.since))))));
     }
