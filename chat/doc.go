@@ -112,6 +112,9 @@
 // conversation into a ticket through Config.Tickets with the transcript.
 // Config.BotReply (default DefaultBotReply) decides whether the bot answers;
 // the bot shows typing first and its message is stored as icc.SenderBot.
+// Config.Notices lets the host post information, such as a known outage,
+// as system messages once per key and conversation, in escalated
+// conversations too.
 //
 // # Goroutines
 //

@@ -20,11 +20,14 @@
 //
 // Desk runs the ticket lifecycle on top of the stores: intake (find or
 // create the customer, enrich it through a CustomerDirectory, classify,
-// route, set SLA due times, assign), status changes through a state machine
-// (CanTransition), replies and internal notes, satisfaction ratings, and an
-// SLA watcher that records breaches and escalates. Router matches ordered
-// rules to queues and picks agents round-robin or least-loaded; SLAPolicy
-// sets the targets per priority, optionally in business hours.
+// route, link it to the active incidents of an IncidentSource that its
+// text names (Incident.Mentioned), set SLA due times, assign), status
+// changes through a state machine (CanTransition), replies and internal
+// notes, satisfaction ratings, and an SLA watcher that warns once when a
+// target is at risk (DeskConfig.SLAWarning) and records breaches and
+// escalates. Router matches ordered rules to queues and picks agents
+// round-robin or least-loaded; SLAPolicy sets the targets per priority,
+// optionally in business hours.
 //
 // # Storage
 //
