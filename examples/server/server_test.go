@@ -114,7 +114,9 @@ func TestServeDrainsInFlightRequests(t *testing.T) {
 		close(hookRan)
 		return nil
 	})
-	url, stop, done, result := startServe(t, s, 5*time.Second)
+	// The drain must not hit the shutdown timeout, so it is far longer than
+	// the waits below can take on a busy machine.
+	url, stop, done, result := startServe(t, s, time.Minute)
 
 	type response struct {
 		status int
