@@ -56,6 +56,8 @@ const lexiconText = `
 #details: name, surname, last name, first name, date of birth, birthday, avatar, photo, picture, pic, bio, settings, preferences, nickname, display name
 #quality: terrible, awful, horrible, worst, unacceptable, disgusting, rude, appalling, pathetic, useless, shameful, disgrace, incompetent, unprofessional, nightmare, horrendous, lousy
 #policy: policy, policies, rules, conditions, terms, guarantee, eligible, entitled, cases, circumstances, allowed, return policy, money back guarantee, returns, return window, warranty, exchange policy, non refundable, nonrefundable
+#software: api, apis, app, apps, application, website, web site, site, dashboard, integration, integrations, sync, syncing, synced, synchronisation, synchronization, webhook, webhooks, connector, server, servers, endpoint, endpoints, plugin, extension, portal, platform, software, erp, crm, export, import, feed, report, reports, page, pages, screen, button, mobile app, browser
+#outage: crashed, crashing, freeze, freezes, freezing, frozen, hangs, hanging, down, outage, timeout, timeouts, timed out, 500, 502, 503, 404, 401, blank page, not loading, wont load, will not load, does not load, slow, unavailable, exception, disconnects, disconnecting, stopped working, stopped syncing, not updating, out of date
 #help: help, assist, assistance, support me, help me, need help, how do i, how can i, how to, where can i, where do i, is it possible, can you, could you
 `
 

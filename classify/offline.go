@@ -415,13 +415,23 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 			best = j
 		}
 	}
+	conf := float64(catP[ci])
+	// A strong complaint cue (rudeness, repeated failure, a legal threat,
+	// abuse aimed at the company) in a request the model put in general
+	// makes it a complaint, when the model has one.
+	if cat == CategoryGeneral && complaintCues.inText(&a) {
+		if j := m.labelIndex("complaint"); j >= 0 && m.labels[j].Category == CategorySensitive {
+			best, cat = j, CategorySensitive
+			conf = complaintRuleConfidence
+		}
+	}
 	top := m.labels[best]
 	name, hasIntent := m.name, m.hasIntent
 	c.mu.RUnlock()
 
 	res := Result{
 		Category:   cat,
-		Confidence: clamp01(float64(catP[ci])),
+		Confidence: clamp01(conf),
 		Model:      "offline/" + name,
 	}
 	if hasIntent {
@@ -430,6 +440,10 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 	applyRules(&res, req, &a, top.Escalate)
 	return res, nil
 }
+
+// complaintRuleConfidence is the confidence reported when the complaint
+// cue overrides the model.
+const complaintRuleConfidence = 0.8
 
 func categoryIndex(c Category) int {
 	for i, k := range Categories {

@@ -100,6 +100,17 @@ var (
 	repeatCues = phraseSet(`again, already, still, third time, second time, fourth time, many times,
 		several times, multiple times, how many times, keep asking, nobody answered, no one answered,
 		no reply, no answer, no response, last week, days ago, weeks ago, still waiting`)
+	// complaintCues are strong signs that a request is a complaint about
+	// the company, its staff or its service even when it never says
+	// "complaint": rudeness, repeated failure, a legal threat, or abuse
+	// aimed at the company.
+	complaintCues = phraseSet(`rude, rudely, disrespectful, aggressive, shouted at, yelled at, hung up on,
+		laughed at, treated badly, treated like, been lied to, lied to me, beyond a joke, this is a joke,
+		absolute joke, what a joke, third time, fourth time, fifth time, disgrace, disgraceful, appalling,
+		worst experience, worst service, worst company, sick of, sick and tired, fed up, lawyer, lawyers,
+		solicitor, attorney, sue, suing, legal action, ombudsman, trading standards, small claims,
+		fuck this company, fuck you, fuck your, fuck this, screw you, you people, your staff, shame on you,
+		never been so badly, avoid you, tell everyone`)
 	urgentCues = phraseSet(`urgent, urgently, asap, immediately, right now, emergency, right away,
 		today, critical, now`)
 )
@@ -140,31 +151,37 @@ func (p phrases) in(words []string) bool {
 	return false
 }
 
+// inText reports whether a phrase of p occurs in the words of a, either as
+// typed or after spelling correction (which can turn a cue word the model
+// never saw, such as "solicitor", into a different known word).
+func (p phrases) inText(a *analysis) bool {
+	return p.in(a.words) || (len(a.typed) > 0 && &a.typed[0] != &a.words[0] && p.in(a.typed))
+}
+
 // applyRules fills sentiment, escalation, priority and reply into r, whose
 // category and intent the model has set. intentEscalates is the label's
 // learned escalation.
 func applyRules(r *Result, req Request, a *analysis, intentEscalates bool) {
 	text := req.Text()
 	r.Sentiment, r.SentimentScore = sentiment(a.words, text)
-	w := a.words
 	var reasons []Reason
-	anger := angerCues.in(w) || r.SentimentScore <= -0.8 || shouting(text)
+	anger := angerCues.inText(a) || r.SentimentScore <= -0.8 || shouting(text)
 	if anger {
 		reasons = append(reasons, ReasonAnger)
 	}
-	legal := legalCues.in(w)
+	legal := legalCues.inText(a)
 	if legal {
 		reasons = append(reasons, ReasonLegalThreat)
 	}
-	churn := churnCues.in(w) || r.Intent == "delete_account"
+	churn := churnCues.inText(a) || r.Intent == "delete_account"
 	if churn {
 		reasons = append(reasons, ReasonChurnRisk)
 	}
-	security := securityCues.in(w)
+	security := securityCues.inText(a)
 	if security {
 		reasons = append(reasons, ReasonSecurity)
 	}
-	human := r.Intent == "contact_human_agent" || humanCues.in(w)
+	human := r.Intent == "contact_human_agent" || humanCues.inText(a)
 	if human {
 		reasons = append(reasons, ReasonAsksForHuman)
 	}
@@ -174,7 +191,7 @@ func applyRules(r *Result, req Request, a *analysis, intentEscalates bool) {
 			earlier++
 		}
 	}
-	repeat := earlier >= 2 || (earlier >= 1 && repeatCues.in(w))
+	repeat := earlier >= 2 || (earlier >= 1 && repeatCues.inText(a))
 	if repeat {
 		reasons = append(reasons, ReasonRepeatContact)
 	}
@@ -187,7 +204,7 @@ func applyRules(r *Result, req Request, a *analysis, intentEscalates bool) {
 	}
 	r.Reasons = reasons
 
-	urgent := urgentCues.in(w)
+	urgent := urgentCues.inText(a)
 	switch {
 	case legal || security || (r.Escalate && (anger || urgent)):
 		r.Priority = PriorityUrgent
@@ -222,7 +239,8 @@ var defaultIntents = map[string]Category{
 	"check_refund_policy": CategoryBilling, "get_refund": CategoryBilling,
 	"check_payment_methods": CategoryBilling,
 	"recover_password":      CategoryTechnical, "registration_problems": CategoryTechnical,
-	"complaint": CategorySensitive,
+	"technical_issue": CategoryTechnical,
+	"complaint":       CategorySensitive,
 }
 
 // defaultIntentCategory is the category of one of the default intents;
@@ -261,6 +279,7 @@ var replies = map[string]string{
 	"review":                   "Thank you for wanting to share your feedback! You can leave a review on the product page or reply to the survey email we send after delivery.",
 	"set_up_shipping_address":  "You can add a new delivery address under Account > Addresses, or enter it at checkout and save it for next time.",
 	"switch_account":           "To use another account, sign out from the menu and sign in with the other account's email address.",
+	"technical_issue":          "Sorry about the trouble. Please send the exact error message, when it started and, for an integration, the request or job that failed; we will investigate.",
 	"track_order":              "You can follow your order under Account > Orders, where you will find the tracking link. Send me the order number and I will check its status.",
 	"track_refund":             "Refunds usually reach your account 5-10 working days after approval. Send me the order number and I will check where yours is.",
 	"_billing":                 "Thanks for getting in touch about billing. Please send your order or invoice number and we will look into it.",

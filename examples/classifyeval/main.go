@@ -1,6 +1,6 @@
 // Command classifyeval measures a classifier on a labelled CSV file.
 //
-//	go run ./examples/classifyeval [-model default | -train TRAIN.csv] [-gemini] -data EVAL.csv
+//	go run ./examples/classifyeval [-model default | -train TRAIN.csv] [-gemini] [-allow-unknown-intents] -data EVAL.csv
 //
 // Both files have a header row with a text column and any of category,
 // intent and escalate (true/false). It prints accuracy, macro-F1, a
@@ -55,6 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	trainPath := fs.String("train", "", "train a fresh offline model on this CSV and evaluate it")
 	useGemini := fs.Bool("gemini", false, "evaluate the Gemini classifier (needs GEMINI_API_KEY)")
 	dataPath := fs.String("data", "", "CSV to evaluate on (required)")
+	allowUnknown := fs.Bool("allow-unknown-intents", false, "count rows whose intent the model does not know as intent errors instead of failing")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: classifyeval [-model default | -train TRAIN.csv] [-gemini] -data EVAL.csv")
 		fs.PrintDefaults()
@@ -62,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := evaluate(context.Background(), *modelName, *trainPath, *useGemini, *dataPath, stdout, stderr); err != nil {
+	if err := evaluate(context.Background(), *modelName, *trainPath, *useGemini, *allowUnknown, *dataPath, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "classifyeval:", err)
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -73,7 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func evaluate(ctx context.Context, modelName, trainPath string, useGemini bool, dataPath string, stdout, stderr io.Writer) error {
+func evaluate(ctx context.Context, modelName, trainPath string, useGemini, allowUnknown bool, dataPath string, stdout, stderr io.Writer) error {
 	if dataPath == "" {
 		return usageError{errors.New("-data is required")}
 	}
@@ -136,10 +137,17 @@ func evaluate(ctx context.Context, modelName, trainPath string, useGemini bool, 
 		for _, l := range labels {
 			known[l] = true
 		}
+		unknown := 0
 		for i, r := range data.rows {
 			if !known[r.intent] {
-				return usageError{fmt.Errorf("%s: row %d: intent %q is unknown to the model", dataPath, i+2, r.intent)}
+				if !allowUnknown {
+					return usageError{fmt.Errorf("%s: row %d: intent %q is unknown to the model", dataPath, i+2, r.intent)}
+				}
+				unknown++
 			}
+		}
+		if unknown > 0 {
+			fmt.Fprintf(stdout, "%d rows have an intent the model does not know; they count as intent errors\n", unknown)
 		}
 	}
 	return report(ctx, c, data, stdout)

@@ -91,3 +91,11 @@ func TestRunGeminiWithoutKey(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, "GEMINI_API_KEY")
 }
+
+func TestRunAllowUnknownIntents(t *testing.T) {
+	data := writeCSV(t, "text,category,intent\nhello,general,order_pizza\nwhere is my parcel,general,track_order\n")
+	code, out, errs := runEval("-allow-unknown-intents", "-data", data)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "1 rows have an intent the model does not know")
+	assert.Regexp(t, `intent_accuracy=0\.500 `, out)
+}

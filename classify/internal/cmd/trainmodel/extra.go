@@ -173,6 +173,99 @@ has my refund been sent
 I am still waiting for my refund
 when will my refund arrive
 check the status of my refund
+## technical_issue|technical|false
+the api returns a 502 bad gateway on every request
+our integration stopped syncing products last night
+the mobile app closes by itself as soon as I open the orders tab
+your website is down, nothing loads
+I get a timeout error when the dashboard opens
+the webhook never fires when an order changes status
+the export to csv produces an empty file
+every call to the orders endpoint fails with 500 internal server error
+the app is stuck on the loading spinner
+since the last update the connector to our erp throws an exception
+the page goes blank after I click save
+the sync with our accounting system duplicates every record
+our token was rejected with 401 even though nothing changed
+the import job has been hanging for hours
+there is a bug in the report, totals do not add up
+the screen freezes when I scroll the product list
+the plugin for our shop shows an error message and disables itself
+the system is really slow today, pages take a minute to open
+the integration with the warehouse keeps disconnecting
+nothing happens when I press the button in the app
+we are seeing rate limit errors from your api at low volume
+the app crashed and lost the draft I was writing
+stock levels are not updating from our system any more
+the data in the dashboard is out of date by two days
+error code 503 service unavailable since this morning
+the notifications in the app stopped working
+after the upgrade the app will not start on my phone
+the feed to our marketplace is failing with a parsing error
+there is an outage, none of our orders are coming through the integration
+the website shows a weird error when I open the orders page
+## complaint|sensitive|true
+the man at the counter was rude and laughed at me
+your delivery driver shouted at me on my doorstep
+this is the third time you got my order wrong, I am sick of it
+beyond a joke, nobody ever calls back as promised
+I will be taking this to my solicitor
+your service is a disgrace and I want someone to answer for it
+honestly the worst experience I have had with any shop
+your staff were disrespectful and I want that on record
+I was hung up on twice by your call centre
+you people are useless, nothing ever works as promised
+I am sick and tired of being ignored by this company
+fuck your company and your awful service
+I have been lied to by your agents more than once
+I am reporting this to the ombudsman
+your courier damaged my door and then denied it
+## review|general|false
+thank you so much, the support was great
+love the new dashboard, nice work
+just wanted to say thanks for the fast help
+great job on the update, everything is smoother
+really pleased with the service, keep it up
+cheers for sorting that out so quickly
+the product is excellent, five stars from me
+kudos to the team for the quick fix
+## check_cancellation_fee|billing|false
+is there a fee if I cancel now
+would cancelling cost me anything
+what do I pay for ending the plan before the year is up
+will I be charged for cancelling the contract
+## track_refund|billing|false
+any update on my refund
+you approved my refund but the money is not in my bank yet
+it has been two weeks and no money back
+is my refund on the way
+## get_refund|billing|false
+I want the money for this back
+please pay me back for the damaged parcel
+can I have a refund for the order that came late
+## check_refund_policy|billing|false
+what are the rules for getting a refund
+can I return something I already opened
+how long do I have to return an item
+## switch_account|general|false
+I am logged in as my wife, how do I use my own account
+how do I go from my work account to my personal one
+let me change which account I am using
+## edit_account|general|false
+change the email on my profile
+my surname changed, please update my details
+## set_up_shipping_address|general|false
+I have no address saved yet, how do I add one
+can I store my parents address for future orders
+## change_shipping_address|general|false
+the address on my open order is wrong, please correct it
+deliver my current order to a different address
+## change_order|general|false
+I want to add one more item to my existing order
+change the colour in the order I already placed
+## contact_human_agent|general|true
+let me speak to an actual agent
+I would rather talk to someone on the phone, please call me
 `
 
 // extraExamples parses extraText.
