@@ -38,7 +38,8 @@ func (b *syncBuffer) String() string {
 }
 
 // fakeBackend is a backend whose Ping fails on demand and whose Close is
-// recorded. Its other methods are not implemented.
+// recorded. It embeds a nil icc.Backend, so tests that use it must touch
+// only Ping and Close; calling anything else panics and fails the test.
 type fakeBackend struct {
 	icc.Backend
 	pingErr error
