@@ -20,11 +20,8 @@ func (s *Store) CreateMaintenance(ctx context.Context, m *icc.MaintenanceWindow)
 	if _, ok := s.integrations[m.IntegrationID]; !ok {
 		return icc.NotFound("integration", m.IntegrationID)
 	}
-	if m.ID == "" {
-		m.ID = icc.NewID()
-	}
-	if _, ok := s.maintenance[m.ID]; ok {
-		return icc.Errorf(icc.ECONFLICT, "maintenance window %q exists", m.ID)
+	if err := claimID(s.maintenance, "maintenance window", &m.ID); err != nil {
+		return err
 	}
 	now := s.stamp()
 	m.CreatedAt = orNow(m.CreatedAt, now)
@@ -36,16 +33,7 @@ func (s *Store) CreateMaintenance(ctx context.Context, m *icc.MaintenanceWindow)
 
 // GetMaintenance returns the maintenance window with the given id.
 func (s *Store) GetMaintenance(ctx context.Context, id string) (*icc.MaintenanceWindow, error) {
-	if err := check(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	m, ok := s.maintenance[id]
-	if !ok {
-		return nil, icc.NotFound("maintenance window", id)
-	}
-	return copyMaintenance(m), nil
+	return getCopy(ctx, s, s.maintenance, "maintenance window", id, copyMaintenance)
 }
 
 // UpdateMaintenance replaces title, times, recurrence and cancellation and
@@ -82,18 +70,12 @@ func (s *Store) ListMaintenance(ctx context.Context, f icc.MaintenanceFilter) (i
 		return icc.Page[*icc.MaintenanceWindow]{}, err
 	}
 	after := icc.Timestamp(f.EndsAfter)
-	s.mu.RLock()
-	var items []*icc.MaintenanceWindow
-	for _, m := range s.maintenance {
-		if (f.IntegrationID != "" && m.IntegrationID != f.IntegrationID) ||
+	keep := func(m *icc.MaintenanceWindow) bool {
+		return !((f.IntegrationID != "" && m.IntegrationID != f.IntegrationID) ||
 			(!f.IncludeCanceled && m.CanceledAt != nil) ||
-			(!after.IsZero() && m.Recurrence == icc.RecurNone && !m.EndsAt.After(after)) {
-			continue
-		}
-		items = append(items, m)
+			(!after.IsZero() && m.Recurrence == icc.RecurNone && !m.EndsAt.After(after)))
 	}
-	s.mu.RUnlock()
-	return paginate(items, func(m *icc.MaintenanceWindow) key { return key{m.StartsAt, m.ID} }, false, f.Cursor, f.Limit, copyMaintenance)
+	return pageOf(s, s.maintenance, keep, func(m *icc.MaintenanceWindow) key { return key{m.StartsAt, m.ID} }, false, f.Cursor, f.Limit, copyMaintenance)
 }
 
 // CreateAlert stores a new alert of an existing integration; another
@@ -115,11 +97,8 @@ func (s *Store) CreateAlert(ctx context.Context, a *icc.Alert) error {
 			return icc.Errorf(icc.ECONFLICT, "an unresolved alert with key %q exists", a.DedupKey)
 		}
 	}
-	if a.ID == "" {
-		a.ID = icc.NewID()
-	}
-	if _, ok := s.alerts[a.ID]; ok {
-		return icc.Errorf(icc.ECONFLICT, "alert %q exists", a.ID)
+	if err := claimID(s.alerts, "alert", &a.ID); err != nil {
+		return err
 	}
 	a.UpdatedAt = orNow(a.UpdatedAt, s.stamp())
 	if a.Version == 0 {
@@ -135,16 +114,7 @@ func (s *Store) CreateAlert(ctx context.Context, a *icc.Alert) error {
 
 // GetAlert returns the alert with the given id.
 func (s *Store) GetAlert(ctx context.Context, id string) (*icc.Alert, error) {
-	if err := check(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a, ok := s.alerts[id]
-	if !ok {
-		return nil, icc.NotFound("alert", id)
-	}
-	return copyAlert(a), nil
+	return getCopy(ctx, s, s.alerts, "alert", id, copyAlert)
 }
 
 // UpdateAlert replaces state, count, summary, acknowledgement and
@@ -163,8 +133,8 @@ func (s *Store) UpdateAlert(ctx context.Context, a *icc.Alert) error {
 	if !ok {
 		return icc.NotFound("alert", a.ID)
 	}
-	if old.Version != a.Version {
-		return icc.Errorf(icc.ECONFLICT, "alert %q was changed meanwhile (version %d, not %d)", a.ID, old.Version, a.Version)
+	if err := stale("alert", a.ID, old.Version, a.Version); err != nil {
+		return err
 	}
 	if a.State != icc.AlertResolved && old.State == icc.AlertResolved {
 		if _, ok := s.openAlerts[old.DedupKey]; ok {
@@ -201,18 +171,12 @@ func (s *Store) ListAlerts(ctx context.Context, f icc.AlertFilter) (icc.Page[*ic
 	if f.State != nil && !f.State.Valid() {
 		return icc.Page[*icc.Alert]{}, icc.Invalid("state", "must be firing, acknowledged or resolved")
 	}
-	s.mu.RLock()
-	var items []*icc.Alert
-	for _, a := range s.alerts {
-		if (f.IntegrationID != "" && a.IntegrationID != f.IntegrationID) ||
+	keep := func(a *icc.Alert) bool {
+		return !((f.IntegrationID != "" && a.IntegrationID != f.IntegrationID) ||
 			(f.State != nil && a.State != *f.State) ||
-			(f.Active && a.State == icc.AlertResolved) {
-			continue
-		}
-		items = append(items, a)
+			(f.Active && a.State == icc.AlertResolved))
 	}
-	s.mu.RUnlock()
-	return paginate(items, func(a *icc.Alert) key { return key{a.FiredAt, a.ID} }, true, f.Cursor, f.Limit, copyAlert)
+	return pageOf(s, s.alerts, keep, func(a *icc.Alert) key { return key{a.FiredAt, a.ID} }, true, f.Cursor, f.Limit, copyAlert)
 }
 
 func normMaintenance(m *icc.MaintenanceWindow) {

@@ -18,11 +18,8 @@ func (s *Store) CreateConversation(ctx context.Context, c *icc.Conversation) err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c.ID == "" {
-		c.ID = icc.NewID()
-	}
-	if _, ok := s.conversations[c.ID]; ok {
-		return icc.Errorf(icc.ECONFLICT, "conversation %q exists", c.ID)
+	if err := claimID(s.conversations, "conversation", &c.ID); err != nil {
+		return err
 	}
 	now := s.stamp()
 	c.CreatedAt = orNow(c.CreatedAt, now)
@@ -70,8 +67,8 @@ func (s *Store) UpdateConversation(ctx context.Context, c *icc.Conversation) err
 	if !ok {
 		return icc.NotFound("conversation", c.ID)
 	}
-	if cv.c.Version != c.Version {
-		return icc.Errorf(icc.ECONFLICT, "conversation %q was changed meanwhile (version %d, not %d)", c.ID, cv.c.Version, c.Version)
+	if err := stale("conversation", c.ID, cv.c.Version, c.Version); err != nil {
+		return err
 	}
 	n := copyConversation(cv.c)
 	n.Status = c.Status

@@ -22,11 +22,8 @@ func (s *Store) CreateIntegration(ctx context.Context, in *icc.Integration) erro
 	if _, ok := s.integrationBy[in.Name]; ok {
 		return icc.Errorf(icc.ECONFLICT, "an integration named %q exists", in.Name)
 	}
-	if in.ID == "" {
-		in.ID = icc.NewID()
-	}
-	if _, ok := s.integrations[in.ID]; ok {
-		return icc.Errorf(icc.ECONFLICT, "integration %q exists", in.ID)
+	if err := claimID(s.integrations, "integration", &in.ID); err != nil {
+		return err
 	}
 	now := s.stamp()
 	in.CreatedAt = orNow(in.CreatedAt, now)
@@ -42,16 +39,7 @@ func (s *Store) CreateIntegration(ctx context.Context, in *icc.Integration) erro
 
 // GetIntegration returns the integration with the given id.
 func (s *Store) GetIntegration(ctx context.Context, id string) (*icc.Integration, error) {
-	if err := check(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	in, ok := s.integrations[id]
-	if !ok {
-		return nil, icc.NotFound("integration", id)
-	}
-	return copyIntegration(in), nil
+	return getCopy(ctx, s, s.integrations, "integration", id, copyIntegration)
 }
 
 // UpdateIntegration replaces the integration when in.Version is current,
@@ -69,8 +57,8 @@ func (s *Store) UpdateIntegration(ctx context.Context, in *icc.Integration) erro
 	if !ok {
 		return icc.NotFound("integration", in.ID)
 	}
-	if old.Version != in.Version {
-		return icc.Errorf(icc.ECONFLICT, "integration %q was changed meanwhile (version %d, not %d)", in.ID, old.Version, in.Version)
+	if err := stale("integration", in.ID, old.Version, in.Version); err != nil {
+		return err
 	}
 	if id, ok := s.integrationBy[in.Name]; ok && id != in.ID {
 		return icc.Errorf(icc.ECONFLICT, "an integration named %q exists", in.Name)

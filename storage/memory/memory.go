@@ -145,3 +145,53 @@ func check(ctx context.Context) error {
 	}
 	return nil
 }
+
+// getCopy returns a copy, made by cp, of the value of kind stored in m
+// under id.
+func getCopy[T any](ctx context.Context, s *Store, m map[string]*T, kind, id string, cp func(*T) *T) (*T, error) {
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v, ok := m[id]
+	if !ok {
+		return nil, icc.NotFound(kind, id)
+	}
+	return cp(v), nil
+}
+
+// claimID gives *id a new id when it is empty and reports ECONFLICT when m
+// already holds a value of kind under it. The caller holds s.mu.
+func claimID[V any](m map[string]V, kind string, id *string) error {
+	if *id == "" {
+		*id = icc.NewID()
+	}
+	if _, ok := m[*id]; ok {
+		return icc.Errorf(icc.ECONFLICT, "%s %q exists", kind, *id)
+	}
+	return nil
+}
+
+// stale reports ECONFLICT when the stored version of kind id is not the
+// caller's.
+func stale(kind, id string, stored, given int64) error {
+	if stored != given {
+		return icc.Errorf(icc.ECONFLICT, "%s %q was changed meanwhile (version %d, not %d)", kind, id, stored, given)
+	}
+	return nil
+}
+
+// pageOf collects, under the read lock, the values of m that keep accepts
+// and returns one page of them; see paginate.
+func pageOf[T any](s *Store, m map[string]*T, keep func(*T) bool, keyOf func(*T) key, desc bool, cursor string, limit int, clone func(*T) *T) (icc.Page[*T], error) {
+	s.mu.RLock()
+	var items []*T
+	for _, v := range m {
+		if keep(v) {
+			items = append(items, v)
+		}
+	}
+	s.mu.RUnlock()
+	return paginate(items, keyOf, desc, cursor, limit, clone)
+}

@@ -22,11 +22,8 @@ func (s *Store) CreateCustomer(ctx context.Context, c *icc.Customer) error {
 		return icc.Errorf(icc.ECONFLICT, "a customer with email %q exists", c.Email)
 	}
 	now := s.stamp()
-	if c.ID == "" {
-		c.ID = icc.NewID()
-	}
-	if _, ok := s.customers[c.ID]; ok {
-		return icc.Errorf(icc.ECONFLICT, "customer %q exists", c.ID)
+	if err := claimID(s.customers, "customer", &c.ID); err != nil {
+		return err
 	}
 	c.CreatedAt = orNow(c.CreatedAt, now)
 	c.UpdatedAt = orNow(c.UpdatedAt, now)
@@ -38,17 +35,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c *icc.Customer) error {
 
 // GetCustomer returns the customer with the given id.
 func (s *Store) GetCustomer(ctx context.Context, id string) (*icc.Customer, error) {
-	if err := check(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	c, ok := s.customers[id]
-	if !ok {
-		return nil, icc.NotFound("customer", id)
-	}
-	v := *c
-	return &v, nil
+	return getCopy(ctx, s, s.customers, "customer", id, copyCustomer)
 }
 
 // GetCustomerByEmail returns the customer with the given email, compared
@@ -99,20 +86,10 @@ func (s *Store) ListCustomers(ctx context.Context, f icc.CustomerFilter) (icc.Pa
 		return icc.Page[*icc.Customer]{}, err
 	}
 	terms := icc.Terms(f.Text)
-	s.mu.RLock()
-	var items []*icc.Customer
-	for _, c := range s.customers {
-		if f.Tier != "" && c.Tier != f.Tier {
-			continue
-		}
-		if !icc.MatchTerms(terms, c.Email, c.Name, c.Account) {
-			continue
-		}
-		v := *c
-		items = append(items, &v)
+	keep := func(c *icc.Customer) bool {
+		return (f.Tier == "" || c.Tier == f.Tier) && icc.MatchTerms(terms, c.Email, c.Name, c.Account)
 	}
-	s.mu.RUnlock()
-	return paginate(items, func(c *icc.Customer) key { return key{c.CreatedAt, c.ID} }, true, f.Cursor, f.Limit, same)
+	return pageOf(s, s.customers, keep, func(c *icc.Customer) key { return key{c.CreatedAt, c.ID} }, true, f.Cursor, f.Limit, copyCustomer)
 }
 
 // CreateAgent stores a new agent; a taken email is ECONFLICT.
@@ -130,11 +107,8 @@ func (s *Store) CreateAgent(ctx context.Context, a *icc.Agent) error {
 		return icc.Errorf(icc.ECONFLICT, "an agent with email %q exists", a.Email)
 	}
 	now := s.stamp()
-	if a.ID == "" {
-		a.ID = icc.NewID()
-	}
-	if _, ok := s.agents[a.ID]; ok {
-		return icc.Errorf(icc.ECONFLICT, "agent %q exists", a.ID)
+	if err := claimID(s.agents, "agent", &a.ID); err != nil {
+		return err
 	}
 	a.CreatedAt = orNow(a.CreatedAt, now)
 	a.UpdatedAt = orNow(a.UpdatedAt, now)
@@ -148,16 +122,7 @@ func (s *Store) CreateAgent(ctx context.Context, a *icc.Agent) error {
 
 // GetAgent returns the agent with the given id.
 func (s *Store) GetAgent(ctx context.Context, id string) (*icc.Agent, error) {
-	if err := check(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a, ok := s.agents[id]
-	if !ok {
-		return nil, icc.NotFound("agent", id)
-	}
-	return copyAgent(a), nil
+	return getCopy(ctx, s, s.agents, "agent", id, copyAgent)
 }
 
 // GetAgentByEmail returns the agent with the given email, compared after
@@ -190,8 +155,8 @@ func (s *Store) UpdateAgent(ctx context.Context, a *icc.Agent) error {
 	if !ok {
 		return icc.NotFound("agent", a.ID)
 	}
-	if old.Version != a.Version {
-		return icc.Errorf(icc.ECONFLICT, "agent %q was changed meanwhile (version %d, not %d)", a.ID, old.Version, a.Version)
+	if err := stale("agent", a.ID, old.Version, a.Version); err != nil {
+		return err
 	}
 	email := icc.NormalizeEmail(a.Email)
 	if id, ok := s.agentEmail[email]; ok && id != a.ID {
@@ -211,18 +176,12 @@ func (s *Store) ListAgents(ctx context.Context, f icc.AgentFilter) (icc.Page[*ic
 	if err := check(ctx); err != nil {
 		return icc.Page[*icc.Agent]{}, err
 	}
-	s.mu.RLock()
-	var items []*icc.Agent
-	for _, a := range s.agents {
-		if (f.Role != "" && a.Role != f.Role) ||
-			(f.Availability != "" && a.Availability != f.Availability) ||
-			(f.Skill != "" && !slices.Contains(a.Skills, f.Skill)) {
-			continue
-		}
-		items = append(items, a)
+	keep := func(a *icc.Agent) bool {
+		return (f.Role == "" || a.Role == f.Role) &&
+			(f.Availability == "" || a.Availability == f.Availability) &&
+			(f.Skill == "" || slices.Contains(a.Skills, f.Skill))
 	}
-	s.mu.RUnlock()
-	return paginate(items, func(a *icc.Agent) key { return key{a.CreatedAt, a.ID} }, false, f.Cursor, f.Limit, copyAgent)
+	return pageOf(s, s.agents, keep, func(a *icc.Agent) key { return key{a.CreatedAt, a.ID} }, false, f.Cursor, f.Limit, copyAgent)
 }
 
 // AgentLoads returns the number of active tickets assigned to each agent
@@ -247,6 +206,11 @@ func (s *Store) loadsLocked() map[string]int {
 }
 
 func same[T any](v T) T { return v }
+
+func copyCustomer(c *icc.Customer) *icc.Customer {
+	v := *c
+	return &v
+}
 
 func copyAgent(a *icc.Agent) *icc.Agent {
 	v := *a

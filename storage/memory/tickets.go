@@ -23,11 +23,8 @@ func (s *Store) CreateTicket(ctx context.Context, t *icc.Ticket, events ...icc.T
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.ID == "" {
-		t.ID = icc.NewID()
-	}
-	if _, ok := s.tickets[t.ID]; ok {
-		return icc.Errorf(icc.ECONFLICT, "ticket %q exists", t.ID)
+	if err := claimID(s.tickets, "ticket", &t.ID); err != nil {
+		return err
 	}
 	now := s.stamp()
 	s.lastNumber++
@@ -45,16 +42,7 @@ func (s *Store) CreateTicket(ctx context.Context, t *icc.Ticket, events ...icc.T
 
 // GetTicket returns the ticket with the given id.
 func (s *Store) GetTicket(ctx context.Context, id string) (*icc.Ticket, error) {
-	if err := check(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	t, ok := s.tickets[id]
-	if !ok {
-		return nil, icc.NotFound("ticket", id)
-	}
-	return copyTicket(t), nil
+	return getCopy(ctx, s, s.tickets, "ticket", id, copyTicket)
 }
 
 // UpdateTicket replaces the ticket's fields when t.Version is current,
@@ -76,8 +64,8 @@ func (s *Store) UpdateTicket(ctx context.Context, t *icc.Ticket, events ...icc.T
 	if !ok {
 		return icc.NotFound("ticket", t.ID)
 	}
-	if old.Version != t.Version {
-		return icc.Errorf(icc.ECONFLICT, "ticket %q was changed meanwhile (version %d, not %d)", t.ID, old.Version, t.Version)
+	if err := stale("ticket", t.ID, old.Version, t.Version); err != nil {
+		return err
 	}
 	now := s.stamp()
 	t.Number = old.Number
@@ -172,10 +160,8 @@ func (s *Store) ListTickets(ctx context.Context, f icc.TicketFilter) (icc.Page[*
 	}
 	terms := icc.Terms(f.Text)
 	from, to := icc.Timestamp(f.CreatedFrom), icc.Timestamp(f.CreatedTo)
-	s.mu.RLock()
-	var items []*icc.Ticket
-	for _, t := range s.tickets {
-		if (f.Status != nil && t.Status != *f.Status) ||
+	keep := func(t *icc.Ticket) bool {
+		return !((f.Status != nil && t.Status != *f.Status) ||
 			(f.Category != nil && t.Category != *f.Category) ||
 			(f.Priority != nil && t.Priority != *f.Priority) ||
 			(f.Queue != nil && t.Queue != *f.Queue) ||
@@ -183,14 +169,10 @@ func (s *Store) ListTickets(ctx context.Context, f icc.TicketFilter) (icc.Page[*
 			(f.CustomerID != nil && t.CustomerID != *f.CustomerID) ||
 			(!from.IsZero() && t.CreatedAt.Before(from)) ||
 			(!to.IsZero() && !t.CreatedAt.Before(to)) ||
-			!icc.MatchTerms(terms, t.Subject, t.Body) {
-			continue
-		}
-		items = append(items, t)
+			!icc.MatchTerms(terms, t.Subject, t.Body))
 	}
-	s.mu.RUnlock()
 	desc := f.Sort != icc.SortOldest
-	return paginate(items, func(t *icc.Ticket) key { return key{t.CreatedAt, t.ID} }, desc, f.Cursor, f.Limit, copyTicket)
+	return pageOf(s, s.tickets, keep, func(t *icc.Ticket) key { return key{t.CreatedAt, t.ID} }, desc, f.Cursor, f.Limit, copyTicket)
 }
 
 // AddTicketEvents appends events to a ticket's trail.
