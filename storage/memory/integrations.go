@@ -128,31 +128,13 @@ func (s *Store) ListIntegrations(ctx context.Context, f icc.IntegrationFilter) (
 // AddCheckResults stores probe results, all or none. Each result must name
 // an existing integration.
 func (s *Store) AddCheckResults(ctx context.Context, rs []icc.CheckResult) error {
-	if err := check(ctx); err != nil {
-		return err
-	}
-	batch := make([]icc.CheckResult, len(rs))
-	for i, r := range rs {
+	return addRecords(ctx, s, rs, s.results, func(r *icc.CheckResult) (string, error) {
 		if err := r.Validate(); err != nil {
-			return err
-		}
-		if r.ID == "" {
-			r.ID = icc.NewID()
+			return "", err
 		}
 		r.CheckedAt = icc.Timestamp(r.CheckedAt)
-		batch[i] = r
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, r := range batch {
-		if _, ok := s.integrations[r.IntegrationID]; !ok {
-			return icc.NotFound("integration", r.IntegrationID)
-		}
-	}
-	for _, r := range batch {
-		s.results[r.IntegrationID] = append(s.results[r.IntegrationID], r)
-	}
-	return nil
+		return r.IntegrationID, nil
+	}, func(r *icc.CheckResult) *string { return &r.ID })
 }
 
 // ListCheckResults returns the results that match f, newest first.
@@ -183,29 +165,45 @@ func (s *Store) ListCheckResults(ctx context.Context, f icc.CheckResultFilter) (
 // AddIntegrationLogs stores call records, all or none. Each record must
 // name an existing integration.
 func (s *Store) AddIntegrationLogs(ctx context.Context, logs []icc.IntegrationLog) error {
+	return addRecords(ctx, s, logs, s.logs, func(l *icc.IntegrationLog) (string, error) {
+		if err := l.Validate(); err != nil {
+			return "", err
+		}
+		l.At = icc.Timestamp(l.At)
+		return l.IntegrationID, nil
+	}, func(l *icc.IntegrationLog) *string { return &l.ID })
+}
+
+// addRecords appends a batch of per-integration records to dst, all or
+// none: prepare validates and normalises a copy of each record and names its
+// integration, id points at its id (filled when empty), and every named
+// integration must exist.
+func addRecords[T any](ctx context.Context, s *Store, recs []T, dst map[string][]T,
+	prepare func(*T) (string, error), id func(*T) *string) error {
 	if err := check(ctx); err != nil {
 		return err
 	}
-	batch := make([]icc.IntegrationLog, len(logs))
-	for i, l := range logs {
-		if err := l.Validate(); err != nil {
+	batch := make([]T, len(recs))
+	owners := make([]string, len(recs))
+	for i, r := range recs {
+		owner, err := prepare(&r)
+		if err != nil {
 			return err
 		}
-		if l.ID == "" {
-			l.ID = icc.NewID()
+		if p := id(&r); *p == "" {
+			*p = icc.NewID()
 		}
-		l.At = icc.Timestamp(l.At)
-		batch[i] = l
+		batch[i], owners[i] = r, owner
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, l := range batch {
-		if _, ok := s.integrations[l.IntegrationID]; !ok {
-			return icc.NotFound("integration", l.IntegrationID)
+	for _, owner := range owners {
+		if _, ok := s.integrations[owner]; !ok {
+			return icc.NotFound("integration", owner)
 		}
 	}
-	for _, l := range batch {
-		s.logs[l.IntegrationID] = append(s.logs[l.IntegrationID], l)
+	for i, r := range batch {
+		dst[owners[i]] = append(dst[owners[i]], r)
 	}
 	return nil
 }
