@@ -365,20 +365,6 @@ func (s *server) handleCheckNow(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// queryInstant reads an optional RFC 3339 time parameter; a bad value is
-// EINVALID naming it.
-func queryInstant(q url.Values, name string) (time.Time, error) {
-	v := q.Get(name)
-	if v == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return time.Time{}, icc.Invalid(name, "must be an RFC 3339 time such as 2026-03-02T08:00:00Z")
-	}
-	return t, nil
-}
-
 // pageQuery reads limit and cursor.
 func pageQuery(q url.Values) (limit int, cursor string, err error) {
 	if limit, err = queryLimit(q); err != nil {
@@ -406,10 +392,10 @@ func (s *server) handleListResults(w http.ResponseWriter, r *http.Request) error
 		}
 		f.OK = &b
 	}
-	if f.From, err = queryInstant(q, "from"); err != nil {
+	if f.From, _, err = queryTime(q, "from"); err != nil {
 		return err
 	}
-	if f.To, err = queryInstant(q, "to"); err != nil {
+	if f.To, _, err = queryTime(q, "to"); err != nil {
 		return err
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
@@ -481,10 +467,10 @@ func (s *server) handleSearchLogs(w http.ResponseWriter, r *http.Request) error 
 	if f.StatusMax != 0 && f.StatusMax < f.StatusMin {
 		return icc.Invalid("status_max", "must not be below status_min")
 	}
-	if f.From, err = queryInstant(q, "from"); err != nil {
+	if f.From, _, err = queryTime(q, "from"); err != nil {
 		return err
 	}
-	if f.To, err = queryInstant(q, "to"); err != nil {
+	if f.To, _, err = queryTime(q, "to"); err != nil {
 		return err
 	}
 	if err := f.Validate(); err != nil {
