@@ -228,7 +228,7 @@ func (d *Desk) CreateTicket(ctx context.Context, in NewTicket) (*Ticket, error) 
 
 	rt := d.router.Route(t, cust.Tier)
 	t.Queue = rt.Queue
-	if rt.Queue == d.router.cfg.SensitiveQueue || t.Escalated {
+	if !rt.AutoReply { // restricted queue, sensitive or escalated: no drafted answer
 		t.Classification.clearReply()
 	}
 	events = append(events, TicketEvent{Type: EventRouted, To: rt.Queue, Data: mustJSON(map[string]any{"rule": rt.Rule, "skills": rt.Skills, "auto_reply": rt.AutoReply})})
