@@ -274,12 +274,14 @@ func (c *client) next() frame {
 	return frame{}
 }
 
-// expect returns the next frame of type typ, skipping presence frames.
+// expect returns the next frame of type typ, skipping presence and
+// dashboard event frames, which arrive unsolicited (an event published by
+// another hub may reach an agent at any moment).
 func (c *client) expect(typ string) frame {
 	c.t.Helper()
 	for {
 		f := c.next()
-		if f.Type == TypePresence && typ != TypePresence {
+		if (f.Type == TypePresence || f.Type == TypeEvent) && f.Type != typ {
 			continue
 		}
 		require.Equal(c.t, typ, f.Type, "frame %+v (%s)", f, f.text())
