@@ -2,6 +2,7 @@ package classify
 
 import (
 	"math"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -136,7 +137,8 @@ func (lx *lexicon) normalize(toks, dst []string) []string {
 }
 
 // concepts replaces each lexicon phrase in words (longest match first) by
-// its concept and keeps other words as they are.
+// its concept and keeps other words as they are. A phrase of a combined
+// concept ("#payment+#problem") gives each of its concepts.
 func (lx *lexicon) concepts(words, dst []string) []string {
 	for i := 0; i < len(words); {
 		n, concept := lx.match(words[i:])
@@ -145,7 +147,11 @@ func (lx *lexicon) concepts(words, dst []string) []string {
 			i++
 			continue
 		}
-		dst = append(dst, concept)
+		for concept != "" {
+			var c string
+			c, concept, _ = strings.Cut(concept, "+")
+			dst = append(dst, c)
+		}
 		i += n
 	}
 	return dst
@@ -174,33 +180,66 @@ func (lx *lexicon) match(words []string) (int, string) {
 
 // speller corrects words it does not know to the most frequent known word
 // one edit away (deletion, insertion, substitution or transposition).
+// Everyday English words (commonText) count as known, so they are never
+// corrected, and are candidates with the lowest frequency. Words shorter
+// than minSpellLen are left alone, and a correction keeps the first letter
+// (or swaps the first two): slips at the start of a word are rare, and
+// short words are too close to each other to correct safely.
 type speller struct {
-	known map[string]uint32   // word -> frequency
-	dels  map[string][]string // word with one letter deleted -> known words
+	known  map[string]uint32   // word -> frequency
+	common map[string]bool     // everyday words, known but not in the data
+	dels   map[string][]string // word with one letter deleted -> known words
 }
 
+// minSpellLen is the shortest word the speller corrects.
+const minSpellLen = 5
+
 func newSpeller(known map[string]uint32) *speller {
-	sp := &speller{known: known, dels: make(map[string][]string, len(known)*6)}
-	for w := range known {
-		if len(w) < 4 {
-			continue
+	common := loadLexicon().common
+	sp := &speller{known: known, common: common, dels: make(map[string][]string, (len(known)+len(common))*6)}
+	index := func(w string) {
+		if len(w) < minSpellLen-1 {
+			return
 		}
 		for i := range len(w) {
 			d := w[:i] + w[i+1:]
 			sp.dels[d] = append(sp.dels[d], w)
 		}
 	}
+	for w := range known {
+		index(w)
+	}
+	for w := range common {
+		if known[w] == 0 {
+			index(w)
+		}
+	}
 	return sp
+}
+
+// freq is w's weight as a correction: its count in the data, or 1 for an
+// everyday word.
+func (sp *speller) freq(w string) uint32 {
+	if n := sp.known[w]; n > 0 {
+		return n + 1
+	}
+	if sp.common[w] {
+		return 1
+	}
+	return 0
 }
 
 // correct returns w or its best correction.
 func (sp *speller) correct(w string) string {
-	if len(w) < 4 || len(w) > 24 || sp.known[w] > 0 || isDigits(w) {
+	if len(w) < minSpellLen || len(w) > 24 || sp.isWord(w) || isDigits(w) {
 		return w
 	}
 	best, bestN := w, uint32(0)
 	try := func(c string) {
-		if n := sp.known[c]; n > bestN || (n == bestN && n > 0 && c < best) {
+		if len(c) < 2 || !sameStart(c, w) {
+			return
+		}
+		if n := sp.freq(c); n > bestN || (n == bestN && n > 0 && c < best) {
 			best, bestN = c, n
 		}
 	}
@@ -219,6 +258,30 @@ func (sp *speller) correct(w string) string {
 		}
 	}
 	return best
+}
+
+// isWord reports whether w is known, or an inflection of a known word
+// ("showed", "refreshes", "windows").
+func (sp *speller) isWord(w string) bool {
+	known := func(w string) bool { return len(w) >= 3 && (sp.known[w] > 0 || sp.common[w]) }
+	if known(w) {
+		return true
+	}
+	for _, suf := range [...]string{"s", "es", "ed", "d", "ing", "ly", "er", "ers"} {
+		if stem, ok := strings.CutSuffix(w, suf); ok && (known(stem) || known(stem+"e")) {
+			return true
+		}
+	}
+	if stem, ok := strings.CutSuffix(w, "ies"); ok && known(stem+"y") {
+		return true
+	}
+	return false
+}
+
+// sameStart reports whether a correction c of w keeps w's first letter,
+// or swaps w's first two letters.
+func sameStart(c, w string) bool {
+	return c[0] == w[0] || len(w) > 1 && c[0] == w[1] && c[1] == w[0]
 }
 
 // oneEdit reports whether a and b (same length) differ by one substitution

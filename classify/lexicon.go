@@ -12,53 +12,53 @@ import (
 // "money back" and "pay me back" share features with "refund" even when
 // only one of them occurs in the training data.
 const lexiconText = `
-#cancel: cancel, cancels, cancelled, canceled, cancelling, canceling, cancellation, cancellations, cancelation, cancelations, cancle, cancell, call off, void, abort, revoke, back out, scrap, undo, withdraw, withdrawal, terminate, termination, terminating, quit, quitting, end, ending, exit, get out of, break, breaking, pull out of, stop, do not want, no longer want, no longer need, changed my mind, do not need, nevermind, never mind, drop, kill, halt, nix, ditch
-#order: order, orders, ordered, purchase, purchases, purchased, basket, cart, checkout, check out
-#buy: buy, buying, bought, acquire, shop, shopping, get one, put in an order, place an order, make a purchase, new order, add to cart, preorder, pre order, reserve
-#item: item, items, product, products, thing, things, stuff, article, articles, goods, merchandise
-#refund: refund, refunds, refunded, refunding, refundable, reimburse, reimbursed, reimbursement, reimbursements, money back, my money, the money, compensation, compensations, compensate, rebate, repay, repayment, pay me back, paid back, chargeback, store credit, credit back, owe me, return my money, refund me, credited, credit, give back, send back my money, money returned
+#cancel: cancel, cancels, cancelled, canceled, cancelling, canceling, cancellation, cancellations, cancelation, cancelations, cancle, cancell, call off, void, abort, revoke, back out, scrap, undo, withdraw, withdrawal, terminate, termination, terminating, quit, quitting, end, ending, exit, get out of, break, breaking, pull out of, stop, do not want, no longer want, no longer need, changed my mind, do not need, nevermind, never mind, drop, kill, halt, nix, ditch, annul, annulled, rescind, call it off, call the whole thing off, call the whole order off, pull the plug, scrapped, scrapping, back out of
+#order: order, orders, ordered, purchase, purchases, purchased, basket, cart, checkout, check out, parcel, parcels, package, packages, my stuff, my things, shipment, shipments, consignment
+#buy: buy, buying, bought, acquire, shop, shopping, get one, put in an order, place an order, make a purchase, new order, add to cart, preorder, pre order, reserve, to order, to purchase, i order, we order, order some, order a, order an, order one, order something, purchase a, purchase an, purchase some, purchase something, put the order through, put an order through, place the order, take my money, grab, get hold of, snag, pick up one, order online, want to order, would like to order
+#item: item, items, product, products, thing, things, stuff, article, articles, goods, merchandise, size, sizes, colour, color, colours, colors, quantity, qty, model, version
+#refund: refund, refunds, refunded, refunding, reimburse, reimbursed, reimbursement, reimbursements, money back, my money, the money, compensation, compensations, compensate, rebate, repay, repayment, paid back, chargeback, store credit, credit back, owe me, credited, credit, give back, send back my money
 #invoice: invoice, invoices, invoicing, bill, bills, billing statement, statement, statements, receipt, receipts, vat invoice, tax invoice, billing document, proof of purchase, tax receipt, proof of payment, billing history, vat, pdf invoice
-#payment: payment, payments, pay, paying, paid, transaction, transactions, charged, debited, checkout payment
-#paymethod: card, cards, credit card, debit card, paypal, visa, mastercard, amex, american express, apple pay, google pay, bank transfer, wire transfer, klarna, bitcoin, crypto, cash, cash on delivery, gift card, installments, instalments, sepa, direct debit, ideal, venmo, zelle, cheque, prepaid, voucher, amazon pay, samsung pay, afterpay, affirm, financing, pay later, cod, payment plan
-#fee: fee, fees, penalty, penalties, charge, charges, fine, fines, cost, costs, surcharge, price, how much, pay to cancel, cancellation cost, exit fee, early termination fee, termination fee, break fee, buyout
-#early: early, prematurely, before the end, mid term, mid contract, before it ends
-#contract: contract, contracts, plan, plans, membership, agreement, term, commitment, tariff
+#payment: payment, payments, pay, paying, paid, transaction, transactions, charged, debited, checkout payment, card, cards, credit card, debit card, paypal, visa, mastercard, amex, american express, apple pay, google pay, bank transfer, wire transfer, klarna, bitcoin, crypto, cash, cash on delivery, gift card, installments, instalments, sepa, direct debit, ideal, venmo, zelle, cheque, prepaid, voucher, amazon pay, samsung pay, afterpay, affirm, financing, pay later, cod, payment plan, billed, charge me, charged me, took my money, taken my money, pending charge
+#fee: fee, fees, penalty, penalties, charge, charges, fine, fines, cost, costs, surcharge, price, how much, pay to cancel, cancellation cost, exit fee, early termination fee, termination fee, break fee, buyout, contract, contracts, agreement, commitment, tariff, extra charges, owe you, how expensive, what would i owe, do i owe
+#early: early, prematurely, before the end, mid contract, before it ends, mid term, four months in, before the term ends, before my contract ends, still in contract
 #subscription: subscription, subscriptions, subscribed, subscribe, subscribing, sign me up, opt in, opt me in, join the list
 #unsubscribe: unsubscribe, unsubscribing, opt out, opt me out, stop getting, stop receiving, stop sending, take me off, remove me from, turn off, stop spamming, no more emails
 #newsletter: newsletter, newsletters, mailing list, email list, marketing emails, promotional emails, promo emails, promos, promotions, weekly emails, news emails, deals by email, updates by email, emails, email updates, mailing, spam, marketing, promotional, news letter, bulletin, digest
-#problem: problem, problems, issue, issues, error, errors, trouble, troubles, bug, bugs, glitch, broken, fail, fails, failed, failing, failure, declined, rejected, bouncing, bounced, not working, doesnt work, wont work, does not work, keeps failing, crash, crashes, stuck, spins, will not go through, did not go through, not go through, not accepted, refused, denied, unable, unsuccessful, wont go through, double charged, overcharged, charged twice, duplicate charge, extra charge, unpaid, already in use, already exists, already registered, already taken
+#problem: problem, problems, issue, issues, error, errors, trouble, troubles, bug, bugs, glitch, broken, fail, fails, failed, failing, failure, declined, rejected, bouncing, bounced, not working, doesnt work, wont work, does not work, keeps failing, crash, crashes, stuck, spins, not accepted, refused, denied, unable, unsuccessful, duplicate charge, already in use, already exists, already registered, already taken, crashed, crashing, freeze, freezes, freezing, frozen, hangs, hanging, down, outage, timeout, timeouts, timed out, 500, 502, 503, 404, 401, blank page, not loading, wont load, will not load, does not load, slow, unavailable, exception, disconnects, disconnecting, stopped working, stopped syncing, not updating, out of date, twice, wrong charge, went wrong, something went wrong, error message, nothing happens, does nothing, keeps refreshing, refreshes, will not let me, wont let me, not let me, keeps saying, invalid, out of pocket, never showed up, never came, never comes, never arrives, cannot finish, cannot complete, unable to finish, will not let me sign up
 #password: password, passwords, pasword, passwd, pw, pwd, passcode, pass code, pin, pin code, credentials, login details, passphrase, key, keys
 #recover: recover, recovering, recovery, reset, resetting, retrieve, retrieving, retrieval, restore, restoring, forgot, forgotten, forget, lost, remember, locked out, cant log in, cannot log in, cant sign in, cannot sign in, get back into, regain, cannot remember, locked, reset link, lockout, password reset
-#account: account, accounts, acct, acount, profile, profiles, user, users, user account, login, log in, membership account, username, sign in, signin, log on, logon
-#create: create, creating, creation, open, opening, make, set up an account, new account, start, become a member, join, new customer, get started, onboard, become a customer
+#account: account, accounts, acct, acount, profile, profiles, user, users, user account, login, log in, membership account, username, sign in, signin, log on, logon, name, surname, last name, first name, date of birth, birthday, avatar, photo, picture, pic, bio, settings, preferences, nickname, display name, membership, profile pic, profile picture, login email, personal details, my details, signed up with, registered with, on my account, on my profile, plan, plans
+#create: create, creating, creation, open, opening, make, start, become a member, join, new customer, get started, onboard, become a customer, establish, new here, first time
 #signup: sign up, signup, signing up, sign-up, register, registering, registration, registrations, enroll, enrol, enrollment, verification email, verify, activation, confirmation email, activation link, verification code, confirm my email
-#delete: delete, deleting, deletion, remove, removing, removal, erase, close, closing, deactivate, deactivation, wipe, get rid of, nuke, gone, for good, permanently, unregister, delete me, forget me, right to be forgotten, terminate my account, shut down
-#edit: edit, editing, change, changing, changed, update, updating, modify, modifying, modification, alter, correct, correcting, fix, amend, adjust, tweak, replace, replacing, rename, exchange, upgrade, downgrade, redirect, reroute, moved, relocated, moving
-#switch: switch, switching, swap, swapping, toggle, flip, move over, log into, log in to, sign out, log out, other account, another account, different account, second account, two accounts, 2 accounts, multiple accounts, both accounts, switch user
-#another: another, different, other, second, extra, additional, new, separate, alternative
+#delete: delete, deleting, deletion, remove, removing, removal, erase, close, closing, deactivate, deactivation, wipe, get rid of, nuke, for good, permanently, unregister, delete me, forget me, right to be forgotten, terminate my account, shut down
+#edit: edit, editing, change, changing, changed, update, updating, modify, modifying, modification, alter, correct, correcting, fix, amend, adjust, tweak, replace, replacing, rename, exchange, moved, moving, swap, swapping
+#switch: switch, switching, toggle, flip, move over, log into, log in to, sign out, log out, other account, another account, different account, second account, two accounts, 2 accounts, multiple accounts, both accounts, switch user, upgrade, upgrading, downgrade, downgrading, swap accounts, swap account, swap between, swap users, swap profiles, hop over, jump between, flip between, move from, move to, transfer to, transfer from, change between, switch over, log in as, go back to my, change accounts, changing accounts, change users, change profiles, change to my, change over to, move over to, switch to
+#another: another, different, other, second, extra, additional, new, separate, alternative, spare, backup, more than one, more then one, multiple, several
 #address: address, addresses, adress, addres, addy, location, destination, street, zip, zip code, postcode, postal code, flat, house, apartment, ship-to, where to send, address book
-#ship: shipping, ship, shipped, ships, shipment, shipments, delivery, deliveries, deliver, delivered, delivering, courier, couriers, dispatch, dispatched, post, postage, transit, sent
-#parcel: parcel, parcels, package, packages, my stuff, my things
-#options: option, options, method, methods, ways, way, choices, choice, types, kinds, alternatives, available, accepted, accept, take, offer, choose, select
-#speed: express, next day, overnight, same day, standard, economy, pickup, pick up, in store, collect, collection, locker, parcel locker, ups, dhl, fedex, usps, weekends, international, abroad, overseas, free shipping, tracked, signed for
-#duration: how long, period, periods, time, timeframe, time frame, days, weeks, how soon, how quick, how fast, eta, estimated, arrive, arrival, arrives, expect, show up, get here, takes, when will, how many days, business days, working days, delivery time, lead time, turnaround, how quickly, how long until, by when, delivery date, dispatch time
-#track: track, tracking, trace, follow, status, where is, whereabouts, progress, how far along, on its way, been processed, went through, yet, still waiting, any update, any news, anything new, not arrived, has not arrived, never arrived, late, delayed, missing, tracking number, not received, did not receive, still not here, waiting for, waiting on, pending, processed, approved, issued, hit my account, in my account, have not received, have not got, has not come, when will i get, when do i get, when will i receive, when will i see
-#complaint: complaint, complaints, complain, complaining, grievance, grievances, claim, reclamation, dissatisfied, dissatisfaction, unhappy, disappointed, unsatisfied, objection, protest, formal complaint, report bad service, terrible service, bad service, poor service, escalate, appalled, outraged, lodge, raise a complaint
-#human: human, humans, person, people, agent, agents, representative, rep, operator, someone, somebody, anybody, anyone, staff, staff member, employee, real person, live agent, live person, manager, supervisor, assistant, not a bot, actual person, real human, real agent, live support, customer rep, someone real, actual human, living person, real people
+#ship: shipping, ship, shipped, ships, delivery, deliveries, deliver, delivered, delivering, dispatch, dispatched, postage, transit, postal
+#options: option, options, method, methods, ways, way, choices, choice, types, kinds, alternatives, available, accepted, accept, offer, choose, select, standard, economy, collect, collection, weekends, international, abroad, overseas, tracked, signed for, do you take, you take, will you take, can i pay with, by post, standard post, premium
+#duration: how long, period, periods, timeframe, time frame, days, weeks, how soon, how quick, how fast, eta, estimated, arrive, arrival, arrives, expect, show up, get here, takes, when will, how many days, business days, working days, delivery time, lead time, turnaround, how quickly, how long until, by when, delivery date, dispatch time, in time, on time, make it in time, take a week, take long, does it take, it take, till it gets here, gets here, lands, land on my doorstep, roughly how long, a week or less, days till, turn up, turns up, take to, takes to, to reach you, reach me, transit time, expected transit, how long do, how long does, how long will
+#track: track, tracking, trace, follow, status, where is, whereabouts, progress, how far along, on its way, been processed, went through, yet, still waiting, any update, any news, anything new, not arrived, has not arrived, never arrived, late, delayed, missing, tracking number, not received, did not receive, still not here, waiting for, waiting on, pending, processed, approved, issued, hit my account, in my account, have not received, have not got, has not come, when will i get, when do i get, when will i receive, when will i see, out for delivery, far along, arrived yet, here yet, where my order is, still no, still nothing, nothing yet, shipped yet, dispatched yet, update on my, ago, you promised, was promised, was told, promised, where my, where our, still have not, still hasnt
+#complaint: complaint, complaints, complain, complaining, grievance, grievances, claim, reclamation, dissatisfied, dissatisfaction, unhappy, disappointed, unsatisfied, objection, protest, formal complaint, report bad service, terrible service, bad service, poor service, escalate, appalled, outraged, lodge, raise a complaint, terrible, awful, horrible, worst, unacceptable, disgusting, rude, appalling, pathetic, useless, shameful, disgrace, incompetent, unprofessional, nightmare, horrendous, lousy, on record, formally, joke, a joke, fed up, sick of, had enough, sick and tired, escalated, unacceptable service, shocking, disgraceful, scandalous, ashamed, smashed, lodged
+#human: human, humans, person, people, agent, agents, representative, rep, operator, someone, somebody, anybody, anyone, staff, staff member, employee, real person, live agent, live person, manager, supervisor, assistant, not a bot, actual person, real human, real agent, live support, customer rep, someone real, actual human, living person, real people, flesh and blood, human being, actual human being, bot, robot, chatbot, automated, machine, real one, not a machine, living breathing
 #talk: talk, talking, speak, speaking, chat, chatting, connect, transfer, put me through, hand me over, on the line, get me
 #support: customer service, customer support, support, help desk, helpdesk, customer care, service department, hotline, support team, customer assistance, service team, call center, call centre, customer services, client service, helpline, support line, care team, service desk
-#contact: contact, contacting, reach, reaching, get in touch, call, calling, phone, phone number, number, email address, hours, opening hours, 24/7, open 24/7, reach out, telephone, opening times, business hours, what time, email you, write to you, contact info, contact details, contact information
-#review: review, reviews, feedback, rate, rating, ratings, opinion, testimonial, survey, stars, comment, comments, suggestion, suggestions, share my experience, what i think, compliment, compliments, evaluate, score, praise, thumbs up
-#view: check, checking, checked, find, finding, look, looking, look at, look up, see, seeing, view, viewing, locate, browse, show, showing, access, consult, go through, pull up
-#get: get, getting, send, sending, receive, receiving, download, downloading, obtain, email me, a copy, copy of, request, issue me, generate, give, give me
-#add: add, adding, added, save, saving, store, include, insert, enter, set up, setup, set, setting up, put in another
-#variant: size, sizes, colour, color, colours, colors, quantity, qty, model, version
-#details: name, surname, last name, first name, date of birth, birthday, avatar, photo, picture, pic, bio, settings, preferences, nickname, display name
-#quality: terrible, awful, horrible, worst, unacceptable, disgusting, rude, appalling, pathetic, useless, shameful, disgrace, incompetent, unprofessional, nightmare, horrendous, lousy
-#policy: policy, policies, rules, conditions, terms, guarantee, eligible, entitled, cases, circumstances, allowed, return policy, money back guarantee, returns, return window, warranty, exchange policy, non refundable, nonrefundable
+#contact: contact, contacting, reach, reaching, get in touch, call, calling, phone, phone number, email address, hours, opening hours, 24/7, open 24/7, reach out, telephone, opening times, business hours, what time, email you, write to you, contact info, contact details, contact information, contact number, telephone number
+#review: review, reviews, feedback, rate, rating, ratings, opinion, testimonial, survey, stars, comment, comments, suggestion, suggestions, share my experience, what i think, compliment, compliments, evaluate, score, praise, thumbs up, brilliant, excellent, loved, love it, thoughts, share some thoughts, my experience, experience, five stars, 5 stars, pass on my thanks, kudos, shout out, well done, great job, star rating, rave, recommend
+#view: check, checking, checked, find, finding, look, looking, look at, look up, see, seeing, view, viewing, locate, browse, show, showing, access, consult, go through, pull up, examine, double check, go over, inspect, look over, review it
+#get: get, getting, send, sending, receive, receiving, download, downloading, obtain, email me, a copy, copy of, request, issue me, generate, give, give me, put back, gimme, hand over
+#add: add, adding, added, save, saving, store, include, insert, enter, set up, setup, set, setting up, put in another, saved, keep on file, on file, register a new address, register an additional
+#policy: policy, policies, rules, conditions, terms, guarantee, eligible, entitled, cases, circumstances, allowed, return policy, money back guarantee, returns, return window, warranty, exchange policy, nonrefundable, if i return, if i just, if it turns out, if i change my mind, if i do not like, how many days do i have, how long do i have, time limit, cut off, cutoff, am i still covered, covered, whats the deal, what is the deal, the deal with, sale items, final sale, clearance
 #software: api, apis, app, apps, application, website, web site, site, dashboard, integration, integrations, sync, syncing, synced, synchronisation, synchronization, webhook, webhooks, connector, server, servers, endpoint, endpoints, plugin, extension, portal, platform, software, erp, crm, export, import, feed, report, reports, page, pages, screen, button, mobile app, browser
-#outage: crashed, crashing, freeze, freezes, freezing, frozen, hangs, hanging, down, outage, timeout, timeouts, timed out, 500, 502, 503, 404, 401, blank page, not loading, wont load, will not load, does not load, slow, unavailable, exception, disconnects, disconnecting, stopped working, stopped syncing, not updating, out of date
 #help: help, assist, assistance, support me, help me, need help, how do i, how can i, how to, where can i, where do i, is it possible, can you, could you
+#payment+#problem: charged twice, charged me twice, double charged, double charged me, billed twice, billed me twice, double billed, paid twice, charged two times, took the money twice, wrong amount, incorrect amount, overcharged, over charged, charged too much, card declined, card was declined, card got rejected, card rejected, payment declined, payment failed, payment did not go through, transaction failed, did not go through, will not go through, wont go through, not go through
+#payment+#options: pay by, pay with, pay using, pay via, can i pay, ways to pay, forms of payment, payment forms, payment types, only credit
+#policy+#refund: do you refund, do you do refunds, do you give refunds, do you offer refunds, refundable, non refundable, eligible for a refund, entitled to a refund, covered for a refund, refund rules, refund conditions
+#get+#refund: reimburse me, pay me back, refund me, give me my money back, want my money back, claim a refund, claim my money, want a refund, rather have my money, money returned, put back on my card, back on my card, get my money back, send my money back, return my money
+#edit+#address: i moved, moved house, have moved, we moved, relocated, new flat, new place, new house, moving house, redirect, reroute, send it to my, ship it to my, deliver it to my
+#edit+#order: existing order, already placed, what i ordered, take out, take off, throw in, one more, keep the rest, wrong size, wrong colour, wrong color, meant the, instead of the
+#create+#account: set up a profile, set up an account, get an account, get myself an account, own account, make an account, make a new account, new account, open an account, create an account, create a profile, register an account, sign up for an account
+#ship+#options: next day, same day, express, overnight, pickup, pick up, in store, click and collect, collect in store, locker, parcel locker, courier, couriers, ups, dhl, fedex, usps, royal mail, standard shipping, express shipping, free shipping, home delivery, collection point, pick it up
 `
 
 // normalText maps slang, abbreviations and common misspellings onto one
@@ -116,10 +116,14 @@ type lexicon struct {
 	list    map[string][]string // concept -> its phrases, space-joined
 	maxLen  int                 // longest phrase, in tokens
 	words   []string            // every word the lexicon knows
+	common  map[string]bool     // everyday English words (commonText)
 }
 
 var loadLexicon = sync.OnceValue(func() *lexicon {
-	lx := &lexicon{norm: map[string][]string{}, phrases: map[uint64]string{}, list: map[string][]string{}}
+	lx := &lexicon{norm: map[string][]string{}, phrases: map[uint64]string{}, list: map[string][]string{}, common: map[string]bool{}}
+	for _, w := range strings.Fields(commonText) {
+		lx.common[w] = true
+	}
 	seen := map[string]bool{}
 	addWord := func(w string) {
 		if !seen[w] {
@@ -161,6 +165,22 @@ var loadLexicon = sync.OnceValue(func() *lexicon {
 			lx.maxLen = max(lx.maxLen, len(toks))
 			for _, w := range toks {
 				addWord(w)
+			}
+		}
+	}
+	// Plurals: "credit cards" means what "credit card" means. Added after
+	// the written phrases, so a phrase written in the list keeps its own
+	// concept.
+	for concept, list := range lx.list {
+		for _, p := range list {
+			toks := strings.Fields(p)
+			last := toks[len(toks)-1]
+			if strings.HasSuffix(last, "s") || len(last) < 3 {
+				continue
+			}
+			toks[len(toks)-1] = last + "s"
+			if key := phraseHash(toks); lx.phrases[key] == "" {
+				lx.phrases[key] = concept
 			}
 		}
 	}
