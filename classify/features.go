@@ -268,7 +268,15 @@ func (sp *speller) isWord(w string) bool {
 		return true
 	}
 	for _, suf := range [...]string{"s", "es", "ed", "d", "ing", "ly", "er", "ers"} {
-		if stem, ok := strings.CutSuffix(w, suf); ok && (known(stem) || known(stem+"e")) {
+		stem, ok := strings.CutSuffix(w, suf)
+		if !ok {
+			continue
+		}
+		if known(stem) || known(stem+"e") {
+			return true
+		}
+		// a doubled last consonant: "logged", "shipping"
+		if n := len(stem); n >= 4 && stem[n-1] == stem[n-2] && known(stem[:n-1]) {
 			return true
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -20,6 +21,7 @@ type trainOptions struct {
 	swapP     float64 // chance a lexicon phrase is replaced by a synonym
 	typoP     float64 // chance a word gets a typo
 	dropP     float64 // chance a word is dropped
+	noiseP    float64 // chance an everyday word is inserted before a word
 	calibrate bool
 	ensemble  int // models averaged
 	seed      uint64
@@ -55,16 +57,28 @@ func buildVocab(lx *lexicon, texts []string) map[string]uint32 {
 type perturber struct {
 	lx       *lexicon
 	synonyms map[string][]string // concept -> phrases
+	noise    []string            // everyday words to insert
 }
 
 func newPerturber(lx *lexicon) *perturber {
-	return &perturber{lx: lx, synonyms: lx.list}
+	p := &perturber{lx: lx, synonyms: lx.list}
+	for w := range lx.common {
+		if _, c := lx.match([]string{w}); c == "" {
+			p.noise = append(p.noise, w)
+		}
+	}
+	slices.Sort(p.noise)
+	return p
 }
 
-func (p *perturber) vary(text string, rng *rand.Rand, swapP, typoP, dropP float64) string {
+func (p *perturber) vary(text string, rng *rand.Rand, o trainOptions) string {
+	swapP, typoP, dropP := o.swapP, o.typoP, o.dropP
 	words := p.lx.normalize(tokenize(text, nil), nil)
 	var out []string
 	for i := 0; i < len(words); {
+		if o.noiseP > 0 && rng.Float64() < o.noiseP {
+			out = append(out, p.noise[rng.IntN(len(p.noise))])
+		}
 		n, concept := p.lx.match(words[i:])
 		if n > 0 && concept != "#help" && rng.Float64() < swapP {
 			syn := p.synonyms[concept]
@@ -121,7 +135,7 @@ func (m *model) fit(ctx context.Context, samples []sample, o trainOptions, p *pe
 	for _, s := range samples {
 		texts = append(texts, s)
 		for range o.augment {
-			texts = append(texts, sample{text: p.vary(s.text, rng, o.swapP, o.typoP, o.dropP), y: s.y})
+			texts = append(texts, sample{text: p.vary(s.text, rng, o), y: s.y})
 		}
 	}
 	rows := make([]row, len(texts))

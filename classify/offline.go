@@ -103,7 +103,7 @@ type TrainConfig struct {
 func (c TrainConfig) options() (trainOptions, error) {
 	o := trainOptions{
 		fc: defaultFeatures, epochs: 8, lr: 0.2, l2: 1e-6, augment: 3,
-		swapP: 0.7, typoP: 0.15, dropP: 0.08, calibrate: false, ensemble: 3, seed: c.Seed,
+		swapP: 0.7, typoP: 0.15, dropP: 0.08, noiseP: 0.05, calibrate: false, ensemble: 3, seed: c.Seed,
 	}
 	switch {
 	case c.Epochs < 0 || c.Epochs > 1000:
@@ -222,7 +222,7 @@ func train(ctx context.Context, examples []Example, o trainOptions, name string)
 		var heldC []Category
 		for i, j := range perm {
 			if i < cut {
-				heldT = append(heldT, p.vary(samples[j].text, rng, 0.8, 0.1, 0.1))
+				heldT = append(heldT, p.vary(samples[j].text, rng, trainOptions{swapP: 0.8, typoP: 0.1, dropP: 0.1}))
 				heldC = append(heldC, m.labels[samples[j].y].Category)
 				continue
 			}
