@@ -116,6 +116,37 @@ func (m *model) ensureRow(h uint64) int {
 	return r
 }
 
+// prune drops the rows (features) whose largest weight is below frac of
+// the model's largest weight: most hashed character n-grams end up with
+// weights too small to change an answer, and dropping them keeps the model
+// file small. A dropped feature reads as all zeros.
+func (m *model) prune(frac float32) {
+	k := m.k()
+	var mx float32
+	for _, v := range m.w {
+		mx = max(mx, v, -v)
+	}
+	hashes := make([]uint64, 0, len(m.rows))
+	for h := range m.rows {
+		hashes = append(hashes, h)
+	}
+	slices.Sort(hashes)
+	rows := make(map[uint64]int32, len(m.rows)/2)
+	w := make([]float32, 0, len(m.w)/2)
+	for _, h := range hashes {
+		row := m.row(h)
+		var rm float32
+		for _, v := range row {
+			rm = max(rm, v, -v)
+		}
+		if rm >= frac*mx {
+			rows[h] = int32(len(rows))
+			w = append(w, row[:k]...)
+		}
+	}
+	m.rows, m.w = rows, w
+}
+
 // addLabel adds a class with zero weights and returns its index.
 func (m *model) addLabel(l label) int {
 	k := m.k()

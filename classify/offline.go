@@ -238,8 +238,14 @@ func train(ctx context.Context, examples []Example, o trainOptions, name string)
 	if err := m.fitEnsemble(ctx, samples, o, p); err != nil {
 		return nil, err
 	}
+	m.prune(pruneBelow)
 	return m, nil
 }
+
+// pruneBelow is the share of the largest weight under which a feature is
+// dropped after training. Measured on the paraphrase files: dropping the
+// features below 4 % keeps a third of them and changes no figure.
+const pruneBelow = 0.04
 
 // fitEnsemble fits o.ensemble models with different seeds (so different
 // augmentations and orders) and keeps the average of their weights, which
