@@ -4,7 +4,9 @@
 //	go generate ./classify    (runs: go run ./internal/cmd/trainmodel)
 //
 // The dev set is read from ../shared/data/support-intents-dev.csv relative
-// to the repository, or from the file named by ICC_DEV_DATA.
+// to the repository, or from the file named by ICC_DEV_DATA. The model also
+// learns from the examples in extra.go and from the wording-*.csv files in
+// this directory, all written for this project.
 package main
 
 import (
@@ -44,6 +46,19 @@ func run(data, out string) error {
 		return err
 	}
 	exs = append(exs, extraExamples()...)
+	// Wording files: requests written for this project by people who had
+	// not seen the lexicon, used to find its gaps and then as training data.
+	wording, err := filepath.Glob(filepath.Join("internal", "cmd", "trainmodel", "wording-*.csv"))
+	if err != nil {
+		return err
+	}
+	for _, p := range wording {
+		more, err := readExamples(p)
+		if err != nil {
+			return err
+		}
+		exs = append(exs, more...)
+	}
 	start := time.Now()
 	m, err := classify.Train(context.Background(), exs, classify.TrainConfig{Name: "v1", Seed: 1})
 	if err != nil {
