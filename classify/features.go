@@ -140,11 +140,25 @@ func (lx *lexicon) normalize(toks, dst []string) []string {
 // its concept and keeps other words as they are. A phrase of a combined
 // concept ("#payment+#problem") gives each of its concepts.
 func (lx *lexicon) concepts(words, dst []string) []string {
+	negated := 0 // words left in a negation's scope
 	for i := 0; i < len(words); {
 		n, concept := lx.match(words[i:])
 		if n == 0 {
 			dst = append(dst, words[i])
+			negated--
 			i++
+			continue
+		}
+		if concept == negation {
+			negated = negationScope
+			i += n
+			continue
+		}
+		if negated > 0 {
+			// "I don't want to cancel, just ...": the negated concept
+			// says what the request is not, so it is left out.
+			negated = 0
+			i += n
 			continue
 		}
 		for concept != "" {
@@ -156,6 +170,14 @@ func (lx *lexicon) concepts(words, dst []string) []string {
 	}
 	return dst
 }
+
+// negation is the lexicon concept of phrases that deny what follows ("I
+// don't want to", "not asking for"); the first concept within
+// negationScope words after one is dropped.
+const (
+	negation      = "#not"
+	negationScope = 4
+)
 
 // match returns the length and concept of the longest lexicon phrase at
 // the start of words, or 0.

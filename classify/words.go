@@ -51,7 +51,7 @@ its itself jacket january jeans jewellery jewelry job join joke july jump june j
 key keyboard kid kids kind kindly kitchen knew know known label lady lamp land language laptop
 laptops large last late later latest laugh laughed lawyer learn least leave left leg legal less let
 letter level life light like liked likely limit line link links list listen little live lives living
-lodging logging log logo long look looked looking looks lose lost lot lots loud love lovely low loyal
+lodging logging log logo spelt spelled misspelt hide hiding guest guests long look looked looking looks lose lost lot lots loud love lovely low loyal
 loyalty luck lucky luggage lunch machine mad made mail main make man manage manager many march mark
 market married match matter mattress may maybe me mean means meant meanwhile meet meeting member men
 mention mentioned menu mess message messages met method middle might mile mind mine minute minutes
