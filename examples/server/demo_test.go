@@ -65,7 +65,7 @@ var demoLine = regexp.MustCompile(`demo logins: (\S+) / (\S+) \(admin\)`)
 // creates, updates, replies to, resolves and rates a ticket.
 func TestRunDemoFlow(t *testing.T) {
 	r := startRun(t, []string{"-addr", "127.0.0.1:0"}, nil)
-	m := demoLine.FindStringSubmatch(r.stdout.String())
+	m := r.waitFor(t, demoLine)
 	require.NotNil(t, m, "stdout: %s", r.stdout.String())
 
 	jar, err := cookiejar.New(nil)

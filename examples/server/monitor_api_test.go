@@ -685,7 +685,7 @@ func TestSelfURL(t *testing.T) {
 // a new ticket's CRM lookup shows in the logs.
 func TestRunMonitorDemoFlow(t *testing.T) {
 	r := startRun(t, []string{"-addr", "127.0.0.1:0"}, nil)
-	m := demoLine.FindStringSubmatch(r.stdout.String())
+	m := r.waitFor(t, demoLine)
 	require.NotNil(t, m, "stdout: %s", r.stdout.String())
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)

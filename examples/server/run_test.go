@@ -63,6 +63,19 @@ func startRun(t *testing.T, args []string, env map[string]string) *running {
 	}
 }
 
+// waitFor waits for a line matching re on the run's stdout (the run
+// prints some lines after the one startRun waits for) and returns the
+// match, or fails the test after 30 s.
+func (r *running) waitFor(t *testing.T, re *regexp.Regexp) []string {
+	t.Helper()
+	var m []string
+	require.Eventually(t, func() bool {
+		m = re.FindStringSubmatch(r.stdout.String())
+		return m != nil
+	}, 30*time.Second, 10*time.Millisecond, "no line matching %s on stdout", re)
+	return m
+}
+
 // wait stops the run and returns its result.
 func (r *running) wait(t *testing.T) error {
 	t.Helper()
