@@ -208,35 +208,33 @@ func (lx *lexicon) match(words []string) (int, string) {
 // (or swaps the first two): slips at the start of a word are rare, and
 // short words are too close to each other to correct safely.
 type speller struct {
-	known  map[string]uint32   // word -> frequency
-	common map[string]bool     // everyday words, known but not in the data
-	dels   map[string][]string // word with one letter deleted -> known words
+	known      map[string]uint32   // word -> frequency
+	common     map[string]bool     // everyday words, known but not in the data
+	dels       map[string][]string // known word with one letter deleted -> known words
+	commonDels map[string][]string // the same for the everyday words, shared by every speller
 }
 
 // minSpellLen is the shortest word the speller corrects.
 const minSpellLen = 5
 
 func newSpeller(known map[string]uint32) *speller {
-	common := loadLexicon().common
-	sp := &speller{known: known, common: common, dels: make(map[string][]string, (len(known)+len(common))*6)}
-	index := func(w string) {
-		if len(w) < minSpellLen-1 {
-			return
-		}
-		for i := range len(w) {
-			d := w[:i] + w[i+1:]
-			sp.dels[d] = append(sp.dels[d], w)
-		}
-	}
+	lx := loadLexicon()
+	sp := &speller{known: known, common: lx.common, dels: make(map[string][]string, len(known)*6), commonDels: lx.commonDels}
 	for w := range known {
-		index(w)
-	}
-	for w := range common {
-		if known[w] == 0 {
-			index(w)
-		}
+		indexDeletions(sp.dels, w)
 	}
 	return sp
+}
+
+// indexDeletions records w under each of its one-letter deletions.
+func indexDeletions(dels map[string][]string, w string) {
+	if len(w) < minSpellLen-1 {
+		return
+	}
+	for i := range len(w) {
+		d := w[:i] + w[i+1:]
+		dels[d] = append(dels[d], w)
+	}
 }
 
 // freq is w's weight as a correction: its count in the data, or 1 for an
@@ -265,17 +263,19 @@ func (sp *speller) correct(w string) string {
 			best, bestN = c, n
 		}
 	}
-	// w has one letter too few: known words that lose a letter to become w.
-	for _, c := range sp.dels[w] {
-		try(c)
-	}
-	for i := range len(w) {
-		d := w[:i] + w[i+1:]
-		try(d) // w has one letter too many
-		for _, c := range sp.dels[d] {
-			// substitution or transposition (same length, one edit apart)
-			if len(c) == len(w) && oneEdit(c, w) {
-				try(c)
+	for _, dels := range [...]map[string][]string{sp.dels, sp.commonDels} {
+		// w has one letter too few: known words that lose a letter to become w.
+		for _, c := range dels[w] {
+			try(c)
+		}
+		for i := range len(w) {
+			d := w[:i] + w[i+1:]
+			try(d) // w has one letter too many
+			for _, c := range dels[d] {
+				// substitution or transposition (same length, one edit apart)
+				if len(c) == len(w) && oneEdit(c, w) {
+					try(c)
+				}
 			}
 		}
 	}

@@ -139,12 +139,17 @@ type lexicon struct {
 	maxLen  int                 // longest phrase, in tokens
 	words   []string            // every word the lexicon knows
 	common  map[string]bool     // everyday English words (commonText)
+	// commonDels indexes the everyday words by their one-letter
+	// deletions for the speller; built once, shared by every model.
+	commonDels map[string][]string
 }
 
 var loadLexicon = sync.OnceValue(func() *lexicon {
 	lx := &lexicon{norm: map[string][]string{}, phrases: map[uint64]string{}, list: map[string][]string{}, common: map[string]bool{}}
+	lx.commonDels = map[string][]string{}
 	for _, w := range strings.Fields(commonText) {
 		lx.common[w] = true
+		indexDeletions(lx.commonDels, w)
 	}
 	seen := map[string]bool{}
 	addWord := func(w string) {
