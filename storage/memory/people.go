@@ -17,9 +17,8 @@ func (s *Store) CreateCustomer(ctx context.Context, c *icc.Customer) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	email := icc.NormalizeEmail(c.Email)
-	if _, ok := s.customerEmail[email]; ok {
-		return icc.Errorf(icc.ECONFLICT, "a customer with email %q exists", c.Email)
+	if err := emailFree(s.customerEmail, "a customer", c.Email, ""); err != nil {
+		return err
 	}
 	now := s.stamp()
 	if err := claimID(s.customers, "customer", &c.ID); err != nil {
@@ -29,7 +28,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c *icc.Customer) error {
 	c.UpdatedAt = orNow(c.UpdatedAt, now)
 	v := *c
 	s.customers[c.ID] = &v
-	s.customerEmail[email] = c.ID
+	moveEmail(s.customerEmail, "", c.Email, c.ID)
 	return nil
 }
 
@@ -41,16 +40,7 @@ func (s *Store) GetCustomer(ctx context.Context, id string) (*icc.Customer, erro
 // GetCustomerByEmail returns the customer with the given email, compared
 // after icc.NormalizeEmail.
 func (s *Store) GetCustomerByEmail(ctx context.Context, email string) (*icc.Customer, error) {
-	if err := check(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	id, ok := s.customerEmail[icc.NormalizeEmail(email)]
-	s.mu.RUnlock()
-	if !ok {
-		return nil, icc.NotFound("customer", email)
-	}
-	return s.GetCustomer(ctx, id)
+	return getByEmail(ctx, s, s.customerEmail, "customer", email, s.GetCustomer)
 }
 
 // UpdateCustomer replaces the customer's fields and stamps UpdatedAt.
@@ -67,12 +57,10 @@ func (s *Store) UpdateCustomer(ctx context.Context, c *icc.Customer) error {
 	if !ok {
 		return icc.NotFound("customer", c.ID)
 	}
-	email := icc.NormalizeEmail(c.Email)
-	if id, ok := s.customerEmail[email]; ok && id != c.ID {
-		return icc.Errorf(icc.ECONFLICT, "a customer with email %q exists", c.Email)
+	if err := emailFree(s.customerEmail, "a customer", c.Email, c.ID); err != nil {
+		return err
 	}
-	delete(s.customerEmail, icc.NormalizeEmail(old.Email))
-	s.customerEmail[email] = c.ID
+	moveEmail(s.customerEmail, old.Email, c.Email, c.ID)
 	c.CreatedAt = old.CreatedAt
 	c.UpdatedAt = s.stamp()
 	v := *c
@@ -102,9 +90,8 @@ func (s *Store) CreateAgent(ctx context.Context, a *icc.Agent) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	email := icc.NormalizeEmail(a.Email)
-	if _, ok := s.agentEmail[email]; ok {
-		return icc.Errorf(icc.ECONFLICT, "an agent with email %q exists", a.Email)
+	if err := emailFree(s.agentEmail, "an agent", a.Email, ""); err != nil {
+		return err
 	}
 	now := s.stamp()
 	if err := claimID(s.agents, "agent", &a.ID); err != nil {
@@ -116,7 +103,7 @@ func (s *Store) CreateAgent(ctx context.Context, a *icc.Agent) error {
 		a.Version = 1
 	}
 	s.agents[a.ID] = copyAgent(a)
-	s.agentEmail[email] = a.ID
+	moveEmail(s.agentEmail, "", a.Email, a.ID)
 	return nil
 }
 
@@ -128,16 +115,7 @@ func (s *Store) GetAgent(ctx context.Context, id string) (*icc.Agent, error) {
 // GetAgentByEmail returns the agent with the given email, compared after
 // icc.NormalizeEmail.
 func (s *Store) GetAgentByEmail(ctx context.Context, email string) (*icc.Agent, error) {
-	if err := check(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	id, ok := s.agentEmail[icc.NormalizeEmail(email)]
-	s.mu.RUnlock()
-	if !ok {
-		return nil, icc.NotFound("agent", email)
-	}
-	return s.GetAgent(ctx, id)
+	return getByEmail(ctx, s, s.agentEmail, "agent", email, s.GetAgent)
 }
 
 // UpdateAgent replaces the agent's fields when a.Version is current, then
@@ -158,12 +136,10 @@ func (s *Store) UpdateAgent(ctx context.Context, a *icc.Agent) error {
 	if err := stale("agent", a.ID, old.Version, a.Version); err != nil {
 		return err
 	}
-	email := icc.NormalizeEmail(a.Email)
-	if id, ok := s.agentEmail[email]; ok && id != a.ID {
-		return icc.Errorf(icc.ECONFLICT, "an agent with email %q exists", a.Email)
+	if err := emailFree(s.agentEmail, "an agent", a.Email, a.ID); err != nil {
+		return err
 	}
-	delete(s.agentEmail, icc.NormalizeEmail(old.Email))
-	s.agentEmail[email] = a.ID
+	moveEmail(s.agentEmail, old.Email, a.Email, a.ID)
 	a.Version++
 	a.CreatedAt = old.CreatedAt
 	a.UpdatedAt = s.stamp()
@@ -219,4 +195,37 @@ func copyAgent(a *icc.Agent) *icc.Agent {
 		v.Skills = []string{}
 	}
 	return &v
+}
+
+// emailFree returns ECONFLICT when email (normalised) belongs to someone
+// other than id in index; what names the kind ("a customer").
+func emailFree(index map[string]string, what, email, id string) error {
+	if owner, ok := index[icc.NormalizeEmail(email)]; ok && owner != id {
+		return icc.Errorf(icc.ECONFLICT, "%s with email %q exists", what, email)
+	}
+	return nil
+}
+
+// moveEmail points index at id under newEmail instead of oldEmail (empty
+// for a new record).
+func moveEmail(index map[string]string, oldEmail, newEmail, id string) {
+	if oldEmail != "" {
+		delete(index, icc.NormalizeEmail(oldEmail))
+	}
+	index[icc.NormalizeEmail(newEmail)] = id
+}
+
+// getByEmail looks email up in index and returns the record through get.
+func getByEmail[T any](ctx context.Context, s *Store, index map[string]string, kind, email string, get func(context.Context, string) (T, error)) (T, error) {
+	var zero T
+	if err := check(ctx); err != nil {
+		return zero, err
+	}
+	s.mu.RLock()
+	id, ok := index[icc.NormalizeEmail(email)]
+	s.mu.RUnlock()
+	if !ok {
+		return zero, icc.NotFound(kind, email)
+	}
+	return get(ctx, id)
 }
