@@ -92,8 +92,13 @@ var (
 		take my business elsewhere, never buy, never order, never shop, last time i, done with you,
 		im done, i am done, leaving you, unsubscribe from everything, cancel everything, end my contract`)
 	securityCues = phraseSet(`hacked, hacker, hackers, breach, data breach, leaked, leak, unauthorized,
-		unauthorised, someone else, not me, fraud, fraudulent, stolen, identity theft, phishing,
-		compromised, suspicious, gdpr, my personal data, privacy, strange login, logged in from`)
+		unauthorised, someone else used, someone else logged, someone else has, someone else is using,
+		not me, fraud, fraudulent, stolen, identity theft, phishing, compromised, suspicious,
+		strange login, logged in from`)
+	// privacyCues are data-rights requests (erasure, access): reported as a
+	// security or privacy reason, but routine enough not to escalate alone.
+	privacyCues = phraseSet(`gdpr, my personal data, personal information, privacy, my data, data protection,
+		right to be forgotten, subject access`)
 	humanCues = phraseSet(`human, real person, live person, live agent, representative, speak to someone,
 		talk to someone, speak to a person, talk to a person, manager, supervisor, not a bot,
 		actual person, real human, operator`)
@@ -178,7 +183,7 @@ func applyRules(r *Result, req Request, a *analysis, intentEscalates bool) {
 		reasons = append(reasons, ReasonChurnRisk)
 	}
 	security := securityCues.inText(a)
-	if security {
+	if security || privacyCues.inText(a) {
 		reasons = append(reasons, ReasonSecurity)
 	}
 	human := r.Intent == "contact_human_agent" || humanCues.inText(a)
