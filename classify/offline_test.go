@@ -77,6 +77,11 @@ func TestOfflineRules(t *testing.T) {
 	assert.True(t, r.Escalate)
 	assert.Contains(t, r.Reasons, ReasonSecurity)
 
+	// A data-rights request is reported, but routine: it does not escalate alone.
+	r = classifyText(t, c, "under GDPR please delete my account and all my personal data")
+	assert.False(t, r.Escalate)
+	assert.Contains(t, r.Reasons, ReasonSecurity)
+
 	r = classifyText(t, c, "thanks, that was really helpful, great service")
 	assert.Equal(t, SentimentPositive, r.Sentiment)
 	assert.Greater(t, r.SentimentScore, 0.0)
