@@ -124,6 +124,7 @@ package: pkg
 password: pswd, pword, passwd
 the: teh, hte
 just: jsut, juts
+people: ppl
 and: adn
 billing: biling, billng
 add: ad

@@ -423,9 +423,10 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 	}
 	conf := float64(catP[ci])
 	// A strong complaint cue (rudeness, repeated failure, a legal threat,
-	// abuse aimed at the company) in a request the model put in general
+	// abuse aimed at the company) in a request the model put in general,
+	// or a statement of complaining ("formal complaint") in any request,
 	// makes it a complaint, when the model has one.
-	if cat == CategoryGeneral && complaintCues.inText(&a) {
+	if cat == CategoryGeneral && complaintCues.inText(&a) || complaintActs.inText(&a) {
 		if j := m.labelIndex("complaint"); j >= 0 && m.labels[j].Category == CategorySensitive {
 			best, cat = j, CategorySensitive
 			conf = complaintRuleConfidence

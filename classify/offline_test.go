@@ -82,6 +82,15 @@ func TestOfflineRules(t *testing.T) {
 	assert.False(t, r.Escalate)
 	assert.Contains(t, r.Reasons, ReasonSecurity)
 
+	// Saying that one complains makes a complaint whatever the topic; an
+	// angry account deletion alone is routine.
+	r = classifyText(t, c, "I want to file a formal complaint about the double charge on my card")
+	assert.Equal(t, "complaint", r.Intent)
+	assert.True(t, r.Escalate)
+	r = classifyText(t, c, "nuke my damn account")
+	assert.Equal(t, "delete_account", r.Intent)
+	assert.False(t, r.Escalate)
+
 	r = classifyText(t, c, "thanks, that was really helpful, great service")
 	assert.Equal(t, SentimentPositive, r.Sentiment)
 	assert.Greater(t, r.SentimentScore, 0.0)

@@ -101,7 +101,7 @@ var (
 		right to be forgotten, subject access`)
 	humanCues = phraseSet(`human, real person, live person, live agent, representative, speak to someone,
 		talk to someone, speak to a person, talk to a person, manager, supervisor, not a bot,
-		actual person, real human, operator`)
+		actual person, real human, operator, real people, a real one, instead of a bot`)
 	repeatCues = phraseSet(`again, already, still, third time, second time, fourth time, many times,
 		several times, multiple times, how many times, keep asking, nobody answered, no one answered,
 		no reply, no answer, no response, last week, days ago, weeks ago, still waiting`)
@@ -114,8 +114,14 @@ var (
 		absolute joke, what a joke, third time, fourth time, fifth time, disgrace, disgraceful, appalling,
 		worst experience, worst service, worst company, sick of, sick and tired, fed up, lawyer, lawyers,
 		solicitor, attorney, sue, suing, legal action, ombudsman, trading standards, small claims,
-		fuck this company, fuck you, fuck your, fuck this, screw you, you people, your staff, shame on you,
-		never been so badly, avoid you, tell everyone`)
+		fuck this company, fuck you, fuck your, fuck this, screw you, you people, shame on you,
+		never been so badly, avoid you, tell everyone, nobody gives a damn, no one gives a damn,
+		total shambles, a shambles, treated like dirt`)
+	// complaintActs state that the customer is complaining; they make the
+	// answer a complaint whatever category the model chose.
+	complaintActs = phraseSet(`formal complaint, formal objection, my grievance, a grievance, lodge a complaint,
+		file a complaint, make a complaint, raise a complaint, want to complain, wish to complain,
+		would like to complain, escalate this, escalate my complaint, reporting this, on record`)
 	urgentCues = phraseSet(`urgent, urgently, asap, immediately, right now, emergency, right away,
 		today, critical, now`)
 )
@@ -178,7 +184,8 @@ func applyRules(r *Result, req Request, a *analysis, intentEscalates bool) {
 	if legal {
 		reasons = append(reasons, ReasonLegalThreat)
 	}
-	churn := churnCues.inText(a) || r.Intent == "delete_account"
+	churnCue := churnCues.inText(a)
+	churn := churnCue || r.Intent == "delete_account"
 	if churn {
 		reasons = append(reasons, ReasonChurnRisk)
 	}
@@ -200,9 +207,11 @@ func applyRules(r *Result, req Request, a *analysis, intentEscalates bool) {
 	if repeat {
 		reasons = append(reasons, ReasonRepeatContact)
 	}
-	// Anger or churn alone is common in routine requests ("delete this
-	// damn account"); they escalate together, or with a hard cue.
-	r.Escalate = intentEscalates || legal || security || human || repeat || (anger && churn) ||
+	// Anger or churn alone is common in routine requests; they escalate
+	// together, or with a hard cue. An angry account deletion ("delete
+	// this damn account") is routine too: only a churn cue in the words
+	// (going to a competitor, never buying again) counts with anger.
+	r.Escalate = intentEscalates || legal || security || human || repeat || (anger && churnCue) ||
 		r.Category == CategorySensitive
 	if r.Escalate && len(reasons) == 0 && r.Category == CategorySensitive {
 		reasons = append(reasons, ReasonAnger)
