@@ -114,8 +114,34 @@ func (e *env) customer(c *icc.Conversation, token string) *client {
 	return dial(e.t, wsURL(e.srv, url.Values{"conversation_id": {c.ID}, "token": {token}}))
 }
 
+// The hub registers a connection after the handshake that Dial waits for,
+// so agent waits until the hub counts the new agent: only then does it
+// receive dashboard events.
 func (e *env) agent(id string) *client {
-	return dial(e.t, wsURL(e.srv, url.Values{"agent": {id}}))
+	before := e.agentConns(id)
+	c := dial(e.t, wsURL(e.srv, url.Values{"agent": {id}}))
+	require.Eventually(e.t, func() bool {
+		for k := range e.agentConns(id) {
+			if !before[k] {
+				return true
+			}
+		}
+		return false
+	}, wait, time.Millisecond, "agent %s was not registered", id)
+	return c
+}
+
+// agentConns returns the hub's registered connections of agent id.
+func (e *env) agentConns(id string) map[*conn]bool {
+	e.hub.mu.Lock()
+	defer e.hub.mu.Unlock()
+	out := map[*conn]bool{}
+	for c := range e.hub.conns {
+		if c.p.Role == RoleAgent && c.p.ID == id {
+			out[c] = true
+		}
+	}
+	return out
 }
 
 // frame is any server frame.
