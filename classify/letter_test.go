@@ -1,0 +1,51 @@
+package classify
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestStripLetter(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"Dear Customer Services, I have a new phone number. With thanks, Mr Frank Heywood",
+			" I have a new phone number. "},
+		{"Please note a wrong debit on our account. Regards, Office Manager, Lyons Pharmacy",
+			"Please note a wrong debit on our account. "},
+		{"Dear Sirs,\nI placed order 40871 on the 6th.\nYours faithfully,\nMrs J. Haddon",
+			"\nI placed order 40871 on the 6th.\n"},
+		{"Good morning, could you raise an order? Kind regards, L. Baxter, Office Manager",
+			" could you raise an order? "},
+		{"where is my refund? thanks", "where is my refund? "},
+		// not a salutation: too many words before the comma
+		{"hi can you please cancel my order, thanks", "hi can you please cancel my order, "},
+		// thanks for something is no sign-off
+		{"I got my order. Thanks for the great service!", "I got my order. Thanks for the great service!"},
+		// a text that is only a greeting or a sign-off is kept
+		{"Thanks, Bob", "Thanks, Bob"},
+		{"Dear team,", "Dear team,"},
+		// a question after the sign-off word is part of the request
+		{"I paid. Thanks, but where is my parcel?", "I paid. Thanks, but where is my parcel?"},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, stripLetter(c.in), c.in)
+	}
+}
+
+func TestSignatureTitleDoesNotEscalate(t *testing.T) {
+	c, err := NewOffline(OfflineConfig{})
+	require.NoError(t, err)
+	ctx := context.Background()
+	// "Office Manager" in the signature is no request for a manager.
+	r, err := c.Classify(ctx, Request{Body: "Please send us a copy of invoice 7719 for our records.\n\nKind regards,\nJane Hill\nOffice Manager"})
+	require.NoError(t, err)
+	assert.False(t, r.Escalate, "%+v", r)
+	assert.Equal(t, "get_invoice", r.Intent)
+	// Asking for the manager in the body still does.
+	r, err = c.Classify(ctx, Request{Body: "I want to speak to your manager about invoice 7719.\n\nRegards, Jane Hill"})
+	require.NoError(t, err)
+	assert.True(t, r.Escalate, "%+v", r)
+	assert.Contains(t, r.Reasons, ReasonAsksForHuman)
+}
