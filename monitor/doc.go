@@ -43,7 +43,8 @@
 // Config.Concurrency probes run at once. Upsert, Remove and Sync change the
 // schedule while it runs; Run keeps it in step with the store. With a
 // Config.Leaser, a check runs only on the instance holding the lease
-// "monitor.check.<id>" (time to live: one interval, renewed by each run),
+// "monitor.check.<id>" (time to live: 1.5 intervals, renewed by each run,
+// so a run that starts a little late keeps it),
 // so a cluster checks each integration once per interval; when an
 // instance stops its leases are released, and when it dies they expire, and
 // another instance takes over. Close stops every check and waits for it.

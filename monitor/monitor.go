@@ -394,6 +394,13 @@ func (m *Monitor) CheckNow(ctx context.Context, id string) (icc.CheckResult, err
 // leaseName is the lease that elects the instance running a check.
 func leaseName(id string) string { return "monitor.check." + id }
 
+// leaseTTL is how long a check's lease lasts: one and a half intervals.
+// The holder renews it at each run, once per interval, so a run that
+// starts a little late (a busy machine, a full probe slot) still finds the
+// lease its own instead of handing it to another instance whose tick falls
+// in the gap; a holder that dies is replaced within 2.5 intervals.
+func leaseTTL(interval time.Duration) time.Duration { return interval + interval/2 }
+
 func (m *Monitor) loop(ctx context.Context, r *runner) {
 	defer m.wg.Done()
 	defer close(r.done)
@@ -420,7 +427,7 @@ func (m *Monitor) loop(ctx context.Context, r *runner) {
 			return
 		}
 		if m.cfg.Leaser != nil {
-			ok, err := m.cfg.Leaser.Acquire(ctx, leaseName(r.id), m.cfg.Instance, interval)
+			ok, err := m.cfg.Leaser.Acquire(ctx, leaseName(r.id), m.cfg.Instance, leaseTTL(interval))
 			switch {
 			case err != nil:
 				if ctx.Err() == nil {

@@ -169,8 +169,9 @@ func (s *hitServer) until(deadline time.Time) []time.Time {
 //     half an interval apart; one holder produces one only when a run
 //     starts more than half an interval late.
 //   - After the holder closes (which releases its lease), the survivor
-//     probes within the lease's TTL plus one interval (its next tick after
-//     the lease expires, had it not been released), plus 1s of slack.
+//     probes at its next tick, within one interval, plus 1s of slack (a
+//     second interval of room covers a release that did not reach the
+//     database).
 func TestPostgresTwoInstancesShareChecks(t *testing.T) {
 	url, schema := pgSchema(t)
 	start := time.Now()
