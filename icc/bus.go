@@ -80,8 +80,11 @@ type Subscription interface {
 	// Events delivers events in publication order per publisher. It is
 	// closed when the subscription ends.
 	Events() <-chan Event
-	// Dropped counts events not delivered because the subscriber was too
-	// slow to receive them.
+	// Dropped counts events that may not have been delivered: events
+	// dropped because the subscriber was too slow to receive them and, on a
+	// bus shared between processes, one for each time the bus lost and
+	// regained its connection (what others published meanwhile is lost).
+	// A subscriber that sees it grow catches up from the store.
 	Dropped() int64
 	// Close ends the subscription.
 	Close() error

@@ -63,7 +63,8 @@ type envelope struct {
 // each event from another Store to the local subscribers. When its
 // connection breaks it reconnects with backoff and LISTENs again; events
 // published meanwhile by other processes are lost, as the Bus contract
-// allows (the store is the source of truth).
+// allows (the store is the source of truth), and each subscription's
+// Dropped count grows by one so its owner knows to catch up.
 type bus struct {
 	s      *Store
 	ctx    context.Context // ends the goroutines
@@ -166,6 +167,7 @@ func (b *bus) listen(conn *pgx.Conn) {
 		}
 		log.Info("postgres: bus listener reconnected", "channel", b.s.channel)
 		conn, backoff = c, minBackoff
+		b.missed()
 	}
 }
 
@@ -305,6 +307,18 @@ func (b *bus) deliver(e icc.Event) {
 		default:
 			sub.dropped.Add(1)
 		}
+	}
+}
+
+// missed counts one possibly missed event on every subscription, after the
+// listener was reconnected: what other processes published while it was
+// away is lost, and Dropped growing tells subscribers to catch up from
+// the store.
+func (b *bus) missed() {
+	b.subMu.RLock()
+	defer b.subMu.RUnlock()
+	for sub := range b.subs {
+		sub.dropped.Add(1)
 	}
 }
 

@@ -155,6 +155,7 @@ func TestBusReconnectsAfterListenerKilled(t *testing.T) {
 	sub, err := b.Subscribe(ctx, "reconnect")
 	require.NoError(t, err)
 	publishUntilReceived(t, a, sub, "reconnect", 10*time.Second)
+	before := sub.Dropped()
 
 	var killed []bool
 	require.NoError(t, a.db.NewRaw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?",
@@ -162,6 +163,7 @@ func TestBusReconnectsAfterListenerKilled(t *testing.T) {
 	require.Equal(t, []bool{true}, killed, "the listener's backend was found and terminated")
 
 	publishUntilReceived(t, a, sub, "reconnect", 20*time.Second)
+	assert.Greater(t, sub.Dropped(), before, "the reconnect tells the subscriber it may have missed events")
 	var n int
 	require.NoError(t, a.db.NewRaw("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
 		b.bus.listenerName()).Scan(ctx, &n))

@@ -41,8 +41,10 @@
 // published in the last few milliseconds to the other processes with one
 // statement (one notifying commit), keeping only the newest event of each
 // topic, type and id. A listener goroutine owns one connection outside the
-// pool, reconnects with backoff when it breaks and ignores the echo of its
-// own Store's events. Close stops both goroutines and waits for them.
+// pool, reconnects with backoff when it breaks (then every subscription's
+// Dropped count grows by one: events published meanwhile are lost, and its
+// owner catches up from the store) and ignores the echo of its own Store's
+// events. Close stops both goroutines and waits for them.
 //
 // # Leases
 //
