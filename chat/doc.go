@@ -46,6 +46,7 @@
 //
 // Server to client:
 //
+//	{"type":"ready","role":"agent","server_time":"2026-01-02T15:04:05Z"}
 //	{"type":"message","conversation_id":"c1","message":{"id":"…","conversation_id":"c1","seq":42,"client_id":"k-17","sender_type":"customer","sender_id":"u9","body":"My invoice is wrong","created_at":"2026-01-02T15:04:05Z"}}
 //	{"type":"ack","conversation_id":"c1","client_id":"k-17","seq":42,"message_id":"…","duplicate":false}
 //	{"type":"subscribed","conversation_id":"c1","seq":42}
@@ -56,6 +57,13 @@
 //	{"type":"event","event":{"topic":"tickets","type":"ticket.created","id":"t1","at":"…"}}
 //	{"type":"error","code":"forbidden","message":"not your conversation","conversation_id":"c2","client_id":"k-18"}
 //	{"type":"pong","id":"p1"}
+//
+// ready is the first frame on every connection. The hub sends it once it
+// has registered the connection for presence and event delivery, which
+// completes only after the WebSocket handshake that Dial waits for: an
+// event published before ready arrives may be missed, and every event
+// published after it is delivered. Wait for ready before relying on
+// events. It carries the connection's role and the server's clock (UTC).
 //
 // An ack is sent only after the store has committed the message; a
 // duplicate client_id is acked with the first message's seq and

@@ -56,6 +56,7 @@ func Example() {
 		}
 		return f
 	}
+	fmt.Println(read().Type) // the hub has registered the connection
 	_ = wsjson.Write(ctx, ws, map[string]any{"type": "subscribe", "conversation_id": conv.ID, "after_seq": 0})
 	fmt.Println(read().Type)
 	_ = wsjson.Write(ctx, ws, map[string]any{"type": "message", "conversation_id": conv.ID, "client_id": "k1", "body": "Order 1234 is late"})
@@ -65,6 +66,7 @@ func Example() {
 	fmt.Println(msg.Type, msg.Message.Seq, msg.Message.SenderType+":", msg.Message.Body)
 	_ = ws.Close(websocket.StatusNormalClosure, "bye")
 	// Output:
+	// ready
 	// subscribed
 	// ack 1
 	// message 1 customer: Order 1234 is late

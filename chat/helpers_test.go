@@ -114,34 +114,10 @@ func (e *env) customer(c *icc.Conversation, token string) *client {
 	return dial(e.t, wsURL(e.srv, url.Values{"conversation_id": {c.ID}, "token": {token}}))
 }
 
-// The hub registers a connection after the handshake that Dial waits for,
-// so agent waits until the hub counts the new agent: only then does it
-// receive dashboard events.
+// agent connects agent id. Like every test client it has received the
+// ready frame, so it receives every dashboard event published from now on.
 func (e *env) agent(id string) *client {
-	before := e.agentConns(id)
-	c := dial(e.t, wsURL(e.srv, url.Values{"agent": {id}}))
-	require.Eventually(e.t, func() bool {
-		for k := range e.agentConns(id) {
-			if !before[k] {
-				return true
-			}
-		}
-		return false
-	}, wait, time.Millisecond, "agent %s was not registered", id)
-	return c
-}
-
-// agentConns returns the hub's registered connections of agent id.
-func (e *env) agentConns(id string) map[*conn]bool {
-	e.hub.mu.Lock()
-	defer e.hub.mu.Unlock()
-	out := map[*conn]bool{}
-	for c := range e.hub.conns {
-		if c.p.Role == RoleAgent && c.p.ID == id {
-			out[c] = true
-		}
-	}
-	return out
+	return dial(e.t, wsURL(e.srv, url.Values{"agent": {id}}))
 }
 
 // frame is any server frame.
@@ -162,6 +138,8 @@ type frame struct {
 	Code           string          `json:"code"`
 	Classification *Classification `json:"classification"`
 	Event          *icc.Event      `json:"event"`
+	Role           Role            `json:"role"`
+	ServerTime     time.Time       `json:"server_time"`
 }
 
 // msg returns a message frame's message.
@@ -206,7 +184,17 @@ func (c *client) startPump() {
 	go c.pump()
 }
 
+// dialNoPump connects to u and reads the ready frame, which must come
+// first: once it returns the hub has registered the connection.
 func dialNoPump(t testing.TB, u string) *client {
+	t.Helper()
+	c := dialRaw(t, u)
+	c.ready()
+	return c
+}
+
+// dialRaw connects to u and reads nothing.
+func dialRaw(t testing.TB, u string) *client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -222,6 +210,20 @@ func dialNoPump(t testing.TB, u string) *client {
 		c.wait()
 	})
 	return c
+}
+
+// ready reads the next frame, before the pump starts, and requires it to
+// be the ready frame.
+func (c *client) ready() frame {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	_, b, err := c.ws.Read(ctx)
+	require.NoError(c.t, err, "reading the ready frame")
+	var f frame
+	require.NoError(c.t, json.Unmarshal(b, &f), "frame %s", b)
+	require.Equal(c.t, TypeReady, f.Type, "first frame %s", b)
+	return f
 }
 
 func (c *client) pump() {

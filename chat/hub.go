@@ -438,7 +438,10 @@ func (h *Hub) track() bool {
 }
 
 // register adds c to the hub and an agent's presence, and queues the
-// presence of the agents online for c.
+// ready frame and the presence of the agents online for c. The ready frame
+// is queued before c joins the hub, so it is c's first frame, and written
+// only once register has returned (c's writer starts after it), so every
+// event published after the client has it reaches c.
 func (h *Hub) register(c *conn) bool {
 	h.presence.mu.Lock()
 	defer h.presence.mu.Unlock()
@@ -447,6 +450,7 @@ func (h *Hub) register(c *conn) bool {
 		h.mu.Unlock()
 		return false
 	}
+	c.enqueue(encode(readyFrame{Type: TypeReady, Role: c.p.Role, ServerTime: h.cfg.Clock.Now().UTC()}))
 	h.conns[c] = struct{}{}
 	h.mu.Unlock()
 	h.presence.snapshotLocked(c)

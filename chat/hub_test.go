@@ -501,3 +501,29 @@ func TestKeepAlive(t *testing.T) {
 	}
 	c.ping("alive")
 }
+
+// TestReadyFirst: the ready frame is the first frame on every connection,
+// and an event published as soon as it has arrived reaches the client.
+// The loop gives a hub that registered connections late the chance to
+// lose the race.
+func TestReadyFirst(t *testing.T) {
+	e := newEnv(t, fast(Config{}))
+	conv, tok := e.start("ready")
+	cust := dialRaw(t, wsURL(e.srv, url.Values{"conversation_id": {conv.ID}, "token": {tok}}))
+	f := cust.ready()
+	assert.Equal(t, RoleCustomer, f.Role)
+	assert.WithinDuration(t, time.Now(), f.ServerTime, time.Minute)
+
+	for i := range 20 {
+		agent := dialRaw(t, wsURL(e.srv, url.Values{"agent": {fmt.Sprint("a", i)}}))
+		f := agent.ready()
+		assert.Equal(t, RoleAgent, f.Role)
+		assert.False(t, f.ServerTime.IsZero())
+		id := fmt.Sprint("t", i)
+		require.NoError(t, e.store.Publish(context.Background(), icc.Event{Topic: icc.TopicTickets, Type: "ticket.created", ID: id, At: time.Now()}))
+		agent.startPump()
+		ev := agent.until(func(f frame) bool { return f.Type == TypeEvent })
+		assert.Equal(t, id, ev.Event.ID, "an event published after ready")
+		_ = agent.ws.Close(websocket.StatusNormalClosure, "")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
@@ -15,8 +16,12 @@ import (
 
 // Frame types. Client to server: TypeMessage, TypeTyping, TypeRead,
 // TypeSubscribe, TypePresence (agents only) and TypePing. Server to client:
-// every type but TypeSubscribe.
+// every type but TypeSubscribe; TypeReady is always the first.
 const (
+	// TypeReady is the first frame on every connection, sent once the hub
+	// has registered it: every event published after the client receives
+	// it reaches the client. Wait for ready before relying on events.
+	TypeReady          = "ready"
 	TypeMessage        = "message"
 	TypeAck            = "ack"
 	TypeTyping         = "typing"
@@ -159,6 +164,13 @@ func jsonProblem(err error) string {
 func truncate(s string, n int) string { return classify.Truncate(s, n) }
 
 // Server frames. Each is encoded once and shared by every recipient.
+
+// readyFrame opens every connection; see TypeReady.
+type readyFrame struct {
+	Type       string    `json:"type"`
+	Role       Role      `json:"role"`
+	ServerTime time.Time `json:"server_time"`
+}
 
 type messageFrame struct {
 	Type           string       `json:"type"`

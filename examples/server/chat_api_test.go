@@ -112,7 +112,9 @@ type wsClient struct {
 	err    error // why reading ended
 }
 
-// dialWS connects to u with the given request headers.
+// dialWS connects to u with the given request headers and waits for the
+// ready frame, which must come first: from then on the client receives
+// every event the hub publishes.
 func dialWS(t *testing.T, u string, h http.Header) *wsClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), frameWait)
@@ -122,6 +124,12 @@ func dialWS(t *testing.T, u string, h http.Header) *wsClient {
 		_ = resp.Body.Close()
 	}
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = ws.CloseNow() }) // should the checks below fail
+	_, b, err := ws.Read(ctx)
+	require.NoError(t, err, "reading the ready frame")
+	var ready wsFrame
+	require.NoError(t, json.Unmarshal(b, &ready), "frame %s", b)
+	require.Equal(t, chat.TypeReady, ready.Type, "first frame %s", b)
 	c := &wsClient{t: t, ws: ws, frames: make(chan wsFrame, 1000), done: make(chan struct{})}
 	go c.pump()
 	t.Cleanup(func() {

@@ -15,6 +15,7 @@ export class Live {
     this.closed = false;
     this.delay = 500;
     this.connected = false;
+    this.ready = false; // the server's "ready" frame arrived on this socket
   }
 
   /** on adds a listener for a frame type ("*" for every frame, "status" for connection changes). */
@@ -53,6 +54,8 @@ export class Live {
       } catch {
         return;
       }
+      // "ready" comes first: from then on the server delivers every event.
+      if (f.type === "ready") this.ready = true;
       if (f.type === "message" && f.message) this.seen(f.conversation_id, f.message.seq);
       if ((f.type === "subscribed" || f.type === "ack") && f.seq) this.seen(f.conversation_id, f.seq);
       this.emit(f.type, f);
@@ -60,6 +63,7 @@ export class Live {
     ws.addEventListener("close", () => {
       this.ws = null;
       this.connected = false;
+      this.ready = false;
       this.sent.clear();
       this.emit("status", { connected: false });
       if (this.closed) return;
