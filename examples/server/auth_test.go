@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -281,6 +283,38 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 	e.clock.Advance(30 * time.Second)
 	w = c.do("POST", "/api/auth/login", map[string]string{"email": e.admin.Email, "password": testAdminPassword})
 	assert.Equal(t, http.StatusOK, w.Code, "the window has passed")
+}
+
+func TestLoginRateLimitPerIPBehindTrustedProxy(t *testing.T) {
+	e := newDeskEnv(t)
+	e.s.trustedProxies = proxyList{netip.MustParsePrefix("10.0.0.0/8")}
+	behindProxy := func(ip string) *client {
+		c := e.anon()
+		c.remote = "10.0.0.2:443"
+		c.header.Set("X-Forwarded-For", ip+", 10.0.0.3")
+		return c
+	}
+	first, second := behindProxy("198.51.100.1"), behindProxy("198.51.100.2")
+	for i := range loginFailures {
+		email := "guess" + string(rune('a'+i)) + "@test.example"
+		requireError(t, first.do("POST", "/api/auth/login", map[string]string{"email": email, "password": "guess-password"}), 401, "unauthorized", "")
+	}
+	requireError(t, first.do("POST", "/api/auth/login", map[string]string{"email": e.admin.Email, "password": testAdminPassword}),
+		http.StatusTooManyRequests, "rate_limited", "")
+	w := second.do("POST", "/api/auth/login", map[string]string{"email": e.admin.Email, "password": testAdminPassword})
+	assert.Equal(t, http.StatusOK, w.Code, "another client behind the same proxy has its own bucket: %s", w.Body.String())
+
+	// A client that talks to the server directly cannot pick a bucket by
+	// sending the header itself.
+	direct := e.anon()
+	direct.remote = "203.0.113.9:5000"
+	for i := range loginFailures {
+		direct.header.Set("X-Forwarded-For", "192.0.2."+strconv.Itoa(i+1))
+		requireError(t, direct.do("POST", "/api/auth/login", map[string]string{"email": "spoof@test.example", "password": "guess-password"}), 401, "unauthorized", "")
+	}
+	direct.header.Set("X-Forwarded-For", "192.0.2.99")
+	requireError(t, direct.do("POST", "/api/auth/login", map[string]string{"email": e.admin.Email, "password": testAdminPassword}),
+		http.StatusTooManyRequests, "rate_limited", "")
 }
 
 func TestSecureCookie(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/netip"
 	"path"
 	"slices"
 	"strconv"
@@ -41,6 +42,12 @@ type config struct {
 	// MetricsToken, when set, is the bearer token GET /metrics requires;
 	// empty leaves /metrics public.
 	MetricsToken string
+	// SessionIdleTimeout ends a sign-in that has not been used for this
+	// long; 0 turns the idle timeout off. It is at most sessionLifetime.
+	SessionIdleTimeout time.Duration
+	// TrustedProxies are the proxies whose X-Forwarded-For header names the
+	// client (see clientIP); empty trusts no forwarding header.
+	TrustedProxies []netip.Prefix
 }
 
 // Environment variables that have no flag, because their values are
@@ -72,17 +79,19 @@ func configErrorf(format string, args ...any) error {
 // It is a function so that no package-level state exists.
 func envVars() map[string]string {
 	return map[string]string{
-		"addr":             "ICC_ADDR",
-		"database-url":     "DATABASE_URL",
-		"log-level":        "ICC_LOG_LEVEL",
-		"log-format":       "ICC_LOG_FORMAT",
-		"shutdown-timeout": "ICC_SHUTDOWN_TIMEOUT",
-		"demo":             "ICC_DEMO",
-		"secure-cookies":   "ICC_SECURE_COOKIES",
-		"admin-email":      "ICC_ADMIN_EMAIL",
-		"gemini-model":     "ICC_GEMINI_MODEL",
-		"chat-origins":     "ICC_CHAT_ORIGINS",
-		"metrics-token":    "ICC_METRICS_TOKEN",
+		"addr":                 "ICC_ADDR",
+		"database-url":         "DATABASE_URL",
+		"log-level":            "ICC_LOG_LEVEL",
+		"log-format":           "ICC_LOG_FORMAT",
+		"shutdown-timeout":     "ICC_SHUTDOWN_TIMEOUT",
+		"demo":                 "ICC_DEMO",
+		"secure-cookies":       "ICC_SECURE_COOKIES",
+		"admin-email":          "ICC_ADMIN_EMAIL",
+		"gemini-model":         "ICC_GEMINI_MODEL",
+		"chat-origins":         "ICC_CHAT_ORIGINS",
+		"metrics-token":        "ICC_METRICS_TOKEN",
+		"session-idle-timeout": "ICC_SESSION_IDLE_TIMEOUT",
+		"trusted-proxies":      "ICC_TRUSTED_PROXIES",
 	}
 }
 
@@ -106,6 +115,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		geminiModel = fs.String("gemini-model", "", "Gemini `model` used when "+envGeminiAPIKey+" is set (default the classify package's)")
 		chatOrigins = fs.String("chat-origins", "", "comma-separated host `patterns` (e.g. shop.example.com,*.example.org) of other sites whose pages may open the chat WebSocket; the server's own host always may")
 		metricsTok  = fs.String("metrics-token", "", "bearer `token` that GET /metrics requires (default none: /metrics is public); prefer the environment variable, a flag shows in the process list")
+		idleTimeout = fs.Duration("session-idle-timeout", defaultSessionIdleTimeout, "`time` after which an unused sign-in ends (0: off; at most the "+sessionLifetime.String()+" session lifetime)")
+		proxies     = fs.String("trusted-proxies", "", "comma-separated `addresses` or CIDRs (e.g. 10.0.0.0/8,2001:db8::1) of proxies whose X-Forwarded-For header names the client IP for per-IP limits and the access log (default none: forwarding headers are ignored)")
 	)
 	env := envVars()
 	fs.SetOutput(io.Discard)
@@ -149,17 +160,18 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 
 	cfg := config{
-		Addr:            strings.TrimSpace(*addr),
-		DatabaseURL:     strings.TrimSpace(*databaseURL),
-		LogFormat:       strings.ToLower(strings.TrimSpace(*logFormat)),
-		MigrateOnly:     *migrateOnly,
-		ShutdownTimeout: *shutdown,
-		SecureCookies:   *secure,
-		AdminEmail:      strings.TrimSpace(*adminEmail),
-		AdminPassword:   getenv(envAdminPassword),
-		GeminiAPIKey:    strings.TrimSpace(getenv(envGeminiAPIKey)),
-		GeminiModel:     strings.TrimSpace(*geminiModel),
-		MetricsToken:    strings.TrimSpace(*metricsTok),
+		Addr:               strings.TrimSpace(*addr),
+		DatabaseURL:        strings.TrimSpace(*databaseURL),
+		LogFormat:          strings.ToLower(strings.TrimSpace(*logFormat)),
+		MigrateOnly:        *migrateOnly,
+		ShutdownTimeout:    *shutdown,
+		SecureCookies:      *secure,
+		AdminEmail:         strings.TrimSpace(*adminEmail),
+		AdminPassword:      getenv(envAdminPassword),
+		GeminiAPIKey:       strings.TrimSpace(getenv(envGeminiAPIKey)),
+		GeminiModel:        strings.TrimSpace(*geminiModel),
+		MetricsToken:       strings.TrimSpace(*metricsTok),
+		SessionIdleTimeout: *idleTimeout,
 	}
 	if _, given := source["demo"]; given {
 		cfg.Demo = demo
@@ -177,6 +189,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		return config{}, configErrorf("%s %s: must be more than 0", from("shutdown-timeout"), cfg.ShutdownTimeout)
+	}
+	if cfg.SessionIdleTimeout < 0 {
+		return config{}, configErrorf("%s %s: must not be negative (0 turns the idle timeout off)", from("session-idle-timeout"), cfg.SessionIdleTimeout)
+	}
+	if cfg.SessionIdleTimeout > sessionLifetime {
+		return config{}, configErrorf("%s %s: must not be more than the %s session lifetime (0 turns the idle timeout off)",
+			from("session-idle-timeout"), cfg.SessionIdleTimeout, sessionLifetime)
+	}
+	if cfg.TrustedProxies, err = parseTrustedProxies(*proxies); err != nil {
+		return config{}, configErrorf("%s %q: %v", from("trusted-proxies"), *proxies, err)
 	}
 	if (cfg.AdminEmail == "") != (cfg.AdminPassword == "") {
 		return config{}, configErrorf("%s and %s must be set together", from("admin-email"), envAdminPassword)
@@ -232,6 +254,46 @@ func parseOrigins(s string) ([]string, error) {
 	return out, nil
 }
 
+// parseTrustedProxies reads a comma-separated list of proxy addresses:
+// CIDRs such as 10.0.0.0/8 or fd00::/8, and single IPs such as 192.0.2.10
+// or 2001:db8::1; blanks between commas are ignored. IPv4-mapped IPv6
+// entries are turned into IPv4 ones, as clientIP compares unmapped
+// addresses.
+func parseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for e := range strings.SplitSeq(s, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		var p netip.Prefix
+		if strings.Contains(e, "/") {
+			var err error
+			if p, err = netip.ParsePrefix(e); err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8 or fd00::/8", e)
+			}
+		} else {
+			a, err := netip.ParseAddr(e)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an IP address such as 192.0.2.10 or 2001:db8::1, nor a CIDR", e)
+			}
+			a = a.WithZone("")
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, unmapPrefix(p).Masked())
+	}
+	return out, nil
+}
+
+// unmapPrefix turns an IPv4-mapped IPv6 prefix of at least 96 bits, such as
+// ::ffff:10.0.0.0/104, into its IPv4 form, 10.0.0.0/8.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	if !p.Addr().Is4In6() || p.Bits() < 96 {
+		return p
+	}
+	return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+}
+
 // parseLevel reads a log level name.
 func parseLevel(s string) (slog.Level, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
@@ -253,6 +315,8 @@ func envValueErr(name string, err error) string {
 	switch name {
 	case "shutdown-timeout":
 		return "must be a duration such as 15s or 1m"
+	case "session-idle-timeout":
+		return "must be a duration such as 30m or 2h (0 turns it off)"
 	case "demo", "secure-cookies":
 		return "must be true or false"
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -18,39 +19,46 @@ func TestParseConfigDefaults(t *testing.T) {
 	cfg, err := parseConfig(nil, mapEnv(nil), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, config{
-		Addr:            "127.0.0.1:8080",
-		DatabaseURL:     "",
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       "text",
-		ShutdownTimeout: 15 * time.Second,
+		Addr:               "127.0.0.1:8080",
+		DatabaseURL:        "",
+		LogLevel:           slog.LevelInfo,
+		LogFormat:          "text",
+		ShutdownTimeout:    15 * time.Second,
+		SessionIdleTimeout: 2 * time.Hour,
 	}, cfg)
 }
 
 func TestParseConfigEnvBeatsDefaults(t *testing.T) {
 	cfg, err := parseConfig(nil, mapEnv(map[string]string{
-		"ICC_ADDR":             ":9090",
-		"DATABASE_URL":         "postgres://db/icc",
-		"ICC_LOG_LEVEL":        "DEBUG",
-		"ICC_LOG_FORMAT":       "json",
-		"ICC_SHUTDOWN_TIMEOUT": "3s",
+		"ICC_ADDR":                 ":9090",
+		"DATABASE_URL":             "postgres://db/icc",
+		"ICC_LOG_LEVEL":            "DEBUG",
+		"ICC_LOG_FORMAT":           "json",
+		"ICC_SHUTDOWN_TIMEOUT":     "3s",
+		"ICC_SESSION_IDLE_TIMEOUT": "30m",
+		"ICC_TRUSTED_PROXIES":      "10.0.0.0/8, 2001:db8::1",
 	}), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, config{
-		Addr:            ":9090",
-		DatabaseURL:     "postgres://db/icc",
-		LogLevel:        slog.LevelDebug,
-		LogFormat:       "json",
-		ShutdownTimeout: 3 * time.Second,
+		Addr:               ":9090",
+		DatabaseURL:        "postgres://db/icc",
+		LogLevel:           slog.LevelDebug,
+		LogFormat:          "json",
+		ShutdownTimeout:    3 * time.Second,
+		SessionIdleTimeout: 30 * time.Minute,
+		TrustedProxies:     []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8::1/128")},
 	}, cfg)
 }
 
 func TestParseConfigFlagsBeatEnv(t *testing.T) {
 	env := mapEnv(map[string]string{
-		"ICC_ADDR":             ":9090",
-		"DATABASE_URL":         "postgres://db/icc",
-		"ICC_LOG_LEVEL":        "nonsense", // ignored: the flag is given
-		"ICC_LOG_FORMAT":       "json",
-		"ICC_SHUTDOWN_TIMEOUT": "3s",
+		"ICC_ADDR":                 ":9090",
+		"DATABASE_URL":             "postgres://db/icc",
+		"ICC_LOG_LEVEL":            "nonsense", // ignored: the flag is given
+		"ICC_LOG_FORMAT":           "json",
+		"ICC_SHUTDOWN_TIMEOUT":     "3s",
+		"ICC_SESSION_IDLE_TIMEOUT": "nonsense", // ignored: the flag is given
+		"ICC_TRUSTED_PROXIES":      "nonsense", // ignored: the flag is given
 	})
 	cfg, err := parseConfig([]string{
 		"-addr", "127.0.0.1:0",
@@ -59,6 +67,8 @@ func TestParseConfigFlagsBeatEnv(t *testing.T) {
 		"-log-format=text",
 		"-shutdown-timeout", "1m",
 		"-migrate-only",
+		"-session-idle-timeout", "0",
+		"-trusted-proxies", "192.0.2.10",
 	}, env, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, config{
@@ -68,6 +78,7 @@ func TestParseConfigFlagsBeatEnv(t *testing.T) {
 		LogFormat:       "text",
 		MigrateOnly:     true,
 		ShutdownTimeout: time.Minute,
+		TrustedProxies:  []netip.Prefix{netip.MustParsePrefix("192.0.2.10/32")},
 	}, cfg)
 }
 
@@ -88,6 +99,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad timeout flag", []string{"-shutdown-timeout", "soon"}, nil, `invalid value "soon" for flag -shutdown-timeout`},
 		{"bad timeout env", nil, map[string]string{"ICC_SHUTDOWN_TIMEOUT": "soon"}, `ICC_SHUTDOWN_TIMEOUT="soon": must be a duration such as 15s or 1m`},
 		{"zero timeout", []string{"-shutdown-timeout", "0s"}, nil, "-shutdown-timeout 0s: must be more than 0"},
+		{"bad idle timeout flag", []string{"-session-idle-timeout", "a while"}, nil, `invalid value "a while" for flag -session-idle-timeout`},
+		{"bad idle timeout env", nil, map[string]string{"ICC_SESSION_IDLE_TIMEOUT": "2"}, `ICC_SESSION_IDLE_TIMEOUT="2": must be a duration such as 30m or 2h`},
+		{"negative idle timeout", []string{"-session-idle-timeout", "-1m"}, nil, "-session-idle-timeout -1m0s: must not be negative"},
+		{"idle timeout beyond lifetime", nil, map[string]string{"ICC_SESSION_IDLE_TIMEOUT": "13h"}, "ICC_SESSION_IDLE_TIMEOUT 13h0m0s: must not be more than the 12h0m0s session lifetime"},
+		{"bad trusted proxy flag", []string{"-trusted-proxies", "10.0.0.1,proxy.internal"}, nil, `-trusted-proxies "10.0.0.1,proxy.internal": "proxy.internal" is not an IP address`},
+		{"bad trusted proxy env", nil, map[string]string{"ICC_TRUSTED_PROXIES": "10.0.0.0/33"}, `ICC_TRUSTED_PROXIES "10.0.0.0/33": "10.0.0.0/33" is not a CIDR`},
 		{"unknown flag", []string{"-port", "80"}, nil, "flag provided but not defined: -port"},
 		{"extra argument", []string{"serve"}, nil, `unexpected argument "serve"`},
 	}
@@ -116,8 +133,57 @@ func TestParseConfigHelp(t *testing.T) {
 		"-log-format", "ICC_LOG_FORMAT",
 		"-shutdown-timeout", "ICC_SHUTDOWN_TIMEOUT", "15s",
 		"-migrate-only",
+		"-session-idle-timeout", "ICC_SESSION_IDLE_TIMEOUT", "2h0m0s",
+		"-trusted-proxies", "ICC_TRUSTED_PROXIES",
 	} {
 		assert.Contains(t, help, s)
+	}
+}
+
+func TestParseConfigIdleTimeoutLimits(t *testing.T) {
+	for _, v := range []string{"0", "0s", "1ms", "12h"} {
+		cfg, err := parseConfig([]string{"-session-idle-timeout", v}, mapEnv(nil), io.Discard)
+		require.NoError(t, err, v)
+		d, _ := time.ParseDuration(v)
+		assert.Equal(t, d, cfg.SessionIdleTimeout, v)
+	}
+}
+
+func TestParseTrustedProxies(t *testing.T) {
+	p := netip.MustParsePrefix
+	tests := []struct {
+		name, in string
+		want     []netip.Prefix
+		err      string
+	}{
+		{name: "empty", in: ""},
+		{name: "blanks only", in: " , ,"},
+		{name: "single IPv4", in: "192.0.2.10", want: []netip.Prefix{p("192.0.2.10/32")}},
+		{name: "single IPv6", in: "2001:db8::1", want: []netip.Prefix{p("2001:db8::1/128")}},
+		{name: "list with blanks", in: " 10.0.0.0/8 ,, fd00::/8,127.0.0.1 ",
+			want: []netip.Prefix{p("10.0.0.0/8"), p("fd00::/8"), p("127.0.0.1/32")}},
+		{name: "host bits are masked", in: "10.1.2.3/8", want: []netip.Prefix{p("10.0.0.0/8")}},
+		{name: "IPv4-mapped CIDR", in: "::ffff:10.0.0.0/104", want: []netip.Prefix{p("10.0.0.0/8")}},
+		{name: "IPv4-mapped IP", in: "::ffff:192.0.2.1", want: []netip.Prefix{p("192.0.2.1/32")}},
+		{name: "zone dropped", in: "fe80::1%eth0", want: []netip.Prefix{p("fe80::1/128")}},
+		{name: "host name", in: "proxy.internal", err: `"proxy.internal" is not an IP address`},
+		{name: "range", in: "10.0.0.1-10.0.0.9", err: `"10.0.0.1-10.0.0.9" is not an IP address`},
+		{name: "IP with port", in: "10.0.0.1:80", err: `"10.0.0.1:80" is not an IP address`},
+		{name: "prefix too long", in: "10.0.0.0/33", err: `"10.0.0.0/33" is not a CIDR`},
+		{name: "bad CIDR address", in: "10.0.0/8", err: `"10.0.0/8" is not a CIDR`},
+		{name: "bad entry among good", in: "10.0.0.0/8,*", err: `"*" is not an IP address`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseTrustedProxies(tt.in)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
 	}
 }
 

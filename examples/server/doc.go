@@ -17,7 +17,11 @@
 // API table in the repository's README. Agents sign in with cookie
 // sessions (kept in PostgreSQL when a database is configured); routes
 // check the agent and admin roles; cross-origin state-changing requests
-// are rejected; sign-in failures are rate limited.
+// are rejected; sign-in failures are rate limited. A sign-in lasts 12 hours
+// at most and ends sooner when unused for the idle timeout. Per-IP limits
+// and the access log use the connection's address, or, from a
+// -trusted-proxies proxy, the client its X-Forwarded-For names (read from
+// the right, past trusted proxies).
 //
 // Integration monitoring runs in the server (monitor_api.go): the monitor
 // checks every enabled integration on its interval and is closed, with the
@@ -81,17 +85,19 @@
 // With no flags it listens on 127.0.0.1:8080 with in-memory storage. Every
 // flag has an environment variable that is used when the flag is not given:
 //
-//	-addr              ICC_ADDR              listen address (default 127.0.0.1:8080)
-//	-database-url      DATABASE_URL          memory:// or postgres://... (default memory)
-//	-log-level         ICC_LOG_LEVEL         debug, info, warn or error (default info)
-//	-log-format        ICC_LOG_FORMAT        text or json (default text)
-//	-shutdown-timeout  ICC_SHUTDOWN_TIMEOUT  time allowed to drain on shutdown (default 15s)
-//	-migrate-only                            apply database migrations and exit
-//	-demo              ICC_DEMO              seed demo data (default on with memory, off with PostgreSQL)
-//	-admin-email       ICC_ADMIN_EMAIL       admin to create or update at start (password: ICC_ADMIN_PASSWORD)
-//	-secure-cookies    ICC_SECURE_COOKIES    mark the session cookie Secure on plain HTTP
-//	-gemini-model      ICC_GEMINI_MODEL      Gemini model when GEMINI_API_KEY is set
-//	-chat-origins      ICC_CHAT_ORIGINS      other sites' host patterns allowed to open /ws (comma-separated)
+//	-addr                  ICC_ADDR                  listen address (default 127.0.0.1:8080)
+//	-database-url          DATABASE_URL              memory:// or postgres://... (default memory)
+//	-log-level             ICC_LOG_LEVEL             debug, info, warn or error (default info)
+//	-log-format            ICC_LOG_FORMAT            text or json (default text)
+//	-shutdown-timeout      ICC_SHUTDOWN_TIMEOUT      time allowed to drain on shutdown (default 15s)
+//	-migrate-only                                    apply database migrations and exit
+//	-demo                  ICC_DEMO                  seed demo data (default on with memory, off with PostgreSQL)
+//	-admin-email           ICC_ADMIN_EMAIL           admin to create or update at start (password: ICC_ADMIN_PASSWORD)
+//	-secure-cookies        ICC_SECURE_COOKIES        mark the session cookie Secure on plain HTTP
+//	-gemini-model          ICC_GEMINI_MODEL          Gemini model when GEMINI_API_KEY is set
+//	-chat-origins          ICC_CHAT_ORIGINS          other sites' host patterns allowed to open /ws (comma-separated)
+//	-session-idle-timeout  ICC_SESSION_IDLE_TIMEOUT  unused sign-ins end after this (default 2h; 0: off; at most 12h)
+//	-trusted-proxies       ICC_TRUSTED_PROXIES       proxy IPs and CIDRs whose X-Forwarded-For names the client (comma-separated)
 //
 // ICC_ADMIN_PASSWORD and GEMINI_API_KEY are read from the environment only.
 // With GEMINI_API_KEY tickets are classified by Gemini with the offline

@@ -107,8 +107,9 @@ func (rw *responseRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // withAccessLog logs one line per request: method, path, status, bytes,
-// duration and request id. The query string is left out on purpose: it can
-// carry secrets, such as the conversation token of GET /ws?token=…. Successful health checks and scrapes of /metrics are logged at debug
+// duration, request id and the client IP (clientIP: the connection's
+// address, or the one a trusted proxy forwarded). The query string is left
+// out on purpose: it can carry secrets, such as the conversation token of GET /ws?token=…. Successful health checks and scrapes of /metrics are logged at debug
 // level so that probes do not flood the log; server errors at error level.
 func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +134,7 @@ func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 				slog.Int64("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)),
 				slog.String("request_id", requestIDFrom(r.Context())),
-				slog.String("remote", r.RemoteAddr),
+				slog.String("remote", clientIP(r)),
 			)
 		}()
 		next.ServeHTTP(rec, r)

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -121,15 +124,100 @@ func (l *rateLimiter) sweep(now time.Time) {
 	}
 }
 
-// clientIP returns the host part of the request's remote address. The
-// server trusts no forwarding header: behind a proxy every client shares
-// the proxy's address, so per-IP limits must then be set at the proxy.
+type clientIPKey struct{}
+
+// clientIP returns the IP of the client that sent r, as the per-IP limits
+// and the access log see it: the one withClientIP found, or, for a request
+// that did not pass through it, the host part of the remote address.
 func clientIP(r *http.Request) string {
+	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok {
+		return ip
+	}
+	return peerHost(r)
+}
+
+// peerHost returns the host part of the request's remote address.
+func peerHost(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// withClientIP finds each request's client IP with s.trustedProxies and
+// keeps it in the request's context for clientIP.
+func (s *server) withClientIP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := s.trustedProxies.clientIP(r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
+	})
+}
+
+// proxyList is the -trusted-proxies setting: the proxies whose
+// X-Forwarded-For header is believed. The zero value trusts no one.
+type proxyList []netip.Prefix
+
+// trusts reports whether a is one of the proxies.
+func (l proxyList) trusts(a netip.Addr) bool {
+	a = a.Unmap().WithZone("")
+	for _, p := range l {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP returns the IP of the client that sent r. Unless the peer (the
+// remote address) is a trusted proxy, that is the peer's host, and any
+// forwarding header is ignored, since a client can send any. From a trusted
+// proxy, the X-Forwarded-For addresses (every such header, in order) are
+// walked from the right, the end that trusted proxies appended to, past
+// those that are trusted proxies themselves: the first untrusted one is
+// the client, or the left-most when all are trusted. A malformed entry
+// ends the walk at the trusted address to its right, since what lies to
+// its left cannot be told from what a client made up. Addresses from the
+// header are returned in canonical form, IPv4-mapped IPv6 ones as IPv4.
+func (l proxyList) clientIP(r *http.Request) string {
+	if len(l) == 0 {
+		return peerHost(r)
+	}
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !l.trusts(peer.Addr()) {
+		return peerHost(r)
+	}
+	client := peer.Addr().Unmap().WithZone("")
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, ok := parseForwarded(hops[i])
+		if !ok {
+			break
+		}
+		client = a
+		if !l.trusts(a) {
+			break
+		}
+	}
+	return client.String()
+}
+
+// parseForwarded reads one X-Forwarded-For entry: an IP, or an IP with a
+// port ("192.0.2.1:4711", "[2001:db8::1]:4711"), as some proxies write.
+func parseForwarded(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(s)
+		if perr != nil {
+			return netip.Addr{}, false
+		}
+		a = ap.Addr()
+	}
+	return a.Unmap().WithZone(""), true
 }
 
 // writeRateLimited answers 429 with a Retry-After header (whole seconds,

@@ -62,10 +62,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // setup wires the capabilities into s from the configuration: the
 // integration monitor with the mock CRM and ERP (which s reaches at
 // self), the ticket desk with its classifier, sessions and SLA watcher,
-// the live chat hub, the metrics token, the configured admin and the demo
-// data. It returns the demo logins to print, if any.
+// the live chat hub, the metrics token, the trusted proxies, the session
+// idle timeout, the configured admin and the demo data. It returns the demo
+// logins to print, if any.
 func (s *server) setup(ctx context.Context, cfg config, self string) (logins []demoLogin, err error) {
 	s.metrics.token = cfg.MetricsToken
+	s.trustedProxies = cfg.TrustedProxies
+	if len(cfg.TrustedProxies) > 0 {
+		s.logger.InfoContext(ctx, "client IPs taken from X-Forwarded-For of trusted proxies", "proxies", cfg.TrustedProxies)
+	}
+	// Before setupDesk, which keeps the setting when it moves sessions
+	// into the database.
+	s.sessions.mgr.IdleTimeout = cfg.SessionIdleTimeout
 	if err := s.setupMonitor(ctx, monitorOptions{}); err != nil {
 		return nil, err
 	}

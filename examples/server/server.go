@@ -50,6 +50,9 @@ type server struct {
 	// public ticket form (ratelimit.go).
 	loginLimiter  *rateLimiter
 	publicLimiter *rateLimiter
+	// trustedProxies are the proxies whose X-Forwarded-For header names
+	// the client (ratelimit.go); none by default. Set it before serving.
+	trustedProxies proxyList
 	// bcryptCost is the cost of new password hashes; tests lower it.
 	bcryptCost int
 	// dummyHash is compared against when an email is unknown, so that a
@@ -120,11 +123,11 @@ func (s *server) register(pattern string, h http.Handler) {
 }
 
 // handler wraps the mux in the middleware every request goes through, the
-// outermost first: request id, access log, metrics, panic recovery,
-// cross-origin protection, session loading.
+// outermost first: request id, client IP, access log, metrics, panic
+// recovery, cross-origin protection, session loading.
 func (s *server) handler() http.Handler {
-	return withRequestID(withAccessLog(s.logger, s.metrics.instrument(s.mux, withRecovery(s.logger,
-		s.crossOrigin.Handler(s.withSession(http.HandlerFunc(s.route)))))))
+	return withRequestID(s.withClientIP(withAccessLog(s.logger, s.metrics.instrument(s.mux, withRecovery(s.logger,
+		s.crossOrigin.Handler(s.withSession(http.HandlerFunc(s.route))))))))
 }
 
 // route passes a request to the mux, answering in JSON when no route

@@ -18,8 +18,11 @@ import (
 const (
 	// sessionCookieName names the cookie that carries the session token.
 	sessionCookieName = "icc_session"
-	// sessionLifetime is how long a sign-in lasts, from sign-in.
+	// sessionLifetime is how long a sign-in lasts at most, from sign-in.
 	sessionLifetime = 12 * time.Hour
+	// defaultSessionIdleTimeout ends a sign-in that has not been used for
+	// this long (-session-idle-timeout).
+	defaultSessionIdleTimeout = 2 * time.Hour
 	// sessionCleanup is how often expired sessions are deleted.
 	sessionCleanup = 5 * time.Minute
 	// sessionKeyAgent is the session key holding the signed-in agent's id.
@@ -30,6 +33,12 @@ const (
 // store (in memory, or the sessions table in PostgreSQL) and the cookie
 // policy. The cookie is HttpOnly, SameSite=Lax, and Secure when the request
 // came over TLS or secure is set (a TLS-terminating proxy in front).
+//
+// A sign-in lasts sessionLifetime at most, and ends sooner when it goes
+// unused for the manager's IdleTimeout (defaultSessionIdleTimeout unless
+// set; 0 turns it off): withSession pushes the stored expiry back on every
+// request of a signed-in agent. The cookie itself lasts the whole lifetime,
+// so it need not be sent again on each request; the store decides.
 type sessionStore struct {
 	mgr    *scs.SessionManager
 	secure bool
@@ -42,6 +51,7 @@ func newSessionStore(store scs.Store, secure bool, stop func()) *sessionStore {
 	mgr := scs.New()
 	mgr.Store = store
 	mgr.Lifetime = sessionLifetime
+	mgr.IdleTimeout = defaultSessionIdleTimeout
 	mgr.Cookie.Name = sessionCookieName
 	return &sessionStore{mgr: mgr, secure: secure, stop: sync.OnceFunc(stop)}
 }
@@ -126,6 +136,7 @@ func (s *server) useBackendSessions() bool {
 	if b, ok := s.backend.(sqlDBer); ok {
 		old := s.sessions
 		s.sessions = newPostgresSessions(b.SQLDB(), old.secure)
+		s.sessions.mgr.IdleTimeout = old.mgr.IdleTimeout
 		old.stop()
 		inDB = true
 	}
@@ -139,17 +150,31 @@ func (s *server) useBackendSessions() bool {
 
 // withSession loads the request's session (an empty one when it carries no
 // valid cookie) into its context, where agentOnly and the sign-in handlers
-// find it. A session store that cannot be read is a 503.
+// find it. With an idle timeout, a signed-in agent's session is stored
+// again first, so that it expires an idle timeout after this request
+// (never after its lifetime). A session store that cannot be read or
+// written is a 503.
 func (s *server) withSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var token string
 		if c, err := r.Cookie(sessionCookieName); err == nil {
 			token = c.Value
 		}
-		ctx, err := s.sessions.mgr.Load(r.Context(), token)
+		mgr := s.sessions.mgr
+		ctx, err := mgr.Load(r.Context(), token)
 		if err != nil {
 			writeError(w, r, s.logger, icc.Unavailable(err, "sessions cannot be read now"))
 			return
+		}
+		// Only stored sessions (a token) of signed-in agents are touched:
+		// committing an anonymous one would store a new session per request.
+		// The commit follows the load at once, which keeps short the window
+		// in which a concurrent sign-out could be undone by it.
+		if mgr.IdleTimeout > 0 && mgr.Token(ctx) != "" && mgr.GetString(ctx, sessionKeyAgent) != "" {
+			if _, _, err := mgr.Commit(ctx); err != nil {
+				writeError(w, r, s.logger, icc.Unavailable(err, "sessions cannot be written now"))
+				return
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -165,11 +190,13 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, agentID st
 		return icc.Unavailable(err, "sessions cannot be written now")
 	}
 	mgr.Put(ctx, sessionKeyAgent, agentID)
-	token, expiry, err := mgr.Commit(ctx)
+	token, _, err := mgr.Commit(ctx)
 	if err != nil {
 		return icc.Unavailable(err, "sessions cannot be written now")
 	}
-	s.setSessionCookie(w, r, token, expiry)
+	// The cookie lasts the session's whole lifetime; the idle timeout is
+	// kept by the store (see withSession).
+	s.setSessionCookie(w, r, token, mgr.Deadline(ctx))
 	return nil
 }
 
