@@ -82,6 +82,14 @@ func TestOfflineRules(t *testing.T) {
 	assert.False(t, r.Escalate)
 	assert.Contains(t, r.Reasons, ReasonSecurity)
 
+	// A stolen card is a security matter; a stolen parcel is a delivery one.
+	r = classifyText(t, c, "my card was stolen and someone used it on your site")
+	assert.True(t, r.Escalate)
+	assert.Contains(t, r.Reasons, ReasonSecurity)
+	r = classifyText(t, c, "parcels keep getting stolen from my porch, do you offer signed-for delivery?")
+	assert.False(t, r.Escalate, "%+v", r)
+	assert.NotContains(t, r.Reasons, ReasonSecurity)
+
 	// Saying that one complains makes a complaint whatever the topic; an
 	// angry account deletion alone is routine.
 	r = classifyText(t, c, "I want to file a formal complaint about the double charge on my card")

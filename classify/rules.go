@@ -91,10 +91,16 @@ var (
 		switch to another provider, switching to, go to a competitor, going elsewhere,
 		take my business elsewhere, never buy, never order, never shop, last time i, done with you,
 		im done, i am done, leaving you, unsubscribe from everything, cancel everything, end my contract`)
-	securityCues = phraseSet(`hacked, hacker, hackers, breach, data breach, leaked, leak, unauthorized,
-		unauthorised, someone else used, someone else logged, someone else has, someone else is using,
-		not me, fraud, fraudulent, stolen, identity theft, phishing, compromised, suspicious,
-		strange login, logged in from`)
+	// securityCues are about a compromised account, card or data; a theft
+	// or a leak of goods ("my parcel was stolen", "the bottle leaked") is
+	// a delivery matter, so those words count only with what was taken.
+	securityCues = phraseSet(`hacked, hacker, hackers, breach, data breach, data leak, leaked my data,
+		leaked data, data leaked, details leaked, password leaked, unauthorized, unauthorised,
+		someone else used, someone else logged, someone else has, someone else is using, not me,
+		fraud, fraudulent, stolen card, card stolen, card was stolen, card has been stolen,
+		stolen identity, identity stolen, stolen details, details stolen, password stolen,
+		account stolen, stolen account, stolen credit card, identity theft, phishing, compromised,
+		suspicious, strange login, logged in from`)
 	// privacyCues are data-rights requests (erasure, access): reported as a
 	// security or privacy reason, but routine enough not to escalate alone.
 	privacyCues = phraseSet(`gdpr, my personal data, personal information, privacy, my data, data protection,
