@@ -27,6 +27,13 @@ const (
 	sessionCleanup = 5 * time.Minute
 	// sessionKeyAgent is the session key holding the signed-in agent's id.
 	sessionKeyAgent = "agent_id"
+	// sessionKeyTouched is the session key holding when the session's
+	// expiry was last pushed back, in Unix nanoseconds.
+	sessionKeyTouched = "touched_at"
+	// maxSessionTouch is the longest a signed-in session goes between two
+	// pushes of its expiry: one store write per minute at most, not one per
+	// request; a session may end up to this much before a full idle timeout.
+	maxSessionTouch = time.Minute
 )
 
 // sessionStore keeps agents' sign-ins: an scs session manager over a
@@ -168,9 +175,13 @@ func (s *server) withSession(next http.Handler) http.Handler {
 		}
 		// Only stored sessions (a token) of signed-in agents are touched:
 		// committing an anonymous one would store a new session per request.
-		// The commit follows the load at once, which keeps short the window
-		// in which a concurrent sign-out could be undone by it.
-		if mgr.IdleTimeout > 0 && mgr.Token(ctx) != "" && mgr.GetString(ctx, sessionKeyAgent) != "" {
+		// A session is touched at most once per touchEvery, so a busy agent
+		// costs one store write a minute, not one per request. The commit
+		// follows the load at once, which keeps short the window in which a
+		// concurrent sign-out could be undone by it.
+		if mgr.IdleTimeout > 0 && mgr.Token(ctx) != "" && mgr.GetString(ctx, sessionKeyAgent) != "" &&
+			time.Since(time.Unix(0, mgr.GetInt64(ctx, sessionKeyTouched))) >= touchEvery(mgr.IdleTimeout) {
+			mgr.Put(ctx, sessionKeyTouched, time.Now().UnixNano())
 			if _, _, err := mgr.Commit(ctx); err != nil {
 				writeError(w, r, s.logger, icc.Unavailable(err, "sessions cannot be written now"))
 				return
@@ -190,6 +201,7 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, agentID st
 		return icc.Unavailable(err, "sessions cannot be written now")
 	}
 	mgr.Put(ctx, sessionKeyAgent, agentID)
+	mgr.Put(ctx, sessionKeyTouched, time.Now().UnixNano())
 	token, _, err := mgr.Commit(ctx)
 	if err != nil {
 		return icc.Unavailable(err, "sessions cannot be written now")
@@ -199,6 +211,10 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, agentID st
 	s.setSessionCookie(w, r, token, mgr.Deadline(ctx))
 	return nil
 }
+
+// touchEvery is how often a signed-in session's expiry is pushed back: a
+// tenth of the idle timeout, at most maxSessionTouch.
+func touchEvery(idle time.Duration) time.Duration { return min(idle/10, maxSessionTouch) }
 
 // endSession deletes the request's session from the store and tells the
 // browser to drop the cookie.

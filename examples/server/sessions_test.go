@@ -33,7 +33,17 @@ func TestSessionIdleTimeout(t *testing.T) {
 	require.True(t, ok)
 	assert.WithinDuration(t, time.Now().Add(idle), signedIn, idle)
 
-	// Used within the timeout: it works, and the idle timeout starts again.
+	// Used at once: it works, and nothing is written (a session is touched
+	// at most once per touchEvery).
+	signInTime := time.Now()
+	require.Equal(t, http.StatusOK, c.do("GET", "/api/tickets", nil).Code)
+	if time.Since(signInTime) < touchEvery(idle) {
+		same, ok := storedExpiry(t, e, token)
+		require.True(t, ok)
+		assert.Equal(t, signedIn, same, "no write within touchEvery of the last one")
+	}
+	// Used later within the timeout: the idle timeout starts again.
+	require.Eventually(t, func() bool { return time.Since(signInTime) > touchEvery(idle) }, time.Second, time.Millisecond)
 	require.Equal(t, http.StatusOK, c.do("GET", "/api/tickets", nil).Code)
 	touched, ok := storedExpiry(t, e, token)
 	require.True(t, ok)
