@@ -12,8 +12,9 @@ import (
 // busLoop receives the bus events of every conversation, agents' presence
 // and the dashboard topics until the hub stops. Events this hub published
 // itself are skipped: it delivered them locally already. It also
-// re-announces presence, and catches every room up from the store when the
-// subscription dropped events.
+// re-announces presence, and when the subscription may have missed events
+// (Dropped grew) catches every room up from the store and tells its agents
+// with an EventResync event frame.
 func (h *Hub) busLoop(sub icc.Subscription) {
 	defer h.wg.Done()
 	defer sub.Close()
@@ -37,9 +38,11 @@ func (h *Hub) busLoop(sub icc.Subscription) {
 		case <-tick.C:
 			h.announcePresence()
 			if d := sub.Dropped(); d != dropped {
-				h.log.Warn("chat: bus events were dropped; catching up from the store", "dropped", d-dropped)
+				h.log.Warn("chat: bus events may have been missed; catching up from the store", "missed", d-dropped)
 				dropped = d
 				h.resync()
+				e := icc.Event{Topic: TopicChat, Type: EventResync, Origin: h.cfg.Instance, At: h.cfg.Clock.Now()}
+				h.broadcast(encode(eventFrame{Type: TypeEvent, Event: e}), isAgent)
 			}
 		}
 	}

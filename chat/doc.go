@@ -76,7 +76,9 @@
 // delivered and read). classification frames (agents only) carry what the
 // classifier said about a customer message; event frames (agents only)
 // forward bus events of Config.EventTopics, including the conversation
-// life-cycle events of TopicChat.
+// life-cycle events of TopicChat, and an EventResync event after the hub's
+// bus subscription may have missed events (it has caught up its
+// conversations from the store; a dashboard should reload its lists).
 //
 // Error codes: bad_frame (not JSON, unknown type, missing or invalid
 // fields), forbidden, not_found, closed (the conversation is closed),

@@ -187,6 +187,13 @@ type Config struct {
 // event frames.
 const TopicChat = "chat"
 
+// EventResync is the type of the TopicChat event frame a hub sends its
+// agents after its bus subscription may have missed events (a slow
+// subscriber, or a shared bus that lost its database connection): it has
+// caught its conversations up from the store, and a dashboard should reload
+// what it shows. It is sent to this hub's agents only, never on the bus.
+const EventResync = "resync"
+
 func (c *Config) setDefaults() error {
 	if c.Store == nil {
 		return icc.Invalid("store", "chat: a conversation store is required")

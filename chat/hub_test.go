@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -526,4 +527,50 @@ func TestReadyFirst(t *testing.T) {
 		assert.Equal(t, id, ev.Event.ID, "an event published after ready")
 		_ = agent.ws.Close(websocket.StatusNormalClosure, "")
 	}
+}
+
+// lossyBus is a bus whose subscriptions report missed events when the
+// test says so, as a shared bus does after losing its connection.
+type lossyBus struct {
+	icc.Bus
+	missed atomic.Int64
+}
+
+func (b *lossyBus) Subscribe(ctx context.Context, topics ...string) (icc.Subscription, error) {
+	s, err := b.Bus.Subscribe(ctx, topics...)
+	if err != nil {
+		return nil, err
+	}
+	return &lossySub{Subscription: s, b: b}, nil
+}
+
+type lossySub struct {
+	icc.Subscription
+	b *lossyBus
+}
+
+func (s *lossySub) Dropped() int64 { return s.Subscription.Dropped() + s.b.missed.Load() }
+
+// TestResyncAfterMissedEvents: when the bus says events may have been
+// missed, the hub catches its conversations up from the store and tells
+// its agents to reload.
+func TestResyncAfterMissedEvents(t *testing.T) {
+	st := newMemory(t)
+	bus := &lossyBus{Bus: st}
+	e := newEnv(t, fast(Config{Store: st, Bus: bus, PresenceInterval: 20 * time.Millisecond}))
+	conv, tok := e.start("resync")
+	cust := e.customer(conv, tok)
+	cust.subscribe(conv.ID, 0)
+	cust.expect(TypeSubscribed)
+	agent := e.agent("a1")
+
+	// Another process stored a message whose bus event never arrived.
+	ctx := context.Background()
+	_, err := st.AppendMessages(ctx, []icc.NewMessage{{ConversationID: conv.ID, ClientID: "lost", SenderType: icc.SenderAgent, SenderID: "a2", Body: "while you were away"}})
+	require.NoError(t, err)
+
+	bus.missed.Add(1)
+	assert.Equal(t, "while you were away", cust.expect(TypeMessage).msg(t).Body)
+	f := agent.until(func(f frame) bool { return f.Type == TypeEvent && f.Event.Type == EventResync })
+	assert.Equal(t, TopicChat, f.Event.Topic)
 }

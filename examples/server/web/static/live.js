@@ -16,6 +16,7 @@ export class Live {
     this.delay = 500;
     this.connected = false;
     this.ready = false; // the server's "ready" frame arrived on this socket
+    this.wasReady = false; // a socket was ready before: a ready means a reconnect
   }
 
   /** on adds a listener for a frame type ("*" for every frame, "status" for connection changes). */
@@ -55,7 +56,13 @@ export class Live {
         return;
       }
       // "ready" comes first: from then on the server delivers every event.
-      if (f.type === "ready") this.ready = true;
+      // After a reconnect, events sent while the socket was down are lost:
+      // tell the views to reload, as the server does when its bus missed some.
+      if (f.type === "ready") {
+        this.ready = true;
+        if (this.wasReady) this.emit("event", { type: "event", event: { topic: "chat", type: "resync" } });
+        this.wasReady = true;
+      }
       if (f.type === "message" && f.message) this.seen(f.conversation_id, f.message.seq);
       if ((f.type === "subscribed" || f.type === "ack") && f.seq) this.seen(f.conversation_id, f.seq);
       this.emit(f.type, f);

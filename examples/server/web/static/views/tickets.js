@@ -184,7 +184,7 @@ async function detail(root, ctx, id) {
   await load();
   let timer = 0;
   const off = ctx.live ? ctx.live.on("event", (f) => {
-    if (f.event && f.event.id === id) {
+    if (f.event && (f.event.id === id || f.event.type === "resync")) {
       clearTimeout(timer);
       timer = setTimeout(() => load().catch(() => {}), 300);
     }
