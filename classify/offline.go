@@ -426,7 +426,8 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 	// abuse aimed at the company) in a request the model put in general,
 	// or a statement of complaining ("formal complaint") in any request,
 	// makes it a complaint, when the model has one.
-	if cat == CategoryGeneral && complaintCues.inText(&a) || complaintActs.inText(&a) {
+	found := cues.inText(&a)
+	if cat == CategoryGeneral && found&cueComplaint != 0 || found&cueComplaintAct != 0 {
 		if j := m.labelIndex("complaint"); j >= 0 && m.labels[j].Category == CategorySensitive {
 			best, cat = j, CategorySensitive
 			conf = complaintRuleConfidence
@@ -444,7 +445,7 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 	if hasIntent {
 		res.Intent = top.Name
 	}
-	applyRules(&res, req, &a, top.Escalate)
+	applyRules(&res, req, &a, found, top.Escalate)
 	return res, nil
 }
 

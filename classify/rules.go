@@ -78,128 +78,153 @@ func shouting(text string) bool {
 	return up >= 12 && up > 3*low
 }
 
-// cue lists are matched as whole words or word sequences.
-var (
-	angerCues = phraseSet(`fuck, fucking, fucked, shit, shitty, bullshit, wtf, goddamn, scam, scammers,
+// cue is a kind of rule cue; a text's cues are a bit set.
+type cue uint16
+
+// The kinds of cue.
+const (
+	cueAnger cue = 1 << iota
+	cueLegal
+	cueChurn
+	cueSecurity
+	cuePrivacy
+	cueHuman
+	cueRepeat
+	cueComplaint
+	cueComplaintAct
+	cueUrgent
+)
+
+// cueLists are the phrases of each kind of cue, matched as whole words or
+// word sequences.
+var cueLists = map[cue]string{
+	cueAnger: `fuck, fucking, fucked, shit, shitty, bullshit, wtf, goddamn, scam, scammers,
 		ripoff, rip off, ripped off, thieves, pathetic, useless, disgusting, disgrace, unacceptable,
 		outrageous, ridiculous, furious, livid, incompetent, idiots, worst company, fed up, sick of,
-		had enough, absolute joke, a joke, garbage service, piece of crap`)
-	legalCues = phraseSet(`lawyer, lawyers, attorney, solicitor, sue, suing, lawsuit, legal action,
+		had enough, absolute joke, a joke, garbage service, piece of crap`,
+	cueLegal: `lawyer, lawyers, attorney, solicitor, sue, suing, lawsuit, legal action,
 		take legal, court, small claims, ombudsman, consumer protection, trading standards,
-		report you to, better business bureau, bbb, regulator, class action`)
-	churnCues = phraseSet(`cancel my subscription, cancel my account, close my account, delete my account,
+		report you to, better business bureau, bbb, regulator, class action`,
+	cueChurn: `cancel my subscription, cancel my account, close my account, delete my account,
 		switch to another provider, switching to, go to a competitor, going elsewhere,
 		take my business elsewhere, never buy, never order, never shop, last time i, done with you,
-		im done, i am done, leaving you, unsubscribe from everything, cancel everything, end my contract`)
-	// securityCues are about a compromised account, card or data; a theft
+		im done, i am done, leaving you, unsubscribe from everything, cancel everything, end my contract`,
+	// Security cues are about a compromised account, card or data; a theft
 	// or a leak of goods ("my parcel was stolen", "the bottle leaked") is
 	// a delivery matter, so those words count only with what was taken.
-	securityCues = phraseSet(`hacked, hacker, hackers, breach, data breach, data leak, leaked my data,
+	cueSecurity: `hacked, hacker, hackers, breach, data breach, data leak, leaked my data,
 		leaked data, data leaked, details leaked, password leaked, unauthorized, unauthorised,
 		someone else used, someone else logged, someone else has, someone else is using, not me,
 		fraud, fraudulent, stolen card, card stolen, card was stolen, card has been stolen,
 		stolen identity, identity stolen, stolen details, details stolen, password stolen,
 		account stolen, stolen account, stolen credit card, identity theft, phishing, compromised,
-		suspicious, strange login, logged in from`)
-	// privacyCues are data-rights requests (erasure, access): reported as a
+		suspicious, strange login, logged in from`,
+	// Privacy cues are data-rights requests (erasure, access): reported as a
 	// security or privacy reason, but routine enough not to escalate alone.
-	privacyCues = phraseSet(`gdpr, my personal data, personal information, privacy, my data, data protection,
-		right to be forgotten, subject access`)
-	humanCues = phraseSet(`human, real person, live person, live agent, representative, speak to someone,
+	cuePrivacy: `gdpr, my personal data, personal information, privacy, my data, data protection,
+		right to be forgotten, subject access`,
+	cueHuman: `human, real person, live person, live agent, representative, speak to someone,
 		talk to someone, speak to a person, talk to a person, manager, supervisor, not a bot,
-		actual person, real human, operator, real people, a real one, instead of a bot`)
-	repeatCues = phraseSet(`again, already, still, third time, second time, fourth time, many times,
+		actual person, real human, operator, real people, a real one, instead of a bot`,
+	cueRepeat: `again, already, still, third time, second time, fourth time, many times,
 		several times, multiple times, how many times, keep asking, nobody answered, no one answered,
-		no reply, no answer, no response, last week, days ago, weeks ago, still waiting`)
-	// complaintCues are strong signs that a request is a complaint about
+		no reply, no answer, no response, last week, days ago, weeks ago, still waiting`,
+	// Complaint cues are strong signs that a request is a complaint about
 	// the company, its staff or its service even when it never says
 	// "complaint": rudeness, repeated failure, a legal threat, or abuse
 	// aimed at the company.
-	complaintCues = phraseSet(`rude, rudely, disrespectful, aggressive, shouted at, yelled at, hung up on,
+	cueComplaint: `rude, rudely, disrespectful, aggressive, shouted at, yelled at, hung up on,
 		laughed at, treated badly, treated like, been lied to, lied to me, beyond a joke, this is a joke,
 		absolute joke, what a joke, third time, fourth time, fifth time, disgrace, disgraceful, appalling,
 		worst experience, worst service, worst company, sick of, sick and tired, fed up, lawyer, lawyers,
 		solicitor, attorney, sue, suing, legal action, ombudsman, trading standards, small claims,
 		fuck this company, fuck you, fuck your, fuck this, screw you, you people, shame on you,
 		never been so badly, avoid you, tell everyone, nobody gives a damn, no one gives a damn,
-		total shambles, a shambles, treated like dirt`)
-	// complaintActs state that the customer is complaining; they make the
+		total shambles, a shambles, treated like dirt`,
+	// Complaint acts state that the customer is complaining; they make the
 	// answer a complaint whatever category the model chose.
-	complaintActs = phraseSet(`formal complaint, formal objection, my grievance, a grievance, lodge a complaint,
+	cueComplaintAct: `formal complaint, formal objection, my grievance, a grievance, lodge a complaint,
 		file a complaint, make a complaint, raise a complaint, want to complain, wish to complain,
-		would like to complain, escalate this, escalate my complaint, reporting this, on record`)
-	urgentCues = phraseSet(`urgent, urgently, asap, immediately, right now, emergency, right away,
-		today, critical, now`)
-)
+		would like to complain, escalate this, escalate my complaint, reporting this, on record`,
+	cueUrgent: `urgent, urgently, asap, immediately, right now, emergency, right away,
+		today, critical, now`,
+}
 
-// phrases is a set of word sequences, keyed by phraseHash.
-type phrases struct {
-	set    map[uint64]bool
+// cueTable maps the hash of every cue phrase to the kinds of cue it is,
+// so that one pass over a text finds all its cues.
+type cueTable struct {
+	set    map[uint64]cue
 	maxLen int
 }
 
-func phraseSet(list string) phrases {
-	p := phrases{set: map[uint64]bool{}}
-	for _, ph := range strings.Split(list, ",") {
-		toks := loadLexicon().normalize(tokenize(ph, nil), nil)
-		if len(toks) == 0 {
-			continue
+// cues is the table of cueLists, built once.
+var cues = func() cueTable {
+	t := cueTable{set: map[uint64]cue{}}
+	for kind, list := range cueLists {
+		for _, ph := range strings.Split(list, ",") {
+			toks := loadLexicon().normalize(tokenize(ph, nil), nil)
+			if len(toks) == 0 {
+				continue
+			}
+			t.set[phraseHash(toks)] |= kind
+			t.maxLen = max(t.maxLen, len(toks))
 		}
-		p.set[phraseHash(toks)] = true
-		p.maxLen = max(p.maxLen, len(toks))
 	}
-	return p
-}
+	return t
+}()
 
-// in reports whether any phrase of p occurs in words.
-func (p phrases) in(words []string) bool {
+// scan returns the kinds of cue whose phrases occur in words.
+func (t cueTable) scan(words []string) cue {
+	var found cue
 	for i := range words {
 		h := uint64(fnvOffset)
-		for n := 0; n < p.maxLen && i+n < len(words); n++ {
+		for n := 0; n < t.maxLen && i+n < len(words); n++ {
 			if n > 0 {
 				h = (h ^ ' ') * fnvPrime
 			}
 			h = hashStr(h, words[i+n])
-			if p.set[h] {
-				return true
-			}
+			found |= t.set[h]
 		}
 	}
-	return false
+	return found
 }
 
-// inText reports whether a phrase of p occurs in the words of a, either as
-// typed or after spelling correction (which can turn a cue word the model
-// never saw, such as "solicitor", into a different known word).
-func (p phrases) inText(a *analysis) bool {
-	return p.in(a.words) || (len(a.typed) > 0 && &a.typed[0] != &a.words[0] && p.in(a.typed))
+// inText returns the kinds of cue in the words of a, either as typed or
+// after spelling correction (which can turn a cue word the model never
+// saw, such as "solicitor", into a different known word).
+func (t cueTable) inText(a *analysis) cue {
+	found := t.scan(a.words)
+	if len(a.typed) > 0 && &a.typed[0] != &a.words[0] {
+		found |= t.scan(a.typed)
+	}
+	return found
 }
 
 // applyRules fills sentiment, escalation, priority and reply into r, whose
-// category and intent the model has set. intentEscalates is the label's
-// learned escalation.
-func applyRules(r *Result, req Request, a *analysis, intentEscalates bool) {
+// category and intent the model has set. found are the text's cues and
+// intentEscalates is the label's learned escalation.
+func applyRules(r *Result, req Request, a *analysis, found cue, intentEscalates bool) {
 	text := req.Text()
 	r.Sentiment, r.SentimentScore = sentiment(a.words, text)
 	var reasons []Reason
-	anger := angerCues.inText(a) || r.SentimentScore <= -0.8 || shouting(text)
+	anger := found&cueAnger != 0 || r.SentimentScore <= -0.8 || shouting(text)
 	if anger {
 		reasons = append(reasons, ReasonAnger)
 	}
-	legal := legalCues.inText(a)
+	legal := found&cueLegal != 0
 	if legal {
 		reasons = append(reasons, ReasonLegalThreat)
 	}
-	churnCue := churnCues.inText(a)
+	churnCue := found&cueChurn != 0
 	churn := churnCue || r.Intent == "delete_account"
 	if churn {
 		reasons = append(reasons, ReasonChurnRisk)
 	}
-	security := securityCues.inText(a)
-	if security || privacyCues.inText(a) {
+	security := found&cueSecurity != 0
+	if security || found&cuePrivacy != 0 {
 		reasons = append(reasons, ReasonSecurity)
 	}
-	human := r.Intent == "contact_human_agent" || humanCues.inText(a)
+	human := r.Intent == "contact_human_agent" || found&cueHuman != 0
 	if human {
 		reasons = append(reasons, ReasonAsksForHuman)
 	}
@@ -209,7 +234,7 @@ func applyRules(r *Result, req Request, a *analysis, intentEscalates bool) {
 			earlier++
 		}
 	}
-	repeat := earlier >= 2 || (earlier >= 1 && repeatCues.inText(a))
+	repeat := earlier >= 2 || (earlier >= 1 && found&cueRepeat != 0)
 	if repeat {
 		reasons = append(reasons, ReasonRepeatContact)
 	}
@@ -224,7 +249,7 @@ func applyRules(r *Result, req Request, a *analysis, intentEscalates bool) {
 	}
 	r.Reasons = reasons
 
-	urgent := urgentCues.inText(a)
+	urgent := found&cueUrgent != 0
 	switch {
 	case legal || security || (r.Escalate && (anger || urgent)):
 		r.Priority = PriorityUrgent
