@@ -105,10 +105,10 @@ func hasWord(text, w string) bool {
 	return slices.Contains(tokenize(text, nil), w)
 }
 
-// TestAblation measures each ingredient on the two blind paraphrase files
-// (i and j) and on word hold-outs of the dev set. It is slow, so it runs only with ICC_ABLATION=1:
+// TestAblation measures each ingredient on the three blind paraphrase files
+// (i, j and o) and on word hold-outs of the dev set. It is slow, so it runs only with ICC_ABLATION=1:
 //
-//	ICC_ABLATION=1 go test -run TestAblation -v -timeout 30m ./classify
+//	ICC_ABLATION=1 go test -run TestAblation -v -timeout 90m ./classify
 func TestAblation(t *testing.T) {
 	if os.Getenv("ICC_ABLATION") == "" {
 		t.Skip("set ICC_ABLATION=1 to run the ablation study")
@@ -118,6 +118,7 @@ func TestAblation(t *testing.T) {
 	// never looked at row by row while tuning.
 	para := readExamplesCSV(t, filepath.Join("testdata", "paraphrases-i.csv"))
 	para = append(para, readExamplesCSV(t, filepath.Join("testdata", "paraphrases-j.csv"))...)
+	para = append(para, readExamplesCSV(t, filepath.Join("testdata", "paraphrases-o.csv"))...)
 	final, _ := TrainConfig{Seed: 1}.options()
 	base := final
 	base.ensemble = 1 // the ingredients are measured on single models
@@ -186,6 +187,6 @@ func TestAblation(t *testing.T) {
 			}
 			h.add(hm, te)
 		}
-		t.Logf("%-28s paraphrases i+j: %s | word hold-outs: %s | train %.1fs", vr.name, p, h, took.Seconds())
+		t.Logf("%-28s paraphrases i+j+o: %s | word hold-outs: %s | train %.1fs", vr.name, p, h, took.Seconds())
 	}
 }
