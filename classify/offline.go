@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -422,6 +423,11 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 	conf := float64(catP[ci])
+	// An order answer whose text names a refund or a fee is about the
+	// money (see moneyRules).
+	if j, ok := m.moneyRule(best, a.concepts); ok {
+		best, cat, conf = j, CategoryBilling, moneyRuleConfidence
+	}
 	// A strong complaint cue (rudeness, repeated failure, a legal threat,
 	// abuse aimed at the company) in a request the model put in general,
 	// or a statement of complaining ("formal complaint") in any request,
@@ -447,6 +453,41 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 	}
 	applyRules(&res, req, &a, found, top.Escalate)
 	return res, nil
+}
+
+// moneyRules move an answer about an order's life cycle to the billing
+// intent when the text names money: "is there a charge if I cancel" asks
+// about the fee, "cancel it and give me my money back" for a refund, "when
+// does the refund for my returned parcel arrive" about the refund. The dev
+// set tells these intents apart only by their template words, so a model
+// trained on it answers such requests with the order intent. On 5,292
+// project-written requests the rules changed 52 answers, 51 of them to
+// the right category and 41 to the right intent.
+var moneyRules = []struct{ answer, concept, intent string }{
+	{"cancel_order", "#fee", "check_cancellation_fee"},
+	{"cancel_order", "#refund", "get_refund"},
+	{"change_order", "#refund", "get_refund"},
+	{"track_order", "#refund", "track_refund"},
+	{"delivery_period", "#refund", "track_refund"},
+}
+
+// moneyRuleConfidence is the confidence reported when a money rule
+// changes the answer.
+const moneyRuleConfidence = 0.9
+
+// moneyRule returns the label a money rule moves answer best to, given the
+// text's concepts, if one applies and the model has that billing label.
+func (m *model) moneyRule(best int, concepts []string) (int, bool) {
+	for _, r := range moneyRules {
+		if m.labels[best].Name != r.answer || !slices.Contains(concepts, r.concept) {
+			continue
+		}
+		if j := m.labelIndex(r.intent); j >= 0 && m.labels[j].Category == CategoryBilling {
+			return j, true
+		}
+		return best, false
+	}
+	return best, false
 }
 
 // complaintRuleConfidence is the confidence reported when the complaint

@@ -349,3 +349,36 @@ func BenchmarkOfflineClassify(b *testing.B) {
 		}
 	}
 }
+
+func TestMoneyRules(t *testing.T) {
+	m := &model{labels: []label{
+		{Name: "cancel_order", Category: CategoryGeneral},
+		{Name: "check_cancellation_fee", Category: CategoryBilling},
+		{Name: "get_refund", Category: CategoryBilling},
+		{Name: "track_order", Category: CategoryGeneral},
+		{Name: "track_refund", Category: CategoryBilling},
+	}}
+	lx := loadLexicon()
+	concepts := func(text string) []string {
+		return lx.concepts(lx.normalize(tokenize(text, nil), nil), nil)
+	}
+	cases := []struct {
+		answer, text, want string
+	}{
+		{"cancel_order", "is there a fee if I cancel my order now?", "check_cancellation_fee"},
+		{"cancel_order", "cancel it and give me my money back", "get_refund"},
+		{"track_order", "where is the refund for the parcel I sent back?", "track_refund"},
+		{"cancel_order", "please cancel my order", "cancel_order"},
+		{"track_order", "where is my parcel?", "track_order"},
+	}
+	for _, c := range cases {
+		best := m.labelIndex(c.answer)
+		got, _ := m.moneyRule(best, concepts(c.text))
+		assert.Equal(t, c.want, m.labels[got].Name, c.text)
+	}
+	// A model without the billing label keeps its answer.
+	small := &model{labels: []label{{Name: "cancel_order", Category: CategoryGeneral}, {Name: "other", Category: CategoryGeneral}}}
+	got, ok := small.moneyRule(0, concepts("is there a fee if I cancel?"))
+	assert.False(t, ok)
+	assert.Equal(t, 0, got)
+}
