@@ -350,13 +350,16 @@ func BenchmarkOfflineClassify(b *testing.B) {
 	}
 }
 
-func TestMoneyRules(t *testing.T) {
+func TestPairRules(t *testing.T) {
 	m := &model{labels: []label{
 		{Name: "cancel_order", Category: CategoryGeneral},
 		{Name: "check_cancellation_fee", Category: CategoryBilling},
 		{Name: "get_refund", Category: CategoryBilling},
 		{Name: "track_order", Category: CategoryGeneral},
 		{Name: "track_refund", Category: CategoryBilling},
+		{Name: "check_refund_policy", Category: CategoryBilling},
+		{Name: "create_account", Category: CategoryGeneral},
+		{Name: "registration_problems", Category: CategoryTechnical},
 	}}
 	lx := loadLexicon()
 	concepts := func(text string) []string {
@@ -370,15 +373,19 @@ func TestMoneyRules(t *testing.T) {
 		{"track_order", "where is the refund for the parcel I sent back?", "track_refund"},
 		{"cancel_order", "please cancel my order", "cancel_order"},
 		{"track_order", "where is my parcel?", "track_order"},
+		{"get_refund", "can I get my money back if I wore it once?", "check_refund_policy"},
+		{"get_refund", "I want my money back", "get_refund"},
+		{"create_account", "the sign up button does nothing, error every time", "registration_problems"},
+		{"create_account", "how do I open an account?", "create_account"},
 	}
 	for _, c := range cases {
 		best := m.labelIndex(c.answer)
-		got, _ := m.moneyRule(best, concepts(c.text))
+		got, _ := m.pairRule(best, concepts(c.text))
 		assert.Equal(t, c.want, m.labels[got].Name, c.text)
 	}
-	// A model without the billing label keeps its answer.
+	// A model without the neighbouring label keeps its answer.
 	small := &model{labels: []label{{Name: "cancel_order", Category: CategoryGeneral}, {Name: "other", Category: CategoryGeneral}}}
-	got, ok := small.moneyRule(0, concepts("is there a fee if I cancel?"))
+	got, ok := small.pairRule(0, concepts("is there a fee if I cancel?"))
 	assert.False(t, ok)
 	assert.Equal(t, 0, got)
 }
