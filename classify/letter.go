@@ -47,7 +47,7 @@ func stripLetter(text string) string {
 
 func stripSalutation(text string) string {
 	t := strings.TrimLeftFunc(text, unicode.IsSpace)
-	head := strings.ToLower(t[:min(len(t), 80)])
+	head := asciiLower(t[:min(len(t), 80)])
 	for _, s := range salutations {
 		rest, ok := strings.CutPrefix(head, s.prefix)
 		if !ok || rest != "" && !strings.ContainsAny(rest[:1], " ,:\n!") {
@@ -65,7 +65,7 @@ func stripSalutation(text string) string {
 func stripSignOff(text string) string {
 	t := strings.TrimRightFunc(text, unicode.IsSpace)
 	from := max(0, len(t)-maxSignature-len("with many thanks")-2)
-	tail := strings.ToLower(t[from:])
+	tail := asciiLower(t[from:])
 	best := -1
 	for _, s := range signOffs {
 		for off := 0; ; {
@@ -94,4 +94,18 @@ func stripSignOff(text string) string {
 		return text
 	}
 	return t[:from+best]
+}
+
+// asciiLower lowercases the ASCII letters of s and leaves every other byte
+// as it is, so that an index into the result is an index into s
+// (strings.ToLower may change the length of non-ASCII text and of invalid
+// UTF-8).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

@@ -28,6 +28,9 @@ func TestStripLetter(t *testing.T) {
 		{"Dear team,", "Dear team,"},
 		// a question after the sign-off word is part of the request
 		{"I paid. Thanks, but where is my parcel?", "I paid. Thanks, but where is my parcel?"},
+		// letters whose lower case has another length in bytes
+		{"DEAR İSTANBUL TEAM, my refund? REGARDS, ẞTRASSE", " my refund? "},
+		{"Dear ẞẞẞ, where is it? Thanks, İİİ", " where is it? "},
 	}
 	for _, c := range cases {
 		assert.Equal(t, c.want, stripLetter(c.in), c.in)
@@ -48,4 +51,25 @@ func TestSignatureTitleDoesNotEscalate(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, r.Escalate, "%+v", r)
 	assert.Contains(t, r.Reasons, ReasonAsksForHuman)
+}
+
+// FuzzClassifyText: no text makes the offline classifier panic, and an
+// answer is always a valid one.
+func FuzzClassifyText(f *testing.F) {
+	for _, s := range []string{"Dear", "hi,", "thanks", "DeAr \x80!", "DEAR İİİ, refund? REGARDS, ẞ",
+		"Dear Sirs,\nI placed order 40871.\nYours faithfully,\nMrs J. Haddon", "where is my refund? thanks"} {
+		f.Add(s)
+	}
+	c, err := NewOffline(OfflineConfig{})
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, s string) {
+		_ = stripLetter(s)
+		r, err := c.Classify(context.Background(), Request{Body: s})
+		if err != nil {
+			require.ErrorIs(t, err, ErrInvalidInput)
+			return
+		}
+		assert.True(t, r.Category.Valid(), "%+v", r)
+		assert.True(t, r.Confidence >= 0 && r.Confidence <= 1, "%+v", r)
+	})
 }
