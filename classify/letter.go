@@ -3,6 +3,7 @@ package classify
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // A letter's salutation ("Dear Customer Services,") and sign-off ("Kind
@@ -10,7 +11,9 @@ import (
 // without asking for anything: read as request words, "Customer
 // Services" looks like a request to contact them and "Office Manager"
 // like a request for a human. stripLetter removes both before the text is
-// analysed.
+// analysed. Both must look like what they are: words that ask for
+// something ("Dear sir please refund me,", "Thanks, I'll be contacting my
+// lawyer") are never taken for a salutation or a signature.
 
 // salutations open a letter; each allows up to maxWords more words (a
 // name or department) before the comma, colon or line break that ends it.
@@ -22,6 +25,12 @@ var salutations = []struct {
 	{"good evening", 3}, {"greetings", 2}, {"hello", 2}, {"hi", 2}, {"hey", 2},
 }
 
+// addressWords may follow a salutation in lower case ("dear customer
+// services", "hi team"); any other word there must be capitalised, as a
+// name is.
+var addressWords = wordSet(`sir sirs madam madame team support customer customers service services care
+	all everyone there folks guys people friends colleagues and or to whom it may concern the`)
+
 // signOffs close a letter when a sentence boundary comes before them and
 // only a comma, line break or the end follows.
 var signOffs = []string{
@@ -30,9 +39,25 @@ var signOffs = []string{
 	"regards", "thank you", "thanks", "cheers",
 }
 
+// notSignature are words a signature (a name, a title, a company) does not
+// have but a sentence does: a tail after "Thanks," with one of them is part
+// of the request ("Thanks, but I want to speak to a manager").
+var notSignature = wordSet(`i im ill ive id me my mine we were our you your youre it its is are was
+	be been will would can could should shall must may might do does did dont not no but and so if
+	please pls want need like get give send call contact speak talk let know see think hope wait
+	waiting expect going gonna now still again already`)
+
 // maxSignature is the longest tail after a sign-off that still reads as a
 // signature (a name, a title, a company), in bytes.
 const maxSignature = 80
+
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
 
 // stripLetter returns text without a leading salutation and a trailing
 // sign-off with its signature; text that is nothing else is kept as is.
@@ -47,17 +72,29 @@ func stripLetter(text string) string {
 
 func stripSalutation(text string) string {
 	t := strings.TrimLeftFunc(text, unicode.IsSpace)
-	head := asciiLower(t[:min(len(t), 80)])
 	for _, s := range salutations {
-		rest, ok := strings.CutPrefix(head, s.prefix)
-		if !ok || rest != "" && !strings.ContainsAny(rest[:1], " ,:\n!") {
+		if len(t) < len(s.prefix) || !strings.EqualFold(t[:len(s.prefix)], s.prefix) {
 			continue
 		}
-		end := strings.IndexAny(rest, ",:\n!")
-		if end < 0 || len(strings.Fields(rest[:end])) > s.maxWords {
+		rest := t[len(s.prefix):]
+		if rest != "" && !strings.ContainsAny(rest[:1], " ,:\n!") {
+			continue // "Hidden", "Dearest": another word
+		}
+		end := strings.IndexAny(rest[:min(len(rest), 80)], ",:\n!")
+		if end < 0 {
 			return text
 		}
-		return t[len(s.prefix)+end+1:]
+		words := strings.Fields(rest[:end])
+		if len(words) > s.maxWords {
+			return text
+		}
+		for _, w := range words {
+			r, _ := utf8.DecodeRuneInString(w)
+			if !unicode.IsUpper(r) && !addressWords[strings.ToLower(w)] {
+				return text // "Dear sir please refund me,": a request, not a name
+			}
+		}
+		return rest[end+1:]
 	}
 	return text
 }
@@ -65,6 +102,7 @@ func stripSalutation(text string) string {
 func stripSignOff(text string) string {
 	t := strings.TrimRightFunc(text, unicode.IsSpace)
 	from := max(0, len(t)-maxSignature-len("with many thanks")-2)
+	// Lower case ASCII only, so that an index into tail is one into t.
 	tail := asciiLower(t[from:])
 	best := -1
 	for _, s := range signOffs {
@@ -84,7 +122,7 @@ func stripSignOff(text string) string {
 			}
 			after := tail[i+len(s):]
 			rest := strings.TrimLeft(after, " \t")
-			if rest != "" && !strings.ContainsAny(rest[:1], ",.!\n") || len(after) > maxSignature || strings.Contains(after, "?") {
+			if rest != "" && !strings.ContainsAny(rest[:1], ",.!\n") || len(after) > maxSignature || !isSignature(after) {
 				continue
 			}
 			best = i
@@ -94,6 +132,21 @@ func stripSignOff(text string) string {
 		return text
 	}
 	return t[:from+best]
+}
+
+// isSignature reports whether the tail after a sign-off reads as a name,
+// a title or a company: no question, no word a sentence needs, no cue.
+func isSignature(tail string) bool {
+	if strings.Contains(tail, "?") {
+		return false
+	}
+	words := tokenize(tail, nil)
+	for _, w := range words {
+		if notSignature[w] {
+			return false
+		}
+	}
+	return cues.scan(words)&^cueHuman == 0 // a title such as "Office Manager" may name a human
 }
 
 // asciiLower lowercases the ASCII letters of s and leaves every other byte

@@ -28,6 +28,12 @@ func TestStripLetter(t *testing.T) {
 		{"Dear team,", "Dear team,"},
 		// a question after the sign-off word is part of the request
 		{"I paid. Thanks, but where is my parcel?", "I paid. Thanks, but where is my parcel?"},
+		// words that ask for something are no salutation and no signature
+		{"Dear sir please refund me, order 55 arrived broken", "Dear sir please refund me, order 55 arrived broken"},
+		{"hi refund pls, order 123 never came", "hi refund pls, order 123 never came"},
+		{"Order 123 arrived broken. Thanks, I'll be contacting my lawyer.", "Order 123 arrived broken. Thanks, I'll be contacting my lawyer."},
+		{"Charged twice. Thanks, but I want to speak to a manager now.", "Charged twice. Thanks, but I want to speak to a manager now."},
+		{"dear customer services, where is my order", " where is my order"},
 		// letters whose lower case has another length in bytes
 		{"DEAR İSTANBUL TEAM, my refund? REGARDS, ẞTRASSE", " my refund? "},
 		{"Dear ẞẞẞ, where is it? Thanks, İİİ", " where is it? "},
@@ -46,6 +52,15 @@ func TestSignatureTitleDoesNotEscalate(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, r.Escalate, "%+v", r)
 	assert.Equal(t, "get_invoice", r.Intent)
+	// With a subject before it, the salutation is still recognised.
+	r, err = c.Classify(ctx, Request{Subject: "Invoice 7719", Body: "Dear Manager,\nplease send us a copy of invoice 7719.\nThanks"})
+	require.NoError(t, err)
+	assert.NotContains(t, r.Reasons, ReasonAsksForHuman, "%+v", r)
+	// A sign-off followed by a request is no signature.
+	r, err = c.Classify(ctx, Request{Body: "Order 123 arrived broken. Thanks, I'll be contacting my lawyer."})
+	require.NoError(t, err)
+	assert.True(t, r.Escalate)
+	assert.Contains(t, r.Reasons, ReasonLegalThreat)
 	// Asking for the manager in the body still does.
 	r, err = c.Classify(ctx, Request{Body: "I want to speak to your manager about invoice 7719.\n\nRegards, Jane Hill"})
 	require.NoError(t, err)

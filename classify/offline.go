@@ -394,7 +394,9 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	text := Truncate(req.Text(), MaxInputBytes)
+	// The body's salutation and sign-off go before the subject is joined
+	// on, which would hide a salutation at the body's start.
+	text := Truncate(Request{Subject: req.Subject, Body: stripLetter(req.Body)}.Text(), MaxInputBytes)
 	c.mu.RLock()
 	m := c.m
 	a := m.analyze(text)
@@ -423,6 +425,7 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 	conf := float64(catP[ci])
+	modelCat := cat
 	// An answer whose text names what sets a close neighbour apart is
 	// that neighbour (see pairRules).
 	if j, ok := m.pairRule(best, a.concepts); ok {
@@ -433,7 +436,7 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 	// or a statement of complaining ("formal complaint") in any request,
 	// makes it a complaint, when the model has one.
 	found := cues.inText(&a)
-	if cat == CategoryGeneral && found&cueComplaint != 0 || found&cueComplaintAct != 0 {
+	if modelCat == CategoryGeneral && found&cueComplaint != 0 || found&cueComplaintAct != 0 {
 		if j := m.labelIndex("complaint"); j >= 0 && m.labels[j].Category == CategorySensitive {
 			best, cat = j, CategorySensitive
 			conf = complaintRuleConfidence
@@ -490,7 +493,6 @@ func (m *model) pairRule(best int, concepts []string) (int, bool) {
 		if j := m.labelIndex(r.intent); j >= 0 {
 			return j, true
 		}
-		return best, false
 	}
 	return best, false
 }

@@ -86,9 +86,19 @@ func TestOfflineRules(t *testing.T) {
 	r = classifyText(t, c, "my card was stolen and someone used it on your site")
 	assert.True(t, r.Escalate)
 	assert.Contains(t, r.Reasons, ReasonSecurity)
+	for _, text := range []string{"you leaked my password", "my card details were stolen and used on your site", "my identity was stolen"} {
+		r = classifyText(t, c, text)
+		assert.Contains(t, r.Reasons, ReasonSecurity, text)
+		assert.True(t, r.Escalate, text)
+	}
 	r = classifyText(t, c, "parcels keep getting stolen from my porch, do you offer signed-for delivery?")
 	assert.False(t, r.Escalate, "%+v", r)
 	assert.NotContains(t, r.Reasons, ReasonSecurity)
+
+	// A complaint cue wins over a pair rule's move to billing.
+	r = classifyText(t, c, "Fourth time asking! Cancel order 5512 and credit my card.")
+	assert.Equal(t, CategorySensitive, r.Category, "%+v", r)
+	assert.True(t, r.Escalate)
 
 	// Saying that one complains makes a complaint whatever the topic; an
 	// angry account deletion alone is routine.

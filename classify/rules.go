@@ -109,16 +109,13 @@ var cueLists = map[cue]string{
 		switch to another provider, switching to, go to a competitor, going elsewhere,
 		take my business elsewhere, never buy, never order, never shop, last time i, done with you,
 		im done, i am done, leaving you, unsubscribe from everything, cancel everything, end my contract`,
-	// Security cues are about a compromised account, card or data; a theft
-	// or a leak of goods ("my parcel was stolen", "the bottle leaked") is
-	// a delivery matter, so those words count only with what was taken.
-	cueSecurity: `hacked, hacker, hackers, breach, data breach, data leak, leaked my data,
-		leaked data, data leaked, details leaked, password leaked, unauthorized, unauthorised,
+	// Security cues are about a compromised account, card or data; see
+	// also theftOfSecret.
+	cueSecurity: `hacked, hacker, hackers, breach, data breach, unauthorized, unauthorised,
 		someone else used, someone else logged, someone else has, someone else is using, not me,
-		fraud, fraudulent, stolen card, card stolen, card was stolen, card has been stolen,
-		stolen identity, identity stolen, stolen details, details stolen, password stolen,
-		account stolen, stolen account, stolen credit card, identity theft, phishing, compromised,
-		suspicious, strange login, logged in from`,
+		fraud, fraudulent, identity theft, phishing, compromised, suspicious, strange login,
+		logged in from`,
+
 	// Privacy cues are data-rights requests (erasure, access): reported as a
 	// security or privacy reason, but routine enough not to escalate alone.
 	cuePrivacy: `gdpr, my personal data, personal information, privacy, my data, data protection,
@@ -148,6 +145,34 @@ var cueLists = map[cue]string{
 		would like to complain, escalate this, escalate my complaint, reporting this, on record`,
 	cueUrgent: `urgent, urgently, asap, immediately, right now, emergency, right away,
 		today, critical, now`,
+}
+
+// A theft or a leak of goods ("my parcel was stolen", "the bottle leaked")
+// is a delivery matter; it is a security matter when what was taken is
+// secret ("my card details were stolen", "you leaked my password").
+var (
+	theftWords  = wordSet(`stolen stole steal stealing theft leak leaked leaking exposed`)
+	secretWords = wordSet(`card cards password passwords pin details identity account login
+		credentials data email`)
+)
+
+// theftWindow is how many words apart a theft word and a secret may be.
+const theftWindow = 4
+
+// theftOfSecret reports whether words have a theft word within theftWindow
+// words of a secret.
+func theftOfSecret(words []string) bool {
+	for i, w := range words {
+		if !theftWords[w] {
+			continue
+		}
+		for j := max(0, i-theftWindow); j < min(len(words), i+theftWindow+1); j++ {
+			if secretWords[words[j]] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cueTable maps the hash of every cue phrase to the kinds of cue it is,
@@ -220,7 +245,7 @@ func applyRules(r *Result, req Request, a *analysis, found cue, intentEscalates 
 	if churn {
 		reasons = append(reasons, ReasonChurnRisk)
 	}
-	security := found&cueSecurity != 0
+	security := found&cueSecurity != 0 || theftOfSecret(a.words) || theftOfSecret(a.typed)
 	if security || found&cuePrivacy != 0 {
 		reasons = append(reasons, ReasonSecurity)
 	}
