@@ -149,6 +149,10 @@ func peerHost(r *http.Request) string {
 // keeps it in the request's context for clientIP.
 func (s *server) withClientIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(s.trustedProxies) == 0 {
+			next.ServeHTTP(w, r) // clientIP falls back to the peer's address
+			return
+		}
 		ip := s.trustedProxies.clientIP(r)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
 	})

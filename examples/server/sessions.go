@@ -43,8 +43,10 @@ const (
 //
 // A sign-in lasts sessionLifetime at most, and ends sooner when it goes
 // unused for the manager's IdleTimeout (defaultSessionIdleTimeout unless
-// set; 0 turns it off): withSession pushes the stored expiry back on every
-// request of a signed-in agent. The cookie itself lasts the whole lifetime,
+// set; 0 turns it off): withSession pushes the stored expiry back on a
+// signed-in agent's requests, at most once per touchEvery, so a session
+// ends between IdleTimeout−touchEvery and IdleTimeout after its last use.
+// The cookie itself lasts the whole lifetime,
 // so it need not be sent again on each request; the store decides.
 type sessionStore struct {
 	mgr    *scs.SessionManager
@@ -158,9 +160,9 @@ func (s *server) useBackendSessions() bool {
 // withSession loads the request's session (an empty one when it carries no
 // valid cookie) into its context, where agentOnly and the sign-in handlers
 // find it. With an idle timeout, a signed-in agent's session is stored
-// again first, so that it expires an idle timeout after this request
-// (never after its lifetime). A session store that cannot be read or
-// written is a 503.
+// again first when touchEvery has passed since it last was, so that it
+// expires an idle timeout after this request (never after its lifetime).
+// A session store that cannot be read or written is a 503.
 func (s *server) withSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var token string

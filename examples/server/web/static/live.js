@@ -15,7 +15,6 @@ export class Live {
     this.closed = false;
     this.delay = 500;
     this.connected = false;
-    this.ready = false; // the server's "ready" frame arrived on this socket
     this.wasReady = false; // a socket was ready before: a ready means a reconnect
   }
 
@@ -59,7 +58,6 @@ export class Live {
       // After a reconnect, events sent while the socket was down are lost:
       // tell the views to reload, as the server does when its bus missed some.
       if (f.type === "ready") {
-        this.ready = true;
         if (this.wasReady) this.emit("event", { type: "event", event: { topic: "chat", type: "resync" } });
         this.wasReady = true;
       }
@@ -70,7 +68,6 @@ export class Live {
     ws.addEventListener("close", () => {
       this.ws = null;
       this.connected = false;
-      this.ready = false;
       this.sent.clear();
       this.emit("status", { connected: false });
       if (this.closed) return;
