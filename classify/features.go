@@ -342,7 +342,6 @@ func isDigits(s string) bool {
 // analyze breaks text down into tokens, corrected words and concepts.
 func analyze(text string, lx *lexicon, sp *speller, fc featureConfig) analysis {
 	var a analysis
-	text = stripLetter(text)
 	raw := tokenize(text, make([]string, 0, 32))
 	a.typed = lx.normalize(raw, make([]string, 0, len(raw)+4))
 	a.words = a.typed

@@ -206,8 +206,10 @@ func train(ctx context.Context, examples []Example, o trainOptions, name string)
 	samples := make([]sample, len(examples))
 	texts := make([]string, len(examples))
 	for i, e := range examples {
-		samples[i] = sample{text: e.Text, y: index[keyOf(e)]}
-		texts[i] = e.Text
+		// A letter's salutation and sign-off go once, here, so that the
+		// perturbed copies are made from the request itself.
+		texts[i] = stripLetter(e.Text)
+		samples[i] = sample{text: texts[i], y: index[keyOf(e)]}
 	}
 	m.vocab = buildVocab(m.lx, texts)
 	m.sp = newSpeller(m.vocab)
@@ -312,9 +314,10 @@ func (c *Offline) Learn(ctx context.Context, ex Example) error {
 		c.shared = false
 	}
 	m := c.m
+	text := stripLetter(Truncate(ex.Text, MaxInputBytes))
 	// New words join the speller's vocabulary.
 	grew := false
-	for _, w := range m.lx.normalize(tokenize(ex.Text, nil), nil) {
+	for _, w := range m.lx.normalize(tokenize(text, nil), nil) {
 		if len(w) > 1 && len(w) <= 24 {
 			if m.vocab[w] == 0 {
 				grew = true
@@ -325,7 +328,7 @@ func (c *Offline) Learn(ctx context.Context, ex Example) error {
 	if grew {
 		m.sp = newSpeller(m.vocab)
 	}
-	a := m.analyze(Truncate(ex.Text, MaxInputBytes))
+	a := m.analyze(text)
 	fs := a.features(m.fc, nil)
 	y := -1
 	switch {
