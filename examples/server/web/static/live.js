@@ -117,3 +117,23 @@ export class Live {
     if (this.ws) this.ws.close(1000);
   }
 }
+
+/**
+ * reloadOnEvents calls load a moment after each live event frame that
+ * match accepts (all by default, so a burst reloads once), and every
+ * `every` ms if given. It returns the function that stops it.
+ */
+export function reloadOnEvents(live, load, { delay = 400, every = 0, match = () => true } = {}) {
+  let timer = 0;
+  const soon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => Promise.resolve().then(load).catch(() => {}), delay);
+  };
+  const off = live ? live.on("event", (f) => { if (match(f)) soon(); }) : () => {};
+  const interval = every ? setInterval(soon, every) : 0;
+  return () => {
+    off();
+    clearInterval(interval);
+    clearTimeout(timer);
+  };
+}

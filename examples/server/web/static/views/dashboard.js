@@ -4,6 +4,7 @@
 
 import { api, h, replace, badge, ago, fmtTime, pct, toast, errorText } from "../api.js";
 import { barChart } from "../charts.js";
+import { reloadOnEvents } from "../live.js";
 
 export async function render(root, ctx) {
   const status = h("section", { class: "card", "aria-labelledby": "d-int" });
@@ -90,18 +91,7 @@ export async function render(root, ctx) {
   }
 
   await load();
-  let timer = 0;
-  const soon = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => load().catch(() => {}), 400);
-  };
-  const off = ctx.live ? ctx.live.on("event", soon) : () => {};
-  const every = setInterval(soon, 15000);
-  return () => {
-    off();
-    clearInterval(every);
-    clearTimeout(timer);
-  };
+  return reloadOnEvents(ctx.live, load, { every: 15000 });
 }
 
 function kpi(label, value) {

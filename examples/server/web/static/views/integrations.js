@@ -3,6 +3,7 @@
 // mock CRM/ERP mode switches.
 
 import { api, h, replace, query, select, badge, fmtTime, ago, fmtDur, pct, toast, errorText } from "../api.js";
+import { reloadOnEvents } from "../live.js";
 
 export async function render(root, ctx, openID) {
   const tbody = h("tbody", { id: "integration-rows" });
@@ -73,18 +74,7 @@ export async function render(root, ctx, openID) {
   }
 
   await Promise.all([loadList(), loadDetail(), loadMocks()]);
-  let timer = 0;
-  const soon = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => loadList().catch(() => {}), 400);
-  };
-  const off = ctx.live ? ctx.live.on("event", soon) : () => {};
-  const every = setInterval(soon, 15000);
-  return () => {
-    off();
-    clearInterval(every);
-    clearTimeout(timer);
-  };
+  return reloadOnEvents(ctx.live, loadList, { every: 15000 });
 }
 
 function fact(k, v) {

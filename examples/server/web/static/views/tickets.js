@@ -3,6 +3,7 @@
 // version checks).
 
 import { api, h, replace, query, select, input, badge, fmtTime, ago, toast, errorText, APIError } from "../api.js";
+import { reloadOnEvents } from "../live.js";
 
 const STATUSES = ["new", "open", "pending", "resolved", "closed"];
 const CATEGORIES = ["billing", "technical", "general", "sensitive"];
@@ -182,17 +183,10 @@ async function detail(root, ctx, id) {
   }
 
   await load();
-  let timer = 0;
-  const off = ctx.live ? ctx.live.on("event", (f) => {
-    if (f.event && (f.event.id === id || f.event.type === "resync")) {
-      clearTimeout(timer);
-      timer = setTimeout(() => load().catch(() => {}), 300);
-    }
-  }) : () => {};
-  return () => {
-    off();
-    clearTimeout(timer);
-  };
+  return reloadOnEvents(ctx.live, load, {
+    delay: 300,
+    match: (f) => f.event && (f.event.id === id || f.event.type === "resync"),
+  });
 }
 
 function fact(k, v) {
