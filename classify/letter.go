@@ -122,7 +122,8 @@ func stripSignOff(text string) string {
 			}
 			after := tail[i+len(s):]
 			rest := strings.TrimLeft(after, " \t")
-			if rest != "" && !strings.ContainsAny(rest[:1], ",.!\n") || len(after) > maxSignature || !isSignature(after) {
+			if rest != "" && !strings.ContainsAny(rest[:1], ",.!\n") || len(after) > maxSignature ||
+				!isSignature(after, t[from+i+len(s):]) {
 				continue
 			}
 			best = i
@@ -134,9 +135,11 @@ func stripSignOff(text string) string {
 	return t[:from+best]
 }
 
-// isSignature reports whether the tail after a sign-off reads as a name,
-// a title or a company: no question, no word a sentence needs, no cue.
-func isSignature(tail string) bool {
+// isSignature reports whether the tail after a sign-off (lower case, and
+// as written) reads as a name, a title or a company: no question, no word
+// a sentence needs, and no cue unless every word is capitalised, as names
+// are ("Thanks, Sue" is signed by Sue; "Thanks, sue you" is a threat).
+func isSignature(tail, written string) bool {
 	if strings.Contains(tail, "?") {
 		return false
 	}
@@ -146,7 +149,22 @@ func isSignature(tail string) bool {
 			return false
 		}
 	}
+	if capitalised(written) {
+		return true
+	}
 	return cues.scan(words)&^cueHuman == 0 // a title such as "Office Manager" may name a human
+}
+
+// capitalised reports whether every word of s starts with a capital
+// letter or a digit.
+func capitalised(s string) bool {
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' }) {
+		r, _ := utf8.DecodeRuneInString(w)
+		if !unicode.IsUpper(r) && !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // asciiLower lowercases the ASCII letters of s and leaves every other byte

@@ -66,6 +66,49 @@ func TestSignatureTitleDoesNotEscalate(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, r.Escalate, "%+v", r)
 	assert.Contains(t, r.Reasons, ReasonAsksForHuman)
+	// A signature that is a name is no cue, even when the name is a word
+	// that would be one ("Sue").
+	r, err = c.Classify(ctx, Request{Body: "Hi,\n\nWhat payment options are there? Thanks.\n\nSue"})
+	require.NoError(t, err)
+	assert.False(t, r.Escalate, "%+v", r)
+	assert.NotContains(t, r.Reasons, ReasonLegalThreat)
+	r, err = c.Classify(ctx, Request{Body: "My parcel never came and nobody answers. Thanks, sue is what I will do next"})
+	require.NoError(t, err)
+	assert.Contains(t, r.Reasons, ReasonLegalThreat, "%+v", r)
+}
+
+// Cue words that also name ordinary things are cues only where they ask or
+// threaten: a street called Court, an office manager, a representative who
+// said something.
+func TestCuesInContext(t *testing.T) {
+	c, err := NewOffline(OfflineConfig{})
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, body := range []string{
+		"change delivery address pls - order 88102 - new one is 5 Elm Court, Bath BA2 3QS",
+		"Our office manager needs the invoice for order 5521, could you send it?",
+		"I was told by your representative that the refund was approved, when will it arrive?",
+		"My password manager lost everything and now I cannot log in, how do I reset my password?",
+	} {
+		r, err := c.Classify(ctx, Request{Body: body})
+		require.NoError(t, err)
+		assert.NotContains(t, r.Reasons, ReasonLegalThreat, body)
+		assert.NotContains(t, r.Reasons, ReasonAsksForHuman, body)
+		assert.False(t, r.Escalate, "%s: %+v", body, r)
+	}
+	for body, reason := range map[string]Reason{
+		"This is the third broken blender, I will take you to court.": ReasonLegalThreat,
+		"see you in court":                                  ReasonLegalThreat,
+		"get me a manager now":                              ReasonAsksForHuman,
+		"I want to talk to your manager about order 4410":   ReasonAsksForHuman,
+		"representative please":                             ReasonAsksForHuman,
+		"let me speak to a representative about my invoice": ReasonAsksForHuman,
+	} {
+		r, err := c.Classify(ctx, Request{Body: body})
+		require.NoError(t, err)
+		assert.Contains(t, r.Reasons, reason, body)
+		assert.True(t, r.Escalate, "%s: %+v", body, r)
+	}
 }
 
 // FuzzClassifyText: no text makes the offline classifier panic, and an

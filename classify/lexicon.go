@@ -94,7 +94,12 @@ did not: didnt, didn't
 will not: wont, won't
 have not: havent, haven't
 has not: hasnt, hasn't
-is not: isnt, isn't
+is not: isnt, isn't, aint, ain't
+was not: wasnt, wasn't
+were not: werent, weren't
+are not: arent, aren't
+would not: wouldnt, wouldn't
+should not: shouldnt, shouldn't
 i am: im, i'm
 information: info
 message: msg

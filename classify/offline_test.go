@@ -295,6 +295,14 @@ func TestSpeller(t *testing.T) {
 		"xassword": "xassword", "apssword": "password"} {
 		assert.Equal(t, want, sp.correct(in), in)
 	}
+	// Everyday words one edit from a lexicon word keep their meaning:
+	// "annual" is no "annul" (a cancellation), "remote" no "remove".
+	sp = newSpeller(map[string]uint32{"trace": 5, "annul": 5, "remove": 5, "repay": 5, "regain": 5, "employee": 5, "exit": 5})
+	for _, w := range []string{"trade", "annual", "remote", "relay", "remain", "employer", "exist", "exists"} {
+		assert.Equal(t, w, sp.correct(w))
+	}
+	lx := loadLexicon()
+	assert.Equal(t, []string{"it", "was", "not", "sent"}, lx.normalize(tokenize("it wasn't sent", nil), nil))
 }
 
 func TestLexiconConcepts(t *testing.T) {

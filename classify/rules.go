@@ -103,7 +103,7 @@ var cueLists = map[cue]string{
 		outrageous, ridiculous, furious, livid, incompetent, idiots, worst company, fed up, sick of,
 		had enough, absolute joke, a joke, garbage service, piece of crap`,
 	cueLegal: `lawyer, lawyers, attorney, solicitor, sue, suing, lawsuit, legal action,
-		take legal, court, small claims, ombudsman, consumer protection, trading standards,
+		take legal, to court, in court, court case, court action, small claims, ombudsman, consumer protection, trading standards,
 		report you to, better business bureau, bbb, regulator, class action`,
 	cueChurn: `cancel my subscription, cancel my account, close my account, delete my account,
 		switch to another provider, switching to, go to a competitor, going elsewhere,
@@ -120,8 +120,12 @@ var cueLists = map[cue]string{
 	// security or privacy reason, but routine enough not to escalate alone.
 	cuePrivacy: `gdpr, my personal data, personal information, privacy, my data, data protection,
 		right to be forgotten, subject access`,
-	cueHuman: `human, real person, live person, live agent, representative, speak to someone,
-		talk to someone, speak to a person, talk to a person, manager, supervisor, not a bot,
+	// A manager or a representative is asked for ("get me a manager",
+	// "talk to representative"), not mentioned ("our office manager",
+	// "your representative told me").
+	cueHuman: `human, real person, live person, live agent, a representative, to representative,
+		representative please, representative now, speak to someone, talk to someone, speak to a person,
+		talk to a person, a manager, the manager, your manager, to manager, manager please, manager now, supervisor, not a bot,
 		actual person, real human, operator, real people, a real one, instead of a bot`,
 	cueRepeat: `again, already, still, third time, second time, fourth time, many times,
 		several times, multiple times, how many times, keep asking, nobody answered, no one answered,

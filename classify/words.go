@@ -90,4 +90,5 @@ while white who whoever whole whose why wife will win window winter wish wishlis
 without woman women wonder wonderful word words work worked working works world worried worry worse
 worst would write writing written wrong wrongly wrote yeah year years yellow yes yesterday yet you
 young your yours yourself
+abode among ample annual bench booth bulky camel cease chart chuck chucked command concert conversing court cream curtain dealt drove eighty employer event exist exists expires froze finance fresh haste latter linen local loose packet paint passe persona plain plant promise relay remain remote shade shift shoot shown slammed slipped snowing solid stank stick sundry swore sweat terribly threw thrown trade wasted wasting withdrawn custom misled
 `
