@@ -41,7 +41,10 @@
 // A Monitor runs each enabled integration's check every Interval; first
 // runs are spread at random over one interval, and at most
 // Config.Concurrency probes run at once. Upsert, Remove and Sync change the
-// schedule while it runs; Run keeps it in step with the store. With a
+// schedule while it runs; Run keeps it in step with the store: every
+// SyncInterval, on every integration change announced on Config.Bus, and
+// as soon as the bus subscription reports missed events (Dropped grew, as
+// when a shared bus reconnects). With a
 // Config.Leaser, a check runs only on the instance holding the lease
 // "monitor.check.<id>" (time to live: 1.5 intervals, renewed by each run,
 // so a run that starts a little late keeps it),

@@ -300,29 +300,44 @@ func (m *Monitor) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}()
-	var changes <-chan icc.Event
+	var sub icc.Subscription
 	if m.cfg.Bus != nil {
-		sub, err := m.cfg.Bus.Subscribe(ctx, icc.TopicIntegrations)
+		var err error
+		sub, err = m.cfg.Bus.Subscribe(ctx, icc.TopicIntegrations)
 		if err != nil {
 			m.log.WarnContext(ctx, "monitor cannot watch integration changes", "err", err)
+			sub = nil
 		} else {
 			defer sub.Close()
-			changes = sub.Events()
 		}
+	}
+	w := watch{sub: sub}
+	if sub != nil {
+		w.changes, w.dropped = sub.Events(), sub.Dropped()
 	}
 	for {
 		if err := m.Sync(ctx); err != nil && ctx.Err() == nil {
 			m.log.ErrorContext(ctx, "monitor sync failed", "err", err)
 		}
-		if stopped, err := m.waitForSync(ctx, changes); stopped {
+		if stopped, err := m.waitForSync(ctx, &w); stopped {
 			return err
 		}
 	}
 }
 
-// waitForSync waits for the next sync: the interval elapsed or another
-// process changed an integration. It reports stopped when ctx ends.
-func (m *Monitor) waitForSync(ctx context.Context, changes <-chan icc.Event) (stopped bool, err error) {
+// watch is Run's view of the integration topic: its events and how many
+// events the subscription had missed at the last sync.
+type watch struct {
+	sub     icc.Subscription
+	changes <-chan icc.Event
+	dropped int64
+}
+
+// waitForSync waits for the next sync: the interval elapsed, another
+// process changed an integration, or the subscription missed events (a
+// shared bus lost its connection), which is noticed with the next event
+// (status events come with every check). It reports stopped when ctx ends.
+func (m *Monitor) waitForSync(ctx context.Context, w *watch) (stopped bool, err error) {
 	t := m.clock.NewTimer(m.cfg.SyncInterval)
 	defer t.Stop()
 	for {
@@ -334,10 +349,15 @@ func (m *Monitor) waitForSync(ctx context.Context, changes <-chan icc.Event) (st
 			return true, ctx.Err()
 		case <-t.C():
 			return false, nil
-		case e, ok := <-changes:
+		case e, ok := <-w.changes:
 			if !ok {
-				changes = nil
+				w.changes = nil
 				continue
+			}
+			if d := w.sub.Dropped(); d != w.dropped {
+				m.log.WarnContext(ctx, "monitor may have missed integration changes; syncing", "missed", d-w.dropped)
+				w.dropped = d
+				return false, nil
 			}
 			// Status changes are the monitor's own; they need no resync.
 			if e.Type != EventStatus {

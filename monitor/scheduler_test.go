@@ -178,13 +178,29 @@ func TestLeaseExpiresWhenHolderDies(t *testing.T) {
 	assert.EqualValues(t, 1, srv.hits.Load(), "the expired lease was taken over")
 }
 
+// run starts e.mon.Run; stop ends it and checks that it returned.
+func (e *env) run(t *testing.T) (ctx context.Context, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.mon.Run(ctx) }()
+	return ctx, func() {
+		t.Helper()
+		cancel()
+		select {
+		case err := <-done:
+			assert.ErrorIs(t, err, context.Canceled)
+		case <-time.After(5 * time.Second):
+			t.Fatal("Run did not return")
+		}
+	}
+}
+
 func TestRunResyncsOnBusEvents(t *testing.T) {
 	e := newEnv(t, Config{})
 	srv := newFlapServer(t)
 	first := e.addIntegration(t, "one", srv.URL, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.mon.Run(ctx) }()
+	ctx, stop := e.run(t)
 	e.clock.waitTimers(t, 2) // the sync timer and the check
 	assert.Equal(t, []string{first.ID}, e.mon.Scheduled())
 
@@ -202,11 +218,50 @@ func TestRunResyncsOnBusEvents(t *testing.T) {
 	e.clock.waitFor(t, "one check", func() bool { return len(e.mon.Scheduled()) == 1 })
 	assert.Equal(t, []string{second.ID}, e.mon.Scheduled())
 
-	cancel()
-	select {
-	case err := <-done:
-		assert.ErrorIs(t, err, context.Canceled)
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return")
+	stop()
+}
+
+// leakyBus is a bus whose subscriptions can be told they missed events, as
+// a shared bus's are after it loses its connection.
+type leakyBus struct {
+	icc.Bus
+	missed atomic.Int64
+}
+
+func (b *leakyBus) Subscribe(ctx context.Context, topics ...string) (icc.Subscription, error) {
+	sub, err := b.Bus.Subscribe(ctx, topics...)
+	if err != nil {
+		return nil, err
 	}
+	return leakySub{sub, &b.missed}, nil
+}
+
+type leakySub struct {
+	icc.Subscription
+	missed *atomic.Int64
+}
+
+func (s leakySub) Dropped() int64 { return s.Subscription.Dropped() + s.missed.Load() }
+
+func TestRunResyncsAfterMissedEvents(t *testing.T) {
+	e := newEnv(t, Config{})
+	bus := &leakyBus{Bus: e.store}
+	e.mon = e.newMonitor(t, Config{Store: e.store, Clock: e.clock, Bus: bus, Logger: testLogger(t)})
+	srv := newFlapServer(t)
+	first := e.addIntegration(t, "one", srv.URL, nil)
+	ctx, stop := e.run(t)
+	e.clock.waitTimers(t, 2) // the sync timer and the check
+	assert.Equal(t, []string{first.ID}, e.mon.Scheduled())
+
+	// Another process adds an integration while this one's bus connection
+	// is down: the announcement is lost, and the subscription says so.
+	second := e.addIntegration(t, "two", srv.URL, nil)
+	bus.missed.Add(1)
+	// The next event, even a status one that needs no sync by itself, makes
+	// the monitor catch up from the store without waiting for the interval.
+	require.NoError(t, e.store.Publish(ctx, icc.Event{Topic: icc.TopicIntegrations, Type: EventStatus, ID: first.ID, At: e.clock.Now()}))
+	e.clock.waitFor(t, "two checks", func() bool { return len(e.mon.Scheduled()) == 2 })
+	assert.ElementsMatch(t, []string{first.ID, second.ID}, e.mon.Scheduled())
+
+	stop()
 }
