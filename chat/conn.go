@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -168,7 +169,13 @@ func (c *conn) readLoop() {
 			continue // closing: ignore what the client still sends
 		default:
 		}
-		if !c.bucket.allow(c.h.cfg.Clock.Now()) {
+		var f inFrame
+		if typ == websocket.MessageText {
+			f, err = decodeFrame(b)
+		}
+		// Subscriptions are bounded by MaxSubscriptions, not by the rate:
+		// a console resubscribes everything it follows at once.
+		if (typ != websocket.MessageText || err != nil || f.Type != TypeSubscribe) && !c.bucket.allow(c.h.cfg.Clock.Now()) {
 			c.reject(CodeRateLimited, "too many frames; slow down", "", "")
 			continue
 		}
@@ -176,7 +183,6 @@ func (c *conn) readLoop() {
 			c.reject(CodeBadFrame, "frames must be JSON text", "", "")
 			continue
 		}
-		f, err := decodeFrame(b)
 		if err != nil {
 			c.reject(CodeBadFrame, err.Error(), "", "")
 			continue
@@ -277,13 +283,20 @@ func (c *conn) handle(f inFrame) {
 		}
 		h.read(m)
 	case TypeSubscribe:
-		if c.subscribed(f.ConversationID) {
+		c.mu.Lock()
+		already, full := c.rooms[f.ConversationID], len(c.rooms) >= h.cfg.MaxSubscriptions
+		if !already && !full {
+			c.rooms[f.ConversationID] = true
+		}
+		c.mu.Unlock()
+		switch {
+		case already:
 			c.reject(CodeBadFrame, "already subscribed", f.ConversationID, "")
 			return
+		case full:
+			c.reject(CodeTooManySubscriptions, fmt.Sprintf("a connection may follow at most %d conversations", h.cfg.MaxSubscriptions), f.ConversationID, "")
+			return
 		}
-		c.mu.Lock()
-		c.rooms[f.ConversationID] = true
-		c.mu.Unlock()
 		select {
 		case c.subReq <- subRequest{conversationID: f.ConversationID, afterSeq: f.AfterSeq}:
 		case <-c.ctx.Done():

@@ -82,7 +82,10 @@
 //
 // Error codes: bad_frame (not JSON, unknown type, missing or invalid
 // fields), forbidden, not_found, closed (the conversation is closed),
-// rate_limited (more than Config.RateLimit frames a second), unavailable
+// rate_limited (more than Config.RateLimit frames a second; subscribe
+// frames do not count, so that a console can resubscribe everything it
+// follows at once), too_many_subscriptions (the connection already follows
+// Config.MaxSubscriptions conversations), unavailable
 // (storage failed or the hub is shutting down; retry with the same
 // client_id).
 //

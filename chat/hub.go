@@ -121,6 +121,12 @@ type Config struct {
 	// 2×RateLimit). Frames beyond it get an error frame.
 	RateLimit float64
 	RateBurst int
+	// MaxSubscriptions is how many conversations one connection may
+	// subscribe to (default 1000). Subscribe frames do not count against
+	// RateLimit, so that an agent's console can resubscribe every
+	// conversation it follows at once after a reconnect; this bounds them
+	// instead.
+	MaxSubscriptions int
 	// MaxAbuse is how many error frames a connection may earn before it is
 	// closed with StatusPolicyViolation (default 20).
 	MaxAbuse int
@@ -227,6 +233,7 @@ func (c *Config) setDefaults() error {
 	for _, n := range []num{
 		{"send_queue", &c.SendQueue, 256},
 		{"max_abuse", &c.MaxAbuse, 20},
+		{"max_subscriptions", &c.MaxSubscriptions, 1000},
 		{"max_batch", &c.MaxBatch, 256},
 		{"commit_queue", &c.CommitQueue, 4096},
 		{"classify_workers", &c.ClassifyWorkers, 2},

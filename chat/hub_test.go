@@ -383,6 +383,46 @@ func TestBadFrames(t *testing.T) {
 	assert.Equal(t, websocket.StatusMessageTooBig, big.closed())
 }
 
+// TestSubscribeBurst: an agent's console resubscribes everything it follows
+// at once after a reconnect; subscribe frames do not count against the
+// rate, only against MaxSubscriptions.
+func TestSubscribeBurst(t *testing.T) {
+	e := newEnv(t, Config{RateLimit: 0.001, RateBurst: 3, MaxSubscriptions: 8, MaxAbuse: 100})
+	var ids []string
+	for range 9 {
+		conv, _ := e.start("burst")
+		ids = append(ids, conv.ID)
+	}
+	a := e.agent("a1")
+	for _, id := range ids {
+		a.subscribe(id, 0)
+	}
+	// The refusal is sent at once, the subscriptions after their replays,
+	// so they may arrive in any order.
+	subscribed := map[string]bool{}
+	var refused []frame
+	for len(subscribed)+len(refused) < 9 {
+		f := a.until(func(f frame) bool { return f.Type == TypeSubscribed || f.Type == TypeError })
+		if f.Type == TypeError {
+			refused = append(refused, f)
+			continue
+		}
+		subscribed[f.ConversationID] = true
+	}
+	assert.Len(t, subscribed, 8)
+	require.Len(t, refused, 1)
+	assert.Equal(t, CodeTooManySubscriptions, refused[0].Code)
+	assert.Equal(t, ids[8], refused[0].ConversationID)
+	// Other frames still count against the rate.
+	for i := range 4 {
+		a.send(m{"type": "ping", "id": fmt.Sprint(i)})
+	}
+	for range 3 {
+		a.expect(TypePong)
+	}
+	assert.Equal(t, CodeRateLimited, a.expect(TypeError).Code)
+}
+
 // TestRateLimit: frames beyond the rate get rate_limited errors.
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t, Config{RateLimit: 0.001, RateBurst: 3, MaxAbuse: 100})

@@ -43,7 +43,10 @@ const (
 	CodeNotFound    = "not_found"    // no such conversation
 	CodeClosed      = "closed"       // the conversation is closed
 	CodeRateLimited = "rate_limited" // too many frames; slow down
-	CodeUnavailable = "unavailable"  // storage failed or the hub is shutting down
+	// CodeTooManySubscriptions: the connection follows
+	// Config.MaxSubscriptions conversations already.
+	CodeTooManySubscriptions = "too_many_subscriptions"
+	CodeUnavailable          = "unavailable" // storage failed or the hub is shutting down
 )
 
 // Close codes the hub uses besides the standard ones. The hub closes a
