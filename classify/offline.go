@@ -446,6 +446,26 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 	top := m.labels[best]
+	escalates := top.Escalate
+	// A message that names nothing it wants ("hello", "asdf", "?") gets
+	// the model's answer with the confidence it deserves, and no
+	// escalation from an intent it only guessed; rule cues still count.
+	asks := m.asksSomething(&a)
+	if !asks {
+		conf = min(conf, noRequestConfidence)
+		escalates = false
+		if top.Escalate { // a guess is never a request for a human or a complaint
+			alt := -1
+			for j, l := range m.labels {
+				if l.Category == top.Category && !l.Escalate && (alt < 0 || p[j] > p[alt]) {
+					alt = j
+				}
+			}
+			if alt >= 0 {
+				top = m.labels[alt]
+			}
+		}
+	}
 	name, hasIntent := m.name, m.hasIntent
 	c.mu.RUnlock()
 
@@ -457,8 +477,37 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 	if hasIntent {
 		res.Intent = top.Name
 	}
-	applyRules(&res, req, &a, found, top.Escalate)
+	applyRules(&res, req, &a, found, escalates)
+	if !asks && !res.Escalate && res.Category != CategorySensitive {
+		res.SuggestedReply = replies["_unclear"]
+	}
 	return res, nil
+}
+
+// noRequestConfidence is the most confidence an answer gets when the
+// message names nothing it wants: with no evidence, the answer is a guess.
+const noRequestConfidence = 0.2
+
+// smallTalk are words that carry no request: greetings, thanks, yes and no.
+var smallTalk = wordSet(`hi hello hey hiya yo morning afternoon evening good thanks thank thx ok okay yes
+	yeah yep no nope sure cool great fine bye goodbye cheers test testing anyone there`)
+
+// asksSomething reports whether the analysed text names anything a
+// request is about: a lexicon concept other than a plain ask for help, or
+// a word the model learned from that is not a stopword or small talk.
+func (m *model) asksSomething(a *analysis) bool {
+	for _, c := range a.concepts {
+		if len(c) > 1 && c[0] == '#' {
+			if c != "#help" {
+				return true
+			}
+			continue
+		}
+		if len(c) > 1 && !stopwords[c] && !smallTalk[c] && !isDigits(c) && m.vocab[c] > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // pairRules move an answer to a close neighbouring intent when the text

@@ -407,3 +407,28 @@ func TestPairRules(t *testing.T) {
 	assert.False(t, ok)
 	assert.Equal(t, 0, got)
 }
+
+// TestNoRequest: a message that names nothing it wants gets a low
+// confidence, no escalation from a guessed intent, and a reply that asks
+// what the customer needs; rule cues still escalate.
+func TestNoRequest(t *testing.T) {
+	c, err := NewOffline(OfflineConfig{})
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, text := range []string{"hello", "hi there", "?", "asdf", "123", "ok thanks", "help"} {
+		r, err := c.Classify(ctx, Request{Body: text})
+		require.NoError(t, err)
+		assert.LessOrEqual(t, r.Confidence, noRequestConfidence, text)
+		assert.False(t, r.Escalate, "%q: %+v", text, r)
+		assert.NotEqual(t, "contact_human_agent", r.Intent, text)
+		assert.Equal(t, replies["_unclear"], r.SuggestedReply, text)
+	}
+	r, err := c.Classify(ctx, Request{Body: "hello, I want to talk to a human"})
+	require.NoError(t, err)
+	assert.True(t, r.Escalate)
+	assert.Greater(t, r.Confidence, 0.5)
+	r, err = c.Classify(ctx, Request{Body: "hello, my parcel has not arrived"})
+	require.NoError(t, err)
+	assert.Equal(t, "track_order", r.Intent)
+	assert.Greater(t, r.Confidence, 0.5)
+}

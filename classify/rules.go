@@ -360,4 +360,5 @@ var replies = map[string]string{
 	"_technical":               "Thanks for reporting this. Please tell us what you tried and any error message, and we will help you fix it.",
 	"_general":                 "Thanks for getting in touch. Could you tell us a little more so we can help?",
 	"_escalated":               "I am sorry about this. I am passing your message to a member of our team, who will get back to you as soon as possible.",
+	"_unclear":                 "Hello! What can I help you with today? Tell me a little about your question or your order.",
 }
