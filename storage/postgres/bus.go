@@ -331,7 +331,7 @@ func (b *bus) subscribe(ctx context.Context, patterns []string) (*subscription, 
 	}
 	b.subs[sub] = struct{}{}
 	b.subMu.Unlock()
-	sub.stop = context.AfterFunc(ctx, func() { _ = sub.Close() })
+	sub.setStop(context.AfterFunc(ctx, func() { _ = sub.Close() }))
 	return sub, nil
 }
 
@@ -362,7 +362,24 @@ type subscription struct {
 	ch       chan icc.Event
 	dropped  atomic.Int64
 	once     sync.Once
-	stop     func() bool
+
+	mu     sync.Mutex // guards stop and closed: ctx may end, and Close run, before subscribe sets stop
+	stop   func() bool
+	closed bool
+}
+
+// setStop keeps the function that stops the subscription's context
+// watcher, or calls it when the subscription is already closed.
+func (sub *subscription) setStop(stop func() bool) {
+	sub.mu.Lock()
+	closed := sub.closed
+	if !closed {
+		sub.stop = stop
+	}
+	sub.mu.Unlock()
+	if closed {
+		stop()
+	}
 }
 
 func (sub *subscription) matches(topic string) bool {
@@ -388,8 +405,12 @@ func (sub *subscription) Close() error {
 		delete(sub.b.subs, sub)
 		close(sub.ch) // under the lock, so deliver never sends on a closed channel
 		sub.b.subMu.Unlock()
-		if sub.stop != nil {
-			sub.stop()
+		sub.mu.Lock()
+		sub.closed = true
+		stop := sub.stop
+		sub.mu.Unlock()
+		if stop != nil {
+			stop()
 		}
 	})
 	return nil

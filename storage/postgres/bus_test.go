@@ -130,6 +130,31 @@ func TestBusCloseEndsSubscriptions(t *testing.T) {
 	assert.Equal(t, icc.EUNAVAILABLE, icc.ErrorCode(s.Publish(context.Background(), icc.Event{Topic: "x", Type: "y"})))
 }
 
+// TestBusSubscribeWhileCancelled: a context that ends while Subscribe runs
+// (a server stopping as its monitor starts) ends the subscription cleanly;
+// under -race this once caught Close reading the context watcher's stop
+// function while Subscribe was still setting it.
+func TestBusSubscribeWhileCancelled(t *testing.T) {
+	t.Parallel()
+	schema := newSchema(t)
+	s, err := Open(context.Background(), Config{URL: testURL(t), Schema: schema})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	for range 200 {
+		ctx, cancel := context.WithCancel(context.Background())
+		go cancel()
+		sub, err := s.Subscribe(ctx, "x")
+		require.NoError(t, err)
+		select {
+		case _, ok := <-sub.Events():
+			assert.False(t, ok)
+		case <-time.After(5 * time.Second):
+			t.Fatal("the subscription did not end with its context")
+		}
+		require.NoError(t, sub.Close())
+	}
+}
+
 // publishUntilReceived publishes on pub until sub receives one of the
 // events: the listener may still be reconnecting when the first ones go.
 func publishUntilReceived(t *testing.T, pub *Store, sub icc.Subscription, topic string, timeout time.Duration) {
