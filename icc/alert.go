@@ -36,11 +36,16 @@ type MaintenanceWindow struct {
 }
 
 // Validate checks the window: an integration, a title, an end after the
-// start and a length of at most MaxMaintenance. Whether it lies in the
+// start and a length of at most MaxMaintenance; text must be valid UTF-8
+// without NUL bytes. Whether it lies in the
 // past depends on a clock and is checked by the service that schedules it.
 func (m *MaintenanceWindow) Validate() error {
 	if m.IntegrationID == "" {
 		return Invalid("integration_id", "is required")
+	}
+	if err := checkTexts("id", m.ID, "integration_id", m.IntegrationID, "title", m.Title, "created_by", m.CreatedBy,
+		"recurrence", string(m.Recurrence)); err != nil {
+		return err
 	}
 	m.Title = strings.TrimSpace(m.Title)
 	if m.Title == "" {
@@ -131,13 +136,17 @@ type Alert struct {
 }
 
 // Validate checks the alert and fills defaults (state firing, severity
-// critical, count 1).
+// critical, count 1). Text must be valid UTF-8 without NUL bytes.
 func (a *Alert) Validate() error {
 	if a.IntegrationID == "" {
 		return Invalid("integration_id", "is required")
 	}
 	if a.DedupKey == "" {
 		return Invalid("dedup_key", "is required")
+	}
+	if err := checkTexts("id", a.ID, "integration_id", a.IntegrationID, "rule", string(a.Rule), "dedup_key", a.DedupKey,
+		"summary", a.Summary, "acknowledged_by", a.AcknowledgedBy); err != nil {
+		return err
 	}
 	if a.State == "" {
 		a.State = AlertFiring

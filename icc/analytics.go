@@ -58,7 +58,7 @@ type TicketAnalyticsQuery struct {
 }
 
 // Validate checks the query, fills the default bucket and normalises the
-// times (see Timestamp).
+// times (see Timestamp). Its texts must be valid UTF-8 without NUL bytes.
 func (q *TicketAnalyticsQuery) Validate() error {
 	if q.From.IsZero() {
 		return Invalid("from", "is required")
@@ -69,6 +69,9 @@ func (q *TicketAnalyticsQuery) Validate() error {
 	q.From, q.To = Timestamp(q.From), Timestamp(q.To)
 	if !q.To.After(q.From) {
 		return Invalid("to", "must be after from")
+	}
+	if err := checkTexts("queue", deref(q.Queue), "assignee_id", deref(q.AssigneeID)); err != nil {
+		return err
 	}
 	if q.Category != nil && !q.Category.Valid() {
 		return Invalid("category", "unknown category %q", *q.Category)
@@ -254,10 +257,14 @@ type IntegrationStatsQuery struct {
 	To   time.Time
 }
 
-// Validate checks the query and normalises the times.
+// Validate checks the query and normalises the times. The integration id
+// must be valid UTF-8 without NUL bytes.
 func (q *IntegrationStatsQuery) Validate() error {
 	if q.IntegrationID == "" {
 		return Invalid("integration_id", "is required")
+	}
+	if err := CheckText("integration_id", q.IntegrationID); err != nil {
+		return err
 	}
 	if q.From.IsZero() {
 		return Invalid("from", "is required")

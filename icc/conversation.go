@@ -3,7 +3,6 @@ package icc
 import (
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // ConversationStatus is whether a chat is still going on.
@@ -41,11 +40,16 @@ type Conversation struct {
 }
 
 // Validate checks the conversation's fields and fills the status (open).
+// Text must be valid UTF-8 without NUL bytes.
 func (c *Conversation) Validate() error {
 	if c.CustomerID == "" {
 		return Invalid("customer_id", "is required")
 	}
-	if len(c.Subject) > MaxSubjectLen || !utf8.ValidString(c.Subject) {
+	if err := checkTexts("id", c.ID, "customer_id", c.CustomerID, "subject", c.Subject, "assignee_id", c.AssigneeID,
+		"ticket_id", c.TicketID, "token_hash", c.TokenHash); err != nil {
+		return err
+	}
+	if len(c.Subject) > MaxSubjectLen {
 		return Invalid("subject", "must be valid text of at most %d bytes", MaxSubjectLen)
 	}
 	if c.Status == "" {
@@ -115,7 +119,8 @@ type NewMessage struct {
 	Body           string
 }
 
-// Validate checks the message's fields.
+// Validate checks the message's fields. Text must be valid UTF-8 without
+// NUL bytes.
 func (m *NewMessage) Validate() error {
 	if m.ConversationID == "" {
 		return Invalid("conversation_id", "is required")
@@ -123,10 +128,14 @@ func (m *NewMessage) Validate() error {
 	if !m.SenderType.Valid() {
 		return Invalid("sender_type", "must be customer, agent, bot or system")
 	}
+	if err := checkTexts("conversation_id", m.ConversationID, "client_id", m.ClientID, "sender_id", m.SenderID,
+		"body", m.Body); err != nil {
+		return err
+	}
 	if strings.TrimSpace(m.Body) == "" {
 		return Invalid("body", "is required")
 	}
-	if len(m.Body) > MaxMessageLen || !utf8.ValidString(m.Body) {
+	if len(m.Body) > MaxMessageLen {
 		return Invalid("body", "must be valid text of at most %d bytes", MaxMessageLen)
 	}
 	if len(m.ClientID) > 100 {

@@ -271,6 +271,9 @@ func (d *Desk) customer(ctx context.Context, in NewTicket) (*Customer, error) {
 		}
 		return c, err
 	}
+	if err := CheckText("customer_email", in.CustomerEmail); err != nil {
+		return nil, err
+	}
 	email := NormalizeEmail(in.CustomerEmail)
 	c, err := d.store.GetCustomerByEmail(ctx, email)
 	if err == nil || !errors.Is(err, ErrNotFound) {
@@ -278,8 +281,11 @@ func (d *Desk) customer(ctx context.Context, in NewTicket) (*Customer, error) {
 	}
 	c = &Customer{Email: email, Name: strings.TrimSpace(in.CustomerName)}
 	if err := c.Validate(); err != nil {
-		if ErrorField(err) == "email" {
+		switch ErrorField(err) { // name the fields of NewTicket
+		case "email":
 			return nil, Invalid("customer_email", "%s", ErrorMessage(err))
+		case "name":
+			return nil, Invalid("customer_name", "%s", ErrorMessage(err))
 		}
 		return nil, err
 	}
@@ -389,7 +395,10 @@ func answerWithin[T any](ctx context.Context, what string, f func(context.Contex
 
 // linkIncidents links t to the active incidents its subject or body names
 // (see Incident.Mentioned): for each, an "incident:<name>" tag and an
-// incident_linked event. A lookup that fails or hangs links nothing.
+// incident_linked event. A lookup that fails or hangs links nothing. A tag
+// is only added while the ticket has fewer than MaxTags tags and when it is
+// a valid tag, so that linking never makes the ticket invalid; the event is
+// recorded either way.
 func (d *Desk) linkIncidents(ctx context.Context, t *Ticket) []TicketEvent {
 	if d.incidents == nil {
 		return nil
@@ -403,7 +412,7 @@ func (d *Desk) linkIncidents(ctx context.Context, t *Ticket) []TicketEvent {
 	}
 	var events []TicketEvent
 	for _, inc := range MatchIncidents(t.Subject+"\n"+t.Body, incidents) {
-		if tag := IncidentTag(inc); !slices.Contains(t.Tags, tag) {
+		if tag, err := checkTag(IncidentTag(inc)); err == nil && !slices.Contains(t.Tags, tag) && len(t.Tags) < MaxTags {
 			t.Tags = append(t.Tags, tag)
 		}
 		data := map[string]any{"integration_id": inc.IntegrationID, "name": inc.Name, "kind": inc.Kind, "status": inc.Status}
@@ -639,6 +648,9 @@ func (d *Desk) applyStatus(t *Ticket, s TicketStatus, now time.Time) {
 // true) to the ticket. The first agent reply stamps the first response and
 // moves a new ticket to open.
 func (d *Desk) Reply(ctx context.Context, id string, body string, internal bool, by Actor) (*Ticket, error) {
+	if err := CheckText("body", body); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(body) == "" {
 		return nil, Invalid("body", "is required")
 	}
@@ -681,6 +693,9 @@ func (d *Desk) Reply(ctx context.Context, id string, body string, internal bool,
 func (d *Desk) Rate(ctx context.Context, id string, rating int, comment string, by Actor) (*Ticket, error) {
 	if rating < 1 || rating > 5 {
 		return nil, Invalid("rating", "must be between 1 and 5")
+	}
+	if err := CheckText("comment", comment); err != nil {
+		return nil, err
 	}
 	if len(comment) > 2000 {
 		return nil, Invalid("comment", "must be at most 2000 characters")

@@ -84,9 +84,12 @@ func MatchIncidents(text string, incidents []Incident) []Incident {
 	return out
 }
 
+// incidentTagPrefix starts the tags that link a ticket to an incident.
+const incidentTagPrefix = "incident:"
+
 // IncidentTag is the tag CreateTicket gives a ticket linked to inc:
 // "incident:" and the integration's name.
-func IncidentTag(inc Incident) string { return "incident:" + inc.Name }
+func IncidentTag(inc Incident) string { return incidentTagPrefix + inc.Name }
 
 // words splits s into lower-case runs of letters and digits.
 func words(s string) []string {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Duration is a time.Duration that reads and writes JSON as a Go duration
@@ -116,10 +117,25 @@ type CheckSpec struct {
 	Timeout  Duration `json:"timeout"`
 }
 
-// Validate checks the spec and fills defaults.
+// Validate checks the spec and fills defaults. Text must be valid UTF-8
+// without NUL bytes.
 func (c *CheckSpec) Validate() error {
 	if c.Type == "" {
 		c.Type = CheckNone
+	}
+	if err := checkTexts("check.type", string(c.Type), "check.url", c.URL, "check.method", c.Method,
+		"check.body", c.Body, "check.address", c.Address, "check.func", c.Func); err != nil {
+		return err
+	}
+	for k, v := range c.Headers {
+		if err := checkTexts("check.headers", k, "check.headers", v); err != nil {
+			return err
+		}
+	}
+	for _, cond := range c.Conditions {
+		if err := CheckText("check.conditions", cond); err != nil {
+			return err
+		}
 	}
 	switch c.Type {
 	case CheckHTTP:
@@ -243,6 +259,9 @@ func (r *AlertRule) Validate() error {
 	return nil
 }
 
+// maxIntegrationNameLen is the longest integration name, in bytes.
+const maxIntegrationNameLen = 100
+
 // Integration is a business system the product depends on (a CRM, an ERP, a
 // billing or partner API) and how to watch it.
 type Integration struct {
@@ -262,14 +281,24 @@ type Integration struct {
 	UpdatedAt       time.Time         `json:"updated_at"`
 }
 
-// Validate checks the integration and fills defaults.
+// Validate checks the integration and fills defaults. It trims the name,
+// which must then be 1 to 100 bytes of valid UTF-8 without control
+// characters (it becomes part of incident tags, see Ticket.Tags); other
+// text must be valid UTF-8 without NUL bytes. Names are unique ignoring
+// case (see IntegrationStore).
 func (in *Integration) Validate() error {
+	if err := checkTexts("id", in.ID, "name", in.Name, "description", in.Description); err != nil {
+		return err
+	}
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" {
 		return Invalid("name", "is required")
 	}
-	if len(in.Name) > 100 {
-		return Invalid("name", "must be at most 100 characters")
+	if len(in.Name) > maxIntegrationNameLen {
+		return Invalid("name", "must be at most %d characters", maxIntegrationNameLen)
+	}
+	if strings.ContainsFunc(in.Name, unicode.IsControl) {
+		return Invalid("name", "must not contain control characters")
 	}
 	if in.Kind == "" {
 		in.Kind = KindAPI
@@ -304,6 +333,19 @@ type IntegrationFilter struct {
 	Enabled *bool
 }
 
+// Validate checks that the filter's texts are valid UTF-8 without NUL
+// bytes. Unknown kinds and statuses are not errors: they match nothing.
+func (f *IntegrationFilter) Validate() error {
+	var kind, status string
+	if f.Kind != nil {
+		kind = string(*f.Kind)
+	}
+	if f.Status != nil {
+		status = string(*f.Status)
+	}
+	return checkTexts("kind", kind, "status", status)
+}
+
 // CheckResult is the outcome of one probe of an integration.
 type CheckResult struct {
 	ID            string `json:"id"`
@@ -319,10 +361,14 @@ type CheckResult struct {
 	CheckedAt time.Time `json:"checked_at"`
 }
 
-// Validate checks the result's fields.
+// Validate checks the result's fields. Text must be valid UTF-8 without
+// NUL bytes.
 func (r *CheckResult) Validate() error {
 	if r.IntegrationID == "" {
 		return Invalid("integration_id", "is required")
+	}
+	if err := checkTexts("id", r.ID, "integration_id", r.IntegrationID, "error", r.Error); err != nil {
+		return err
 	}
 	if r.CheckedAt.IsZero() {
 		return Invalid("checked_at", "is required")
@@ -343,6 +389,12 @@ type CheckResultFilter struct {
 	To     time.Time
 	Limit  int
 	Cursor string
+}
+
+// Validate checks that the filter's integration id is valid UTF-8 without
+// NUL bytes.
+func (f *CheckResultFilter) Validate() error {
+	return CheckText("integration_id", f.IntegrationID)
 }
 
 // LogLevel grades an integration log entry.
@@ -380,10 +432,14 @@ type IntegrationLog struct {
 
 // Validate checks the entry and fills the level from the status and error
 // when it is empty: error for a transport error or a 5xx, warn for a 4xx,
-// info otherwise.
+// info otherwise. Text must be valid UTF-8 without NUL bytes.
 func (l *IntegrationLog) Validate() error {
 	if l.IntegrationID == "" {
 		return Invalid("integration_id", "is required")
+	}
+	if err := checkTexts("id", l.ID, "integration_id", l.IntegrationID, "method", l.Method, "endpoint", l.Endpoint,
+		"url", l.URL, "error", l.Error, "message", l.Message); err != nil {
+		return err
 	}
 	if l.At.IsZero() {
 		return Invalid("at", "is required")
@@ -421,8 +477,12 @@ type LogFilter struct {
 	Cursor string
 }
 
-// Validate checks the filter.
+// Validate checks the filter. Its texts must be valid UTF-8 without NUL
+// bytes.
 func (f *LogFilter) Validate() error {
+	if err := checkTexts("integration_id", f.IntegrationID, "text", f.Text); err != nil {
+		return err
+	}
 	if f.Level != nil && !f.Level.Valid() {
 		return Invalid("level", "must be info, warn or error")
 	}

@@ -21,9 +21,13 @@ type Customer struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Validate checks the customer's fields.
+// Validate checks the customer's fields. Text must be valid UTF-8 without
+// NUL bytes.
 func (c *Customer) Validate() error {
 	if err := validateEmail("email", c.Email); err != nil {
+		return err
+	}
+	if err := checkTexts("id", c.ID, "name", c.Name, "tier", c.Tier, "account", c.Account); err != nil {
 		return err
 	}
 	if len(c.Name) > 200 {
@@ -44,6 +48,12 @@ type CustomerFilter struct {
 	Text   string
 	Limit  int
 	Cursor string
+}
+
+// Validate checks that the filter's texts are valid UTF-8 without NUL
+// bytes.
+func (f *CustomerFilter) Validate() error {
+	return checkTexts("tier", f.Tier, "text", f.Text)
 }
 
 // Role is what an agent may do.
@@ -103,9 +113,13 @@ func (a *Agent) HasSkills(skills []string) bool {
 }
 
 // Validate checks the agent's fields and fills defaults: role agent,
-// availability offline, capacity 5.
+// availability offline, capacity 5. Text must be valid UTF-8 without NUL
+// bytes.
 func (a *Agent) Validate() error {
 	if err := validateEmail("email", a.Email); err != nil {
+		return err
+	}
+	if err := checkTexts("id", a.ID, "name", a.Name); err != nil {
 		return err
 	}
 	if strings.TrimSpace(a.Name) == "" {
@@ -133,6 +147,9 @@ func (a *Agent) Validate() error {
 		return Invalid("capacity", "must be between 1 and 1000")
 	}
 	for _, s := range a.Skills {
+		if err := CheckText("skills", s); err != nil {
+			return err
+		}
 		if strings.TrimSpace(s) == "" || len(s) > 50 {
 			return Invalid("skills", "each skill must be 1 to 50 characters")
 		}
@@ -153,9 +170,19 @@ type AgentFilter struct {
 	Cursor string
 }
 
+// Validate checks that the filter's texts are valid UTF-8 without NUL
+// bytes. Unknown roles and availabilities are not errors: they match no
+// agent.
+func (f *AgentFilter) Validate() error {
+	return checkTexts("role", string(f.Role), "availability", string(f.Availability), "skill", f.Skill)
+}
+
 func validateEmail(field, s string) error {
 	if s == "" {
 		return Invalid(field, "is required")
+	}
+	if err := CheckText(field, s); err != nil {
+		return err
 	}
 	if len(s) > 254 {
 		return Invalid(field, "must be at most 254 characters")

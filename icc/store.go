@@ -110,7 +110,8 @@ type ConversationStore interface {
 	// ListMessages returns up to limit messages with Seq > afterSeq, in order.
 	ListMessages(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]Message, error)
 	// SetReadMark records that participant has read up to seq; a mark never
-	// moves backwards. It returns the mark as stored.
+	// moves backwards, and a seq beyond the conversation's last message is
+	// clamped to it. It returns the mark as stored.
 	SetReadMark(ctx context.Context, m ReadMark) (ReadMark, error)
 	ListReadMarks(ctx context.Context, conversationID string) ([]ReadMark, error)
 }

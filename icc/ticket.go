@@ -157,8 +157,14 @@ type Ticket struct {
 	// Queue is the queue the router chose.
 	Queue string `json:"queue"`
 	// AssigneeID is the agent working on the ticket, "" when unassigned.
-	AssigneeID string   `json:"assignee_id,omitempty"`
-	Tags       []string `json:"tags"`
+	AssigneeID string `json:"assignee_id,omitempty"`
+	// Tags label the ticket, e.g. "vip" or "incident:Mock ERP" (see
+	// IncidentTag). Validate trims each tag and drops duplicates, keeping
+	// the first; a tag must then be 1 to MaxTagLen characters (an incident
+	// tag may be as long as "incident:" and the longest integration name)
+	// without control characters, and a ticket has at most MaxTags tags.
+	// Spaces and punctuation inside a tag are fine.
+	Tags []string `json:"tags"`
 	// ConversationID is the chat the ticket was made from, if any.
 	ConversationID string          `json:"conversation_id,omitempty"`
 	Classification *Classification `json:"classification,omitempty"`
@@ -186,22 +192,34 @@ type Ticket struct {
 const (
 	MaxSubjectLen = 300
 	MaxBodyLen    = 64 << 10
+	// MaxTagLen is the longest ordinary tag, in characters; see Ticket.Tags.
+	MaxTagLen = 50
+	// MaxTags is the most tags a ticket carries.
+	MaxTags = 20
 )
 
 // Validate checks the ticket's fields and fills defaults: status new,
-// channel web, priority medium, category general.
+// channel web, priority medium, category general. It normalises Tags (see
+// there) into a new slice. Text must be valid UTF-8 without NUL bytes.
 func (t *Ticket) Validate() error {
+	if err := checkTexts("subject", t.Subject, "body", t.Body); err != nil {
+		return err
+	}
 	if strings.TrimSpace(t.Subject) == "" {
 		return Invalid("subject", "is required")
 	}
-	if len(t.Subject) > MaxSubjectLen || !utf8.ValidString(t.Subject) {
+	if len(t.Subject) > MaxSubjectLen {
 		return Invalid("subject", "must be valid text of at most %d bytes", MaxSubjectLen)
 	}
-	if len(t.Body) > MaxBodyLen || !utf8.ValidString(t.Body) {
+	if len(t.Body) > MaxBodyLen {
 		return Invalid("body", "must be valid text of at most %d bytes", MaxBodyLen)
 	}
 	if t.CustomerID == "" {
 		return Invalid("customer_id", "is required")
+	}
+	if err := checkTexts("id", t.ID, "customer_id", t.CustomerID, "queue", t.Queue, "assignee_id", t.AssigneeID,
+		"conversation_id", t.ConversationID); err != nil {
+		return err
 	}
 	if t.Channel == "" {
 		t.Channel = ChannelWeb
@@ -227,11 +245,38 @@ func (t *Ticket) Validate() error {
 	if !t.Status.Valid() {
 		return Invalid("status", "must be one of new, open, pending, resolved, closed")
 	}
-	if t.Tags == nil {
-		t.Tags = []string{}
+	tags, err := normalizeTags(t.Tags)
+	if err != nil {
+		return err
 	}
-	if s := t.Satisfaction; s != nil && (s.Rating < 1 || s.Rating > 5) {
-		return Invalid("rating", "must be between 1 and 5")
+	t.Tags = tags
+	if c := t.Classification; c != nil {
+		if err := c.checkStorable(); err != nil {
+			return err
+		}
+	}
+	if s := t.Satisfaction; s != nil {
+		if s.Rating < 1 || s.Rating > 5 {
+			return Invalid("rating", "must be between 1 and 5")
+		}
+		if err := CheckText("comment", s.Comment); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkStorable checks that the classification's texts can be stored.
+func (c *Classification) checkStorable() error {
+	if err := checkTexts("classification.model", c.Model, "classification.intent", c.Intent,
+		"classification.sentiment", string(c.Sentiment), "classification.suggested_reply", c.SuggestedReply,
+		"classification.error", c.Error); err != nil {
+		return err
+	}
+	for _, r := range c.Reasons {
+		if err := CheckText("classification.reasons", string(r)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -264,8 +309,13 @@ type TicketFilter struct {
 	Cursor      string
 }
 
-// Validate checks the filter's enumerations.
+// Validate checks the filter's enumerations and that its texts are valid
+// UTF-8 without NUL bytes.
 func (f *TicketFilter) Validate() error {
+	if err := checkTexts("text", f.Text, "queue", deref(f.Queue), "assignee_id", deref(f.AssigneeID),
+		"customer_id", deref(f.CustomerID)); err != nil {
+		return err
+	}
 	if f.Status != nil && !f.Status.Valid() {
 		return Invalid("status", "unknown status %q", *f.Status)
 	}
@@ -337,6 +387,7 @@ type TicketEvent struct {
 }
 
 // Validate checks the event's fields and fills the actor type (system).
+// Text must be valid UTF-8 without NUL bytes.
 func (e *TicketEvent) Validate() error {
 	if e.Type == "" {
 		return Invalid("type", "is required")
@@ -344,10 +395,14 @@ func (e *TicketEvent) Validate() error {
 	if e.ActorType == "" {
 		e.ActorType = ActorSystem
 	}
-	if len(e.Body) > MaxBodyLen || !utf8.ValidString(e.Body) {
+	if err := checkTexts("id", e.ID, "type", string(e.Type), "ticket_id", e.TicketID, "actor_type", string(e.ActorType),
+		"actor_id", e.ActorID, "from", e.From, "to", e.To, "body", e.Body); err != nil {
+		return err
+	}
+	if len(e.Body) > MaxBodyLen {
 		return Invalid("body", "must be valid text of at most %d bytes", MaxBodyLen)
 	}
-	if len(e.Data) > 0 && !json.Valid(e.Data) {
+	if len(e.Data) > 0 && (!json.Valid(e.Data) || !utf8.Valid(e.Data)) {
 		return Invalid("data", "must be valid JSON")
 	}
 	return nil
@@ -384,6 +439,9 @@ func (a *Assignment) Validate() error {
 	if a.TicketID == "" {
 		return Invalid("ticket_id", "is required")
 	}
+	if err := checkTexts("ticket_id", a.TicketID, "agent_id", a.AgentID); err != nil {
+		return err
+	}
 	if a.Update == nil {
 		return nil
 	}
@@ -394,4 +452,12 @@ func (a *Assignment) Validate() error {
 		return Invalid("ticket_id", "the update is for ticket %q, not %q", a.Update.ID, a.TicketID)
 	}
 	return a.Update.Validate()
+}
+
+// deref returns *p, or "" for nil.
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

@@ -191,7 +191,9 @@ func (s *Store) ListMessages(ctx context.Context, conversationID string, afterSe
 }
 
 // SetReadMark records that a participant has read up to m.Seq; a mark
-// never moves backwards. It returns the mark as stored.
+// never moves backwards. A seq above the conversation's last seq is
+// clamped to it, so that messages not yet written are never counted as
+// read. It returns the mark as stored.
 func (s *Store) SetReadMark(ctx context.Context, m icc.ReadMark) (icc.ReadMark, error) {
 	if err := check(ctx); err != nil {
 		return icc.ReadMark{}, err
@@ -210,6 +212,7 @@ func (s *Store) SetReadMark(ctx context.Context, m icc.ReadMark) (icc.ReadMark, 
 	if !ok {
 		return icc.ReadMark{}, icc.NotFound("conversation", m.ConversationID)
 	}
+	m.Seq = min(m.Seq, cv.c.LastSeq)
 	old, ok := cv.marks[m.ParticipantID]
 	if ok && old.Seq >= m.Seq {
 		return old, nil

@@ -9,7 +9,13 @@ import (
 	"github.com/icclabs/commandcenter/icc"
 )
 
-// CreateIntegration stores a new integration; a taken name is ECONFLICT.
+// nameKey is the key of an integration name in Store.integrationBy: names
+// are unique ignoring case, compared lower-cased as PostgreSQL's lower()
+// does in the postgres backend.
+func nameKey(name string) string { return strings.ToLower(name) }
+
+// CreateIntegration stores a new integration; a taken name, ignoring case,
+// is ECONFLICT.
 func (s *Store) CreateIntegration(ctx context.Context, in *icc.Integration) error {
 	if err := check(ctx); err != nil {
 		return err
@@ -19,8 +25,8 @@ func (s *Store) CreateIntegration(ctx context.Context, in *icc.Integration) erro
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.integrationBy[in.Name]; ok {
-		return icc.Errorf(icc.ECONFLICT, "an integration named %q exists", in.Name)
+	if id, ok := s.integrationBy[nameKey(in.Name)]; ok {
+		return icc.Errorf(icc.ECONFLICT, "an integration named %q exists", s.integrations[id].Name)
 	}
 	if err := claimID(s.integrations, "integration", &in.ID); err != nil {
 		return err
@@ -33,7 +39,7 @@ func (s *Store) CreateIntegration(ctx context.Context, in *icc.Integration) erro
 		in.Version = 1
 	}
 	s.integrations[in.ID] = copyIntegration(in)
-	s.integrationBy[in.Name] = in.ID
+	s.integrationBy[nameKey(in.Name)] = in.ID
 	return nil
 }
 
@@ -60,11 +66,11 @@ func (s *Store) UpdateIntegration(ctx context.Context, in *icc.Integration) erro
 	if err := stale("integration", in.ID, old.Version, in.Version); err != nil {
 		return err
 	}
-	if id, ok := s.integrationBy[in.Name]; ok && id != in.ID {
-		return icc.Errorf(icc.ECONFLICT, "an integration named %q exists", in.Name)
+	if id, ok := s.integrationBy[nameKey(in.Name)]; ok && id != in.ID {
+		return icc.Errorf(icc.ECONFLICT, "an integration named %q exists", s.integrations[id].Name)
 	}
-	delete(s.integrationBy, old.Name)
-	s.integrationBy[in.Name] = in.ID
+	delete(s.integrationBy, nameKey(old.Name))
+	s.integrationBy[nameKey(in.Name)] = in.ID
 	in.Version++
 	in.CreatedAt = old.CreatedAt
 	in.UpdatedAt = s.stamp()
@@ -86,7 +92,7 @@ func (s *Store) DeleteIntegration(ctx context.Context, id string) error {
 		return icc.NotFound("integration", id)
 	}
 	delete(s.integrations, id)
-	delete(s.integrationBy, in.Name)
+	delete(s.integrationBy, nameKey(in.Name))
 	delete(s.results, id)
 	delete(s.logs, id)
 	for mid, m := range s.maintenance {
@@ -108,6 +114,9 @@ func (s *Store) DeleteIntegration(ctx context.Context, id string) error {
 // ListIntegrations returns the integrations that match f, ordered by name.
 func (s *Store) ListIntegrations(ctx context.Context, f icc.IntegrationFilter) ([]*icc.Integration, error) {
 	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	if err := f.Validate(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -140,6 +149,9 @@ func (s *Store) AddCheckResults(ctx context.Context, rs []icc.CheckResult) error
 // ListCheckResults returns the results that match f, newest first.
 func (s *Store) ListCheckResults(ctx context.Context, f icc.CheckResultFilter) (icc.Page[icc.CheckResult], error) {
 	if err := check(ctx); err != nil {
+		return icc.Page[icc.CheckResult]{}, err
+	}
+	if err := f.Validate(); err != nil {
 		return icc.Page[icc.CheckResult]{}, err
 	}
 	from, to := icc.Timestamp(f.From), icc.Timestamp(f.To)

@@ -56,7 +56,7 @@ type Store struct {
 	lastNumber    int64
 	conversations map[string]*conversation
 	integrations  map[string]*icc.Integration
-	integrationBy map[string]string               // name -> id
+	integrationBy map[string]string               // lower-cased name -> id
 	results       map[string][]icc.CheckResult    // integration id -> results
 	logs          map[string][]icc.IntegrationLog // integration id -> logs
 	maintenance   map[string]*icc.MaintenanceWindow

@@ -73,6 +73,9 @@ func (s *Store) ListCustomers(ctx context.Context, f icc.CustomerFilter) (icc.Pa
 	if err := check(ctx); err != nil {
 		return icc.Page[*icc.Customer]{}, err
 	}
+	if err := f.Validate(); err != nil {
+		return icc.Page[*icc.Customer]{}, err
+	}
 	terms := icc.Terms(f.Text)
 	keep := func(c *icc.Customer) bool {
 		return (f.Tier == "" || c.Tier == f.Tier) && icc.MatchTerms(terms, c.Email, c.Name, c.Account)
@@ -150,6 +153,9 @@ func (s *Store) UpdateAgent(ctx context.Context, a *icc.Agent) error {
 // ListAgents returns agents oldest first.
 func (s *Store) ListAgents(ctx context.Context, f icc.AgentFilter) (icc.Page[*icc.Agent], error) {
 	if err := check(ctx); err != nil {
+		return icc.Page[*icc.Agent]{}, err
+	}
+	if err := f.Validate(); err != nil {
 		return icc.Page[*icc.Agent]{}, err
 	}
 	keep := func(a *icc.Agent) bool {

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"slices"
 	"time"
 
@@ -30,6 +32,9 @@ func (s *Store) CreateConversation(ctx context.Context, c *icc.Conversation) err
 
 // GetConversation returns the conversation with the given id.
 func (s *Store) GetConversation(ctx context.Context, id string) (*icc.Conversation, error) {
+	if !storable(id) {
+		return nil, icc.NotFound("conversation", id)
+	}
 	m := new(conversationModel)
 	if err := s.db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, "conversation", id)
@@ -216,6 +221,9 @@ FROM unnest(?::text[], ?::bigint[]) AS v(id, last_seq) WHERE c.id = v.id`,
 // ListMessages returns up to limit messages of a conversation with Seq >
 // afterSeq, in order.
 func (s *Store) ListMessages(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]icc.Message, error) {
+	if !storable(conversationID) {
+		return nil, icc.NotFound("conversation", conversationID)
+	}
 	var rows []messageModel
 	err := s.db.NewSelect().Model(&rows).Where("conversation_id = ?", conversationID).Where("seq > ?", afterSeq).
 		Order("seq").Limit(int64(icc.ClampLimit(limit))).Scan(ctx)
@@ -235,8 +243,10 @@ func (s *Store) ListMessages(ctx context.Context, conversationID string, afterSe
 }
 
 // SetReadMark records that a participant has read up to m.Seq; the mark
-// never moves backwards, and UpdatedAt is stamped only when it moves. It
-// returns the mark as stored.
+// never moves backwards, and UpdatedAt is stamped only when it moves. A
+// seq above the conversation's last seq is clamped to it (in the same
+// statement), so that messages not yet written are never counted as read.
+// It returns the mark as stored.
 func (s *Store) SetReadMark(ctx context.Context, m icc.ReadMark) (icc.ReadMark, error) {
 	switch {
 	case m.ConversationID == "":
@@ -246,15 +256,16 @@ func (s *Store) SetReadMark(ctx context.Context, m icc.ReadMark) (icc.ReadMark, 
 	case m.Seq < 0:
 		return icc.ReadMark{}, icc.Invalid("seq", "must not be negative")
 	}
-	row := &readMarkModel{ConversationID: m.ConversationID, ParticipantID: m.ParticipantID, Seq: m.Seq,
-		UpdatedAt: now()}
-	err := s.db.NewInsert().Model(row).
-		On("CONFLICT (conversation_id, participant_id) DO UPDATE").
-		Set("seq = GREATEST(read_mark_model.seq, EXCLUDED.seq)").
-		Set("updated_at = CASE WHEN EXCLUDED.seq > read_mark_model.seq THEN EXCLUDED.updated_at ELSE read_mark_model.updated_at END").
-		Returning("*").Scan(ctx)
+	row := new(readMarkModel)
+	err := s.db.NewRaw(`INSERT INTO read_marks AS r (conversation_id, participant_id, seq, updated_at)
+SELECT c.id, ?, LEAST(?::bigint, c.last_seq), ? FROM conversations AS c WHERE c.id = ?
+ON CONFLICT (conversation_id, participant_id) DO UPDATE
+SET seq = GREATEST(r.seq, EXCLUDED.seq),
+    updated_at = CASE WHEN EXCLUDED.seq > r.seq THEN EXCLUDED.updated_at ELSE r.updated_at END
+RETURNING r.conversation_id, r.participant_id, r.seq, r.updated_at`,
+		m.ParticipantID, m.Seq, now(), m.ConversationID).Scan(ctx, row)
 	if err != nil {
-		if icc.ErrorCode(dbErr(err, "")) == icc.ENOTFOUND {
+		if errors.Is(err, sql.ErrNoRows) {
 			return icc.ReadMark{}, icc.NotFound("conversation", m.ConversationID)
 		}
 		return icc.ReadMark{}, dbErr(err, "set read mark")
@@ -264,6 +275,9 @@ func (s *Store) SetReadMark(ctx context.Context, m icc.ReadMark) (icc.ReadMark, 
 
 // ListReadMarks returns a conversation's read marks ordered by participant.
 func (s *Store) ListReadMarks(ctx context.Context, conversationID string) ([]icc.ReadMark, error) {
+	if !storable(conversationID) {
+		return nil, icc.NotFound("conversation", conversationID)
+	}
 	var rows []readMarkModel
 	if err := s.db.NewSelect().Model(&rows).Where("conversation_id = ?", conversationID).
 		Order("participant_id").Scan(ctx); err != nil {

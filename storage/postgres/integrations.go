@@ -7,7 +7,8 @@ import (
 	"github.com/icclabs/commandcenter/icc"
 )
 
-// CreateIntegration stores a new integration; a taken name is ECONFLICT.
+// CreateIntegration stores a new integration; a taken name, ignoring case,
+// is ECONFLICT (a unique index on lower(name), migration 00004).
 func (s *Store) CreateIntegration(ctx context.Context, in *icc.Integration) error {
 	if err := in.Validate(); err != nil {
 		return err
@@ -26,6 +27,9 @@ func (s *Store) CreateIntegration(ctx context.Context, in *icc.Integration) erro
 
 // GetIntegration returns the integration with the given id.
 func (s *Store) GetIntegration(ctx context.Context, id string) (*icc.Integration, error) {
+	if !storable(id) {
+		return nil, icc.NotFound("integration", id)
+	}
 	m := new(integrationModel)
 	if err := s.db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, "integration", id)
@@ -57,6 +61,9 @@ func (s *Store) UpdateIntegration(ctx context.Context, in *icc.Integration) erro
 // DeleteIntegration removes an integration; its check results, logs,
 // maintenance windows and alerts go with it (ON DELETE CASCADE).
 func (s *Store) DeleteIntegration(ctx context.Context, id string) error {
+	if !storable(id) {
+		return icc.NotFound("integration", id)
+	}
 	res, err := s.db.NewDelete().Table("integrations").Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return dbErr(err, "delete integration")
@@ -69,6 +76,9 @@ func (s *Store) DeleteIntegration(ctx context.Context, id string) error {
 
 // ListIntegrations returns the integrations that match f, ordered by name.
 func (s *Store) ListIntegrations(ctx context.Context, f icc.IntegrationFilter) ([]*icc.Integration, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	var rows []integrationModel
 	q := s.db.NewSelect().Model(&rows)
 	if f.Kind != nil {
@@ -115,6 +125,9 @@ func (s *Store) AddCheckResults(ctx context.Context, rs []icc.CheckResult) error
 
 // ListCheckResults returns check results newest first.
 func (s *Store) ListCheckResults(ctx context.Context, f icc.CheckResultFilter) (icc.Page[icc.CheckResult], error) {
+	if err := f.Validate(); err != nil {
+		return icc.Page[icc.CheckResult]{}, err
+	}
 	cur, err := icc.ParseCursor(f.Cursor)
 	if err != nil {
 		return icc.Page[icc.CheckResult]{}, err
@@ -218,6 +231,9 @@ func (s *Store) CreateMaintenance(ctx context.Context, w *icc.MaintenanceWindow)
 
 // GetMaintenance returns the maintenance window with the given id.
 func (s *Store) GetMaintenance(ctx context.Context, id string) (*icc.MaintenanceWindow, error) {
+	if !storable(id) {
+		return nil, icc.NotFound("maintenance window", id)
+	}
 	m := new(maintenanceModel)
 	if err := s.db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, "maintenance window", id)
@@ -294,6 +310,9 @@ func (s *Store) CreateAlert(ctx context.Context, a *icc.Alert) error {
 
 // GetAlert returns the alert with the given id.
 func (s *Store) GetAlert(ctx context.Context, id string) (*icc.Alert, error) {
+	if !storable(id) {
+		return nil, icc.NotFound("alert", id)
+	}
 	m := new(alertModel)
 	if err := s.db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, "alert", id)
@@ -352,7 +371,7 @@ func (s *Store) ListAlerts(ctx context.Context, f icc.AlertFilter) (icc.Page[*ic
 
 func nameErr(err error, name string) error {
 	if isUniqueViolation(err) {
-		return &icc.Error{Code: icc.ECONFLICT, Field: "name", Message: "an integration named " + name + " already exists", Err: err}
+		return &icc.Error{Code: icc.ECONFLICT, Field: "name", Message: "an integration named " + name + " already exists (names are compared ignoring case)", Err: err}
 	}
 	return dbErr(err, "integration")
 }

@@ -26,6 +26,9 @@ func (s *Store) CreateCustomer(ctx context.Context, c *icc.Customer) error {
 
 // GetCustomer returns the customer with the given id.
 func (s *Store) GetCustomer(ctx context.Context, id string) (*icc.Customer, error) {
+	if !storable(id) {
+		return nil, icc.NotFound("customer", id)
+	}
 	m := new(customerModel)
 	if err := s.db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, "customer", id)
@@ -35,6 +38,9 @@ func (s *Store) GetCustomer(ctx context.Context, id string) (*icc.Customer, erro
 
 // GetCustomerByEmail returns the customer with the given email, ignoring case.
 func (s *Store) GetCustomerByEmail(ctx context.Context, email string) (*icc.Customer, error) {
+	if !storable(email) {
+		return nil, icc.NotFound("customer with email", email)
+	}
 	m := new(customerModel)
 	if err := s.db.NewSelect().Model(m).Where("lower(email) = ?", icc.NormalizeEmail(email)).Scan(ctx); err != nil {
 		return nil, notFound(err, "customer with email", email)
@@ -59,6 +65,9 @@ func (s *Store) UpdateCustomer(ctx context.Context, c *icc.Customer) error {
 
 // ListCustomers returns customers newest first.
 func (s *Store) ListCustomers(ctx context.Context, f icc.CustomerFilter) (icc.Page[*icc.Customer], error) {
+	if err := f.Validate(); err != nil {
+		return icc.Page[*icc.Customer]{}, err
+	}
 	cur, err := icc.ParseCursor(f.Cursor)
 	if err != nil {
 		return icc.Page[*icc.Customer]{}, err
@@ -95,6 +104,9 @@ func (s *Store) CreateAgent(ctx context.Context, a *icc.Agent) error {
 
 // GetAgent returns the agent with the given id.
 func (s *Store) GetAgent(ctx context.Context, id string) (*icc.Agent, error) {
+	if !storable(id) {
+		return nil, icc.NotFound("agent", id)
+	}
 	m := new(agentModel)
 	if err := s.db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, "agent", id)
@@ -104,6 +116,9 @@ func (s *Store) GetAgent(ctx context.Context, id string) (*icc.Agent, error) {
 
 // GetAgentByEmail returns the agent with the given email, ignoring case.
 func (s *Store) GetAgentByEmail(ctx context.Context, email string) (*icc.Agent, error) {
+	if !storable(email) {
+		return nil, icc.NotFound("agent with email", email)
+	}
 	m := new(agentModel)
 	if err := s.db.NewSelect().Model(m).Where("lower(email) = ?", icc.NormalizeEmail(email)).Scan(ctx); err != nil {
 		return nil, notFound(err, "agent with email", email)
@@ -131,6 +146,9 @@ func (s *Store) UpdateAgent(ctx context.Context, a *icc.Agent) error {
 
 // ListAgents returns agents oldest first.
 func (s *Store) ListAgents(ctx context.Context, f icc.AgentFilter) (icc.Page[*icc.Agent], error) {
+	if err := f.Validate(); err != nil {
+		return icc.Page[*icc.Agent]{}, err
+	}
 	cur, err := icc.ParseCursor(f.Cursor)
 	if err != nil {
 		return icc.Page[*icc.Agent]{}, err

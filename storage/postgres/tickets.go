@@ -40,6 +40,9 @@ func (s *Store) CreateTicket(ctx context.Context, t *icc.Ticket, events ...icc.T
 
 // GetTicket returns the ticket with the given id.
 func (s *Store) GetTicket(ctx context.Context, id string) (*icc.Ticket, error) {
+	if !storable(id) {
+		return nil, icc.NotFound("ticket", id)
+	}
 	m := new(ticketModel)
 	if err := s.db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, "ticket", id)
@@ -228,6 +231,9 @@ func (s *Store) AddTicketEvents(ctx context.Context, ticketID string, events ...
 	if err != nil {
 		return err
 	}
+	if !storable(ticketID) {
+		return icc.NotFound("ticket", ticketID)
+	}
 	if len(evs) == 0 {
 		_, err := s.GetTicket(ctx, ticketID)
 		return err
@@ -241,6 +247,9 @@ func (s *Store) AddTicketEvents(ctx context.Context, ticketID string, events ...
 
 // ListTicketEvents returns a ticket's trail oldest first.
 func (s *Store) ListTicketEvents(ctx context.Context, ticketID string) ([]icc.TicketEvent, error) {
+	if !storable(ticketID) {
+		return nil, icc.NotFound("ticket", ticketID)
+	}
 	var rows []ticketEventModel
 	if err := s.db.NewSelect().Model(&rows).Where("ticket_id = ?", ticketID).Order("created_at", "seq").Scan(ctx); err != nil {
 		return nil, dbErr(err, "list ticket events")
@@ -292,3 +301,9 @@ func insertEvents(ctx context.Context, db bun.IDB, evs []*ticketEventModel) erro
 	}
 	return nil
 }
+
+// storable reports whether key is text PostgreSQL can hold (see
+// icc.CheckText). No row holds any other key and a query sending one
+// fails, so lookups of such keys answer ENOTFOUND at once, as the memory
+// backend does.
+func storable(key string) bool { return icc.CheckText("key", key) == nil }

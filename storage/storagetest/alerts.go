@@ -33,6 +33,10 @@ func (s *suite) maintenance(t *testing.T) {
 		requireUTC(t, start.Add(2*time.Hour), got.EndsAt, "ends_at")
 		_, err = st.GetMaintenance(ctx(t), icc.NewID())
 		requireCode(t, err, icc.ENOTFOUND, "")
+		_, err = st.GetMaintenance(ctx(t), "a\x00b")
+		requireCode(t, err, icc.ENOTFOUND, "")
+		_, err = st.GetAlert(ctx(t), "a\x00b")
+		requireCode(t, err, icc.ENOTFOUND, "")
 	})
 
 	t.Run("Invalid", func(t *testing.T) {

@@ -33,6 +33,11 @@ func (s *suite) conversations(t *testing.T) {
 		assert.Equal(t, c, got)
 		_, err = st.GetConversation(ctx(t), icc.NewID())
 		requireCode(t, err, icc.ENOTFOUND, "")
+		// A key no stored id can be (a NUL byte) is simply not found.
+		_, err = st.GetConversation(ctx(t), "a\x00b")
+		requireCode(t, err, icc.ENOTFOUND, "")
+		_, err = st.ListMessages(ctx(t), "a\x00b", 0, 10)
+		requireCode(t, err, icc.ENOTFOUND, "")
 	})
 
 	t.Run("Invalid", func(t *testing.T) {
@@ -131,6 +136,27 @@ func (s *suite) conversations(t *testing.T) {
 		marks, err := st.ListReadMarks(ctx(t), c.ID)
 		require.NoError(t, err)
 		assert.Empty(t, marks)
+
+		// A mark above the last seq is clamped to it, even on an empty
+		// conversation: it never counts messages not yet written as read.
+		early, err := st.SetReadMark(ctx(t), icc.ReadMark{ConversationID: c.ID, ParticipantID: ag.ID, Seq: 7})
+		require.NoError(t, err)
+		assert.Equal(t, int64(0), early.Seq, "clamped to last_seq 0")
+		msgs := make([]icc.NewMessage, 20)
+		for i := range msgs {
+			msgs[i] = icc.NewMessage{ConversationID: c.ID, SenderType: icc.SenderCustomer, Body: fmt.Sprint("m", i)}
+		}
+		_, err = st.AppendMessages(ctx(t), msgs[:3])
+		require.NoError(t, err)
+		over, err := st.SetReadMark(ctx(t), icc.ReadMark{ConversationID: c.ID, ParticipantID: ag.ID, Seq: 999})
+		require.NoError(t, err)
+		assert.Equal(t, int64(3), over.Seq, "clamped to last_seq 3")
+		_, err = st.AppendMessages(ctx(t), msgs[3:])
+		require.NoError(t, err)
+		marks, err = st.ListReadMarks(ctx(t), c.ID)
+		require.NoError(t, err)
+		require.Len(t, marks, 1)
+		assert.Equal(t, int64(3), marks[0].Seq, "later messages are unread")
 
 		m, err := st.SetReadMark(ctx(t), icc.ReadMark{ConversationID: c.ID, ParticipantID: ag.ID, Seq: 5})
 		require.NoError(t, err)

@@ -84,6 +84,10 @@ func (s *suite) integrations(t *testing.T) {
 		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "x", Kind: "toaster"}), icc.EINVALID, "kind")
 		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "x", Check: icc.CheckSpec{Type: icc.CheckHTTP, URL: "ftp://x"}}), icc.EINVALID, "check.url")
 		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "x", AlertRules: []icc.AlertRule{{Type: "vibes"}}}), icc.EINVALID, "alert_rules.type")
+		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "a\x00b"}), icc.EINVALID, "name")
+		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "a\xffb"}), icc.EINVALID, "name")
+		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "x", Description: "a\x00b"}), icc.EINVALID, "description")
+		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "x", Check: icc.CheckSpec{Type: icc.CheckHTTP, URL: "https://x.example.com/", Body: "a\x00b"}}), icc.EINVALID, "check.body")
 		list, err := st.ListIntegrations(ctx(t), icc.IntegrationFilter{})
 		require.NoError(t, err)
 		assert.Empty(t, list)
@@ -93,6 +97,11 @@ func (s *suite) integrations(t *testing.T) {
 		missing := icc.Integration{ID: icc.NewID(), Name: "ghost", Version: 1}
 		requireCode(t, st.UpdateIntegration(ctx(t), &missing), icc.ENOTFOUND, "")
 		requireCode(t, st.DeleteIntegration(ctx(t), icc.NewID()), icc.ENOTFOUND, "")
+		requireCode(t, st.DeleteIntegration(ctx(t), "a\x00b"), icc.ENOTFOUND, "")
+		_, err = st.GetIntegration(ctx(t), "a\x00b")
+		requireCode(t, err, icc.ENOTFOUND, "")
+		_, err = st.ListIntegrations(ctx(t), icc.IntegrationFilter{Kind: ptr(icc.IntegrationKind("a\x00b"))})
+		requireCode(t, err, icc.EINVALID, "kind")
 	})
 
 	t.Run("UniqueName", func(t *testing.T) {
@@ -107,6 +116,27 @@ func (s *suite) integrations(t *testing.T) {
 		got, err := st.GetIntegration(ctx(t), other.ID)
 		require.NoError(t, err)
 		assert.Equal(t, "ERP", got.Name)
+
+		// Names are unique ignoring case, as incident matching and the
+		// incident:<name> tag ignore it.
+		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "crm"}), icc.ECONFLICT, "")
+		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "Crm"}), icc.ECONFLICT, "")
+		other.Name = "cRm"
+		requireCode(t, st.UpdateIntegration(ctx(t), other), icc.ECONFLICT, "")
+		got, err = st.GetIntegration(ctx(t), other.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "ERP", got.Name)
+		// An integration may change the case of its own name, which frees
+		// the old spelling for nobody else.
+		other.Name = "erp"
+		require.NoError(t, st.UpdateIntegration(ctx(t), other))
+		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "ERP"}), icc.ECONFLICT, "")
+		list, err := st.ListIntegrations(ctx(t), icc.IntegrationFilter{})
+		require.NoError(t, err)
+		assert.Len(t, list, 2)
+		// Deleting frees the name in any case.
+		require.NoError(t, st.DeleteIntegration(ctx(t), other.ID))
+		newIntegration(t, st, func(in *icc.Integration) { in.Name = "Erp" })
 	})
 
 	t.Run("Update", func(t *testing.T) {
@@ -311,6 +341,10 @@ func (s *suite) checks(t *testing.T) {
 		requireCode(t, err, icc.EINVALID, "integration_id")
 		err = st.AddCheckResults(ctx(t), []icc.CheckResult{{IntegrationID: in.ID, CheckedAt: at(0), Latency: -1}})
 		requireCode(t, err, icc.EINVALID, "latency")
+		err = st.AddCheckResults(ctx(t), []icc.CheckResult{{IntegrationID: in.ID, CheckedAt: at(0), Error: "a\x00b"}})
+		requireCode(t, err, icc.EINVALID, "error")
+		_, err = st.ListCheckResults(ctx(t), icc.CheckResultFilter{IntegrationID: "a\x00b"})
+		requireCode(t, err, icc.EINVALID, "integration_id")
 		page, err := st.ListCheckResults(ctx(t), icc.CheckResultFilter{})
 		require.NoError(t, err)
 		assert.Empty(t, page.Items, "a failed batch stores nothing")
@@ -476,5 +510,17 @@ func (s *suite) logs(t *testing.T) {
 		}
 		_, err = st.SearchIntegrationLogs(ctx(t), icc.LogFilter{Level: ptr(icc.LogLevel("debug"))})
 		requireCode(t, err, icc.EINVALID, "level")
+		// Text that PostgreSQL cannot hold is EINVALID in every backend.
+		for _, bad := range []string{"a\x00b", "a\xffb"} {
+			_, err = st.SearchIntegrationLogs(ctx(t), icc.LogFilter{Text: bad})
+			requireCode(t, err, icc.EINVALID, "text", fmt.Sprintf("%q", bad))
+			err = st.AddIntegrationLogs(ctx(t), []icc.IntegrationLog{{IntegrationID: in.ID, At: at(0), Message: bad}})
+			requireCode(t, err, icc.EINVALID, "message", fmt.Sprintf("%q", bad))
+			err = st.AddIntegrationLogs(ctx(t), []icc.IntegrationLog{{IntegrationID: in.ID, At: at(0), Error: bad}})
+			requireCode(t, err, icc.EINVALID, "error", fmt.Sprintf("%q", bad))
+		}
+		page, err = st.SearchIntegrationLogs(ctx(t), icc.LogFilter{})
+		require.NoError(t, err)
+		assert.Empty(t, page.Items)
 	})
 }

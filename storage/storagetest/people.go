@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -48,9 +49,37 @@ func (s *suite) customers(t *testing.T) {
 		requireCode(t, err, icc.EINVALID, "email")
 		err = st.CreateCustomer(ctx(t), &icc.Customer{})
 		requireCode(t, err, icc.EINVALID, "email")
+		// Text that PostgreSQL cannot hold (a NUL byte, invalid UTF-8) is
+		// EINVALID naming the field in every backend.
+		for _, bad := range []string{"a\x00b", "\x00", "a\xffb"} {
+			err = st.CreateCustomer(ctx(t), &icc.Customer{Email: "nul@example.com", Name: bad})
+			requireCode(t, err, icc.EINVALID, "name", fmt.Sprintf("%q", bad))
+			err = st.CreateCustomer(ctx(t), &icc.Customer{Email: "nul@example.com", Account: bad})
+			requireCode(t, err, icc.EINVALID, "account", fmt.Sprintf("%q", bad))
+			err = st.CreateCustomer(ctx(t), &icc.Customer{Email: "nul@example.com", Tier: bad})
+			requireCode(t, err, icc.EINVALID, "tier", fmt.Sprintf("%q", bad))
+			_, err = st.ListCustomers(ctx(t), icc.CustomerFilter{Text: bad})
+			requireCode(t, err, icc.EINVALID, "text", fmt.Sprintf("%q", bad))
+			_, err = st.ListCustomers(ctx(t), icc.CustomerFilter{Tier: bad})
+			requireCode(t, err, icc.EINVALID, "tier", fmt.Sprintf("%q", bad))
+		}
 		page, err := st.ListCustomers(ctx(t), icc.CustomerFilter{})
 		require.NoError(t, err)
 		assert.Empty(t, page.Items)
+		c := newCustomer(t, st)
+		bad := *c
+		bad.Name = "a\x00b"
+		requireCode(t, st.UpdateCustomer(ctx(t), &bad), icc.EINVALID, "name")
+		got, err := st.GetCustomer(ctx(t), c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, c.Name, got.Name)
+		// No record has such an id or email: looking one up is ENOTFOUND.
+		_, err = st.GetCustomer(ctx(t), "a\x00b")
+		requireCode(t, err, icc.ENOTFOUND, "")
+		_, err = st.GetCustomerByEmail(ctx(t), "a\x00b@example.com")
+		requireCode(t, err, icc.ENOTFOUND, "")
+		_, err = st.GetCustomerByEmail(ctx(t), "a\xffb@example.com")
+		requireCode(t, err, icc.ENOTFOUND, "")
 	})
 
 	t.Run("UniqueEmail", func(t *testing.T) {
@@ -211,6 +240,14 @@ func (s *suite) agents(t *testing.T) {
 		requireCode(t, st.CreateAgent(ctx(t), &icc.Agent{Email: "x@example.com", Name: "X", Role: "boss"}), icc.EINVALID, "role")
 		requireCode(t, st.CreateAgent(ctx(t), &icc.Agent{Email: "x@example.com", Name: "X", Capacity: -1}), icc.EINVALID, "capacity")
 		requireCode(t, st.CreateAgent(ctx(t), &icc.Agent{Email: "x@", Name: "X"}), icc.EINVALID, "email")
+		requireCode(t, st.CreateAgent(ctx(t), &icc.Agent{Email: "x@example.com", Name: "a\x00b"}), icc.EINVALID, "name")
+		requireCode(t, st.CreateAgent(ctx(t), &icc.Agent{Email: "x@example.com", Name: "X", Skills: []string{"a\x00b"}}), icc.EINVALID, "skills")
+		_, err := st.ListAgents(ctx(t), icc.AgentFilter{Skill: "a\x00b"})
+		requireCode(t, err, icc.EINVALID, "skill")
+		_, err = st.GetAgent(ctx(t), "a\x00b")
+		requireCode(t, err, icc.ENOTFOUND, "")
+		_, err = st.GetAgentByEmail(ctx(t), "a\x00b@example.com")
+		requireCode(t, err, icc.ENOTFOUND, "")
 		a := newAgent(t, st)
 		a.Availability = "sleeping"
 		requireCode(t, st.UpdateAgent(ctx(t), a), icc.EINVALID, "availability")

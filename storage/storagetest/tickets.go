@@ -2,7 +2,9 @@ package storagetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -123,6 +125,97 @@ func (s *suite) tickets(t *testing.T) {
 		requireCode(t, err, icc.EINVALID, "priority")
 		_, err = st.ListTickets(ctx(t), icc.TicketFilter{Sort: "random"})
 		requireCode(t, err, icc.EINVALID, "sort")
+	})
+
+	t.Run("Text", func(t *testing.T) {
+		// Text that PostgreSQL cannot hold (a NUL byte, invalid UTF-8) is
+		// EINVALID naming the field in every backend, never an internal
+		// error, and stores nothing.
+		t.Parallel()
+		st := s.open(t)
+		c := newCustomer(t, st)
+		mk := func(mod func(*icc.Ticket)) *icc.Ticket {
+			tk := &icc.Ticket{Subject: "Help", Body: "Something broke", CustomerID: c.ID}
+			mod(tk)
+			return tk
+		}
+		for _, bad := range []string{"a\x00b", "\x00", "a\xffb"} {
+			requireCode(t, st.CreateTicket(ctx(t), mk(func(tk *icc.Ticket) { tk.Subject = bad })), icc.EINVALID, "subject", fmt.Sprintf("%q", bad))
+			requireCode(t, st.CreateTicket(ctx(t), mk(func(tk *icc.Ticket) { tk.Body = bad })), icc.EINVALID, "body", fmt.Sprintf("%q", bad))
+			requireCode(t, st.CreateTicket(ctx(t), mk(func(tk *icc.Ticket) { tk.Tags = []string{"ok", bad} })), icc.EINVALID, "tags", fmt.Sprintf("%q", bad))
+			requireCode(t, st.CreateTicket(ctx(t), mk(func(tk *icc.Ticket) { tk.Queue = bad })), icc.EINVALID, "queue", fmt.Sprintf("%q", bad))
+			requireCode(t, st.CreateTicket(ctx(t), mk(func(tk *icc.Ticket) {}), icc.TicketEvent{Type: icc.EventNote, Body: bad}), icc.EINVALID, "body", fmt.Sprintf("%q", bad))
+			_, err := st.ListTickets(ctx(t), icc.TicketFilter{Text: bad})
+			requireCode(t, err, icc.EINVALID, "text", fmt.Sprintf("%q", bad))
+		}
+		err := st.CreateTicket(ctx(t), mk(func(tk *icc.Ticket) {
+			tk.Classification = &icc.Classification{Model: "m", Category: icc.CategoryGeneral, Priority: icc.PriorityLow, SuggestedReply: "a\x00b"}
+		}))
+		requireCode(t, err, icc.EINVALID, "classification.suggested_reply")
+		page, err := st.ListTickets(ctx(t), icc.TicketFilter{})
+		require.NoError(t, err)
+		assert.Empty(t, page.Items)
+
+		tk := newTicket(t, st, c.ID)
+		bad := *tk
+		bad.Body = "a\x00b"
+		requireCode(t, st.UpdateTicket(ctx(t), &bad), icc.EINVALID, "body")
+		requireCode(t, st.UpdateTicket(ctx(t), tk, icc.TicketEvent{Type: icc.EventReply, Body: "a\x00b"}), icc.EINVALID, "body")
+		requireCode(t, st.AddTicketEvents(ctx(t), tk.ID, icc.TicketEvent{Type: icc.EventNote, Body: "a\x00b"}), icc.EINVALID, "body")
+		evs, err := st.ListTicketEvents(ctx(t), tk.ID)
+		require.NoError(t, err)
+		assert.Empty(t, evs)
+		got, err := st.GetTicket(ctx(t), tk.ID)
+		require.NoError(t, err)
+		assert.Equal(t, tk, got)
+
+		// No record has such an id: looking one up is ENOTFOUND.
+		for _, id := range []string{"a\x00b", "a\xffb"} {
+			_, err = st.GetTicket(ctx(t), id)
+			requireCode(t, err, icc.ENOTFOUND, "", fmt.Sprintf("%q", id))
+			_, err = st.ListTicketEvents(ctx(t), id)
+			requireCode(t, err, icc.ENOTFOUND, "", fmt.Sprintf("%q", id))
+			requireCode(t, st.AddTicketEvents(ctx(t), id, icc.TicketEvent{Type: icc.EventNote}), icc.ENOTFOUND, "", fmt.Sprintf("%q", id))
+		}
+	})
+
+	t.Run("Tags", func(t *testing.T) {
+		t.Parallel()
+		st := s.open(t)
+		c := newCustomer(t, st)
+		// Tags are trimmed and duplicates dropped, keeping the first; spaces
+		// and colons inside a tag are fine (incident tags have both).
+		tk := newTicket(t, st, c.ID, func(tk *icc.Ticket) {
+			tk.Tags = []string{" vip ", "incident:Mock ERP", "vip", "refund", "incident:Mock ERP", "Ärger"}
+		})
+		want := []string{"vip", "incident:Mock ERP", "refund", "Ärger"}
+		assert.Equal(t, want, tk.Tags)
+		got, err := st.GetTicket(ctx(t), tk.ID)
+		require.NoError(t, err)
+		assert.Equal(t, want, got.Tags)
+
+		long := strings.Repeat("x", icc.MaxTagLen)
+		many := make([]string, icc.MaxTags)
+		for i := range many {
+			many[i] = fmt.Sprint("tag", i)
+		}
+		newTicket(t, st, c.ID, func(tk *icc.Ticket) {
+			tk.Tags = append([]string{long, strings.Repeat("é", icc.MaxTagLen)}, many[2:]...)
+		})
+		for _, tags := range [][]string{
+			{""}, {"   "}, {"a\tb"}, {"a\nb"}, {"a\x7fb"}, {long + "x"},
+			append(slices.Clone(many), "one too many"),
+		} {
+			err := st.CreateTicket(ctx(t), &icc.Ticket{Subject: "x", CustomerID: c.ID, Tags: tags})
+			requireCode(t, err, icc.EINVALID, "tags", fmt.Sprintf("%q", tags))
+		}
+		bad := *got
+		bad.Tags = []string{"ok", ""}
+		requireCode(t, st.UpdateTicket(ctx(t), &bad), icc.EINVALID, "tags")
+		// Duplicates beyond the limit count once.
+		dup := append(slices.Clone(many), many...)
+		tk = newTicket(t, st, c.ID, func(tk *icc.Ticket) { tk.Tags = dup })
+		assert.Equal(t, many, tk.Tags)
 	})
 
 	t.Run("Events", func(t *testing.T) {
