@@ -96,13 +96,14 @@ func (h *Hub) assist(ctx context.Context, m icc.Message) error {
 	if err := h.notices(ctx, conv, m); err != nil {
 		return err
 	}
-	if h.isEscalated(conv.ID) {
-		return nil // a human handles it; the bot stays out
+	if h.isEscalated(conv.ID) || conv.TicketID != "" {
+		return nil // a human handles it, or the team answers the ticket by email; the bot stays out
 	}
 	online := h.agentsOnline(ctx)
 	if online == 0 && conv.AssigneeID == "" {
-		if err := h.offline(ctx, conv, m); err != nil {
-			return err
+		ticket, err := h.offline(ctx, conv, m)
+		if err != nil || ticket {
+			return err // a ticket now: answered by email, not by the bot
 		}
 	}
 	reply, ok := h.cfg.BotReply(ctx, BotInput{Conversation: conv, Message: m, Classification: cls, AgentsOnline: online})
@@ -209,30 +210,34 @@ func (h *Hub) flag(set map[string]bool, id string) bool {
 
 // offline tells the customer once that no agent is online and asks for an
 // email address; a later message with one turns the conversation into a
-// ticket (with Config.Tickets).
-func (h *Hub) offline(ctx context.Context, conv *icc.Conversation, m icc.Message) error {
+// ticket (with Config.Tickets). It reports whether m did so, or another
+// writer converted the conversation meanwhile.
+func (h *Hub) offline(ctx context.Context, conv *icc.Conversation, m icc.Message) (ticket bool, err error) {
 	if !h.flag(h.offlined, conv.ID) {
 		a, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientOffline, SenderType: icc.SenderSystem, Body: textOffline})
 		if err != nil {
-			return err
+			return false, err
 		}
 		h.setFlag(h.offlined, conv.ID)
 		if !a.Duplicate {
-			return nil // just told; the email comes later
+			return false, nil // just told; the email comes later
 		}
 	}
 	if h.cfg.Tickets == nil || conv.TicketID != "" {
-		return nil
+		return false, nil
 	}
 	email := emailRE.FindString(m.Body)
 	if email == "" {
-		return nil
+		return false, nil
 	}
-	_, err := h.ConvertToTicket(ctx, conv.ID, icc.NewTicket{CustomerEmail: email})
+	_, err = h.ConvertToTicket(ctx, conv.ID, icc.NewTicket{CustomerEmail: email})
 	if errors.Is(err, icc.ErrConflict) {
-		return nil // converted meanwhile
+		return true, nil // converted meanwhile
 	}
-	return err
+	if err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // botSay shows the bot typing, then stores and delivers its message.

@@ -63,14 +63,28 @@ func TestBotRepliesAndEscalation(t *testing.T) {
 	cls := observer.until(func(f frame) bool { return f.Type == TypeClassification })
 	assert.Equal(t, "greeting", cls.Classification.Intent)
 	assert.Equal(t, int64(1), cls.Seq)
-	offline := cust.expect(TypeMessage).msg(t)
-	assert.Equal(t, icc.SenderSystem, offline.SenderType)
+	// The system message is stored and fanned out while the bot's typing
+	// frame goes straight to the room, so the two may arrive either way
+	// round; the typing frame always comes before the bot's message.
+	var offline, bot icc.Message
+	typed := false
+	for bot.ID == "" {
+		f := cust.until(func(f frame) bool { return f.Type == TypeMessage || f.Type == TypeTyping })
+		switch {
+		case f.Type == TypeTyping:
+			assert.Equal(t, "bot", f.SenderType)
+			typed = true
+		case f.msg(t).SenderType == icc.SenderSystem:
+			offline = f.msg(t)
+		default:
+			bot = f.msg(t)
+		}
+	}
 	assert.Equal(t, textOffline, offline.Body)
-	typing := cust.expect(TypeTyping)
-	assert.Equal(t, "bot", typing.SenderType)
-	bot := cust.expect(TypeMessage).msg(t)
+	assert.True(t, typed, "no typing frame before the bot's message")
 	assert.Equal(t, icc.SenderBot, bot.SenderType)
 	assert.Equal(t, "Hello! How can I help?", bot.Body)
+	assert.Less(t, offline.Seq, bot.Seq)
 
 	// Escalation: a system message, OnEscalate once, no bot answer.
 	cust.message(conv.ID, "c2", "I will call my lawyer")

@@ -22,6 +22,7 @@ type conn struct {
 	ctx    context.Context // connection-scoped; never the request's
 	cancel context.CancelFunc
 
+	ready      []byte // the ready frame, written before any other
 	send       chan []byte
 	subReq     chan subRequest
 	writerDone chan struct{}
@@ -90,10 +91,18 @@ func (c *conn) close(code websocket.StatusCode, reason string, flush bool) {
 	})
 }
 
-// writeLoop writes queued frames, runs subscriptions' replays and pings
-// the client until the connection ends.
+// writeLoop writes the ready frame, then queued frames, runs
+// subscriptions' replays and pings the client until the connection ends.
+// ready is written before the loop, which picks among what is pending at
+// random: a subscription requested at once must not overtake it.
 func (c *conn) writeLoop() {
 	defer close(c.writerDone)
+	if err := c.write(c.ready); err != nil {
+		c.h.log.Debug("chat: write failed", "participant", c.p.ID, "err", err)
+		_ = c.ws.CloseNow()
+		c.cancel()
+		return
+	}
 	ping := time.NewTicker(c.h.cfg.PingInterval)
 	defer ping.Stop()
 	for {
@@ -207,7 +216,17 @@ func (c *conn) reject(code, msg, conversationID, clientID string) {
 
 // rejectErr answers with the error frame that fits err.
 func (c *conn) rejectErr(err error, conversationID, clientID string) {
-	code := CodeUnavailable
+	code, msg := errorCode(err)
+	if code == CodeUnavailable {
+		c.h.log.Warn("chat: frame failed", "participant", c.p.ID, "conversation", conversationID, "err", err)
+	}
+	c.reject(code, msg, conversationID, clientID)
+}
+
+// errorCode returns the error frame code and the client-safe message that
+// fit err. The message of an invalid field names the field.
+func errorCode(err error) (code, msg string) {
+	code = CodeUnavailable
 	switch icc.ErrorCode(err) {
 	case icc.EINVALID:
 		code = CodeBadFrame
@@ -218,14 +237,11 @@ func (c *conn) rejectErr(err error, conversationID, clientID string) {
 	case icc.ECONFLICT:
 		code = CodeClosed
 	}
-	msg := icc.ErrorMessage(err)
-	if code == CodeUnavailable {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			msg = "timed out"
-		}
-		c.h.log.Warn("chat: frame failed", "participant", c.p.ID, "conversation", conversationID, "err", err)
+	msg = problem(err)
+	if code == CodeUnavailable && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		msg = "timed out"
 	}
-	c.reject(code, msg, conversationID, clientID)
+	return code, msg
 }
 
 // handle acts on one valid frame.
@@ -276,7 +292,18 @@ func (c *conn) handle(f inFrame) {
 	case TypeRead:
 		ctx, cancel := h.storeCtx(c.ctx)
 		defer cancel()
-		m, err := h.store.SetReadMark(ctx, icc.ReadMark{ConversationID: f.ConversationID, ParticipantID: c.p.ID, Seq: f.Seq})
+		// A mark never moves back: one beyond the last message would count
+		// messages not yet written as read. Clamp it to the last seq.
+		seq := f.Seq
+		if seq > 0 {
+			conv, err := h.store.GetConversation(ctx, f.ConversationID)
+			if err != nil {
+				c.rejectErr(err, f.ConversationID, "")
+				return
+			}
+			seq = min(seq, max(conv.LastSeq, 0))
+		}
+		m, err := h.store.SetReadMark(ctx, icc.ReadMark{ConversationID: f.ConversationID, ParticipantID: c.p.ID, Seq: seq})
 		if err != nil {
 			c.rejectErr(err, f.ConversationID, "")
 			return

@@ -35,13 +35,19 @@
 //	{"type":"ping","id":"p1"}
 //
 // subscribe replays every message with a seq above after_seq, in order,
-// then continues live; a "subscribed" frame marks the end of the replay. A
-// client keeps the highest seq it has received and sends it as after_seq
-// when it reconnects. message is stored once per client_id (the idempotency
+// then continues live; a "subscribed" frame marks the end of the replay
+// and carries the client's position. An after_seq above the
+// conversation's last seq is clamped to it: the subscribed frame then says
+// the last seq, and the next message stored is delivered. A client keeps
+// the highest seq it has received and sends it as after_seq when it
+// reconnects. A replay the store cannot serve ends with an error frame
+// (code unavailable, with the conversation_id) instead of subscribed; the
+// client may subscribe again. message is stored once per client_id (the idempotency
 // key: resend with the same client_id after a lost ack). typing is
 // forwarded at most once per Config.TypingThrottle and never stored; a
 // client shows it for expires_in_ms unless "typing":false arrives. read
-// stores the participant's read mark (it never moves back). presence is for
+// stores the participant's read mark (it never moves back; a seq above the
+// conversation's last seq is clamped to it). presence is for
 // agents: online or away. ping is answered with pong.
 //
 // Server to client:
@@ -81,7 +87,8 @@
 // conversations from the store; a dashboard should reload its lists).
 //
 // Error codes: bad_frame (not JSON, unknown type, missing or invalid
-// fields), forbidden, not_found, closed (the conversation is closed),
+// fields; the message names the field, as in "bad frame: body: is
+// required"), forbidden, not_found, closed (the conversation is closed),
 // rate_limited (more than Config.RateLimit frames a second; subscribe
 // frames do not count, so that a console can resubscribe everything it
 // follows at once), too_many_subscriptions (the connection already follows
@@ -122,7 +129,9 @@
 // again. Otherwise, when no agent is online (Config.AgentsOnline, or the
 // presence of every hub) and nobody is assigned, the customer is told so
 // once and asked for an email address; a message with one turns the
-// conversation into a ticket through Config.Tickets with the transcript.
+// conversation into a ticket through Config.Tickets with the transcript,
+// and the bot answers neither that message nor any later one in a
+// conversation that has a ticket (however it got one).
 // Config.BotReply (default DefaultBotReply) decides whether the bot answers;
 // the bot shows typing first and its message is stored as icc.SenderBot.
 // Config.Notices lets the host post information, such as a known outage,

@@ -451,11 +451,11 @@ func (h *Hub) track() bool {
 	return true
 }
 
-// register adds c to the hub and an agent's presence, and queues the
-// ready frame and the presence of the agents online for c. The ready frame
-// is queued before c joins the hub, so it is c's first frame, and written
-// only once register has returned (c's writer starts after it), so every
-// event published after the client has it reaches c.
+// register adds c to the hub and an agent's presence, sets c's ready
+// frame and queues the presence of the agents online for c. c's writer
+// starts after register has returned and writes the ready frame before
+// anything else, so ready is c's first frame and every event published
+// after the client has it reaches c.
 func (h *Hub) register(c *conn) bool {
 	h.presence.mu.Lock()
 	defer h.presence.mu.Unlock()
@@ -464,7 +464,7 @@ func (h *Hub) register(c *conn) bool {
 		h.mu.Unlock()
 		return false
 	}
-	c.enqueue(encode(readyFrame{Type: TypeReady, Role: c.p.Role, ServerTime: h.cfg.Clock.Now().UTC()}))
+	c.ready = encode(readyFrame{Type: TypeReady, Role: c.p.Role, ServerTime: h.cfg.Clock.Now().UTC()})
 	h.conns[c] = struct{}{}
 	h.mu.Unlock()
 	h.presence.snapshotLocked(c)

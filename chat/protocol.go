@@ -116,7 +116,7 @@ func decodeFrame(b []byte) (inFrame, error) {
 		}
 		m := icc.NewMessage{ConversationID: f.ConversationID, ClientID: f.ClientID, SenderType: icc.SenderCustomer, Body: f.Body}
 		if err := m.Validate(); err != nil {
-			return inFrame{}, fmt.Errorf("%w: %s", errBadFrame, icc.ErrorMessage(err))
+			return inFrame{}, fmt.Errorf("%w: %s", errBadFrame, problem(err))
 		}
 	case TypeTyping:
 		if err := needConv(); err != nil {
@@ -162,6 +162,15 @@ func jsonProblem(err error) string {
 		return fmt.Sprintf("field %s has the wrong type", truncate(te.Field, 40))
 	}
 	return "malformed JSON"
+}
+
+// problem is err's client-safe message, prefixed with the field at fault
+// when err names one ("body: is required").
+func problem(err error) string {
+	if f := icc.ErrorField(err); f != "" {
+		return f + ": " + icc.ErrorMessage(err)
+	}
+	return icc.ErrorMessage(err)
 }
 
 func truncate(s string, n int) string { return classify.Truncate(s, n) }

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/icclabs/commandcenter/icc"
@@ -123,16 +124,28 @@ func (h *Hub) room(id string) *room {
 // replay runs in c's writer: it writes what the conversation holds after
 // req.afterSeq, in order, then makes the subscription live, and finally
 // confirms with a subscribed frame.
+//
+// An after_seq above the conversation's last seq is clamped to it: the
+// client's position, and through it the room's, never runs ahead of what
+// is stored. Each store read must make progress towards a seq known to be
+// stored; a store that returns nothing new then is inconsistent, and the
+// subscription fails (see failReplay) instead of reading again forever.
 func (c *conn) replay(req subRequest) error {
 	h := c.h
-	r, s := h.join(req.conversationID, c, req.afterSeq)
+	after, err := c.replayStart(req)
+	if err != nil {
+		return c.failReplay(req.conversationID, err)
+	}
+	r, s := h.join(req.conversationID, c, after)
+	want := int64(-1) // a seq known to be stored, which the next read must reach
 	for {
 		ctx, cancel := h.storeCtx(c.ctx)
 		msgs, err := h.store.ListMessages(ctx, req.conversationID, s.sent, fetchLimit)
 		cancel()
 		if err != nil {
-			return err
+			return c.failReplay(req.conversationID, err)
 		}
+		before := s.sent
 		for i := range msgs {
 			if msgs[i].Seq <= s.sent {
 				continue
@@ -142,8 +155,13 @@ func (c *conn) replay(req subRequest) error {
 			}
 			s.sent = msgs[i].Seq
 		}
-		if len(msgs) == fetchLimit {
+		progressed := s.sent > before
+		if len(msgs) == fetchLimit && progressed {
 			continue
+		}
+		if !progressed && s.sent < want {
+			err := fmt.Errorf("chat: replay of %s: the store returned nothing after seq %d, but holds seq %d", r.id, s.sent, want)
+			return c.failReplay(req.conversationID, icc.Unavailable(err, "the conversation could not be replayed; retry"))
 		}
 		r.mu.Lock()
 		if r.delivered < 0 {
@@ -156,8 +174,45 @@ func (c *conn) replay(req subRequest) error {
 			r.mu.Unlock()
 			return c.write(encode(subscribedFrame{Type: TypeSubscribed, ConversationID: r.id, Seq: pos}))
 		}
+		// The room delivered messages stored meanwhile: they are committed,
+		// so the next read returns them.
+		want = r.delivered
 		r.mu.Unlock()
 	}
+}
+
+// replayStart returns where a replay starts: req.afterSeq, clamped to the
+// conversation's last seq.
+func (c *conn) replayStart(req subRequest) (int64, error) {
+	if req.afterSeq <= 0 {
+		return 0, nil
+	}
+	ctx, cancel := c.h.storeCtx(c.ctx)
+	defer cancel()
+	conv, err := c.h.store.GetConversation(ctx, req.conversationID)
+	if err != nil {
+		return 0, err
+	}
+	return min(req.afterSeq, max(conv.LastSeq, 0)), nil
+}
+
+// failReplay ends a subscription whose replay failed with err: c leaves the
+// room, the subscription is forgotten, so that the client may subscribe
+// again, and the client gets an error frame. It returns an error only when
+// the connection itself is done.
+func (c *conn) failReplay(id string, err error) error {
+	c.h.leave(id, c)
+	c.mu.Lock()
+	delete(c.rooms, id)
+	c.mu.Unlock()
+	if c.ctx.Err() != nil {
+		return c.ctx.Err()
+	}
+	code, msg := errorCode(err)
+	if code == CodeUnavailable {
+		c.h.log.Warn("chat: replay failed", "participant", c.p.ID, "conversation", id, "err", err)
+	}
+	return c.write(encode(errorFrame{Type: TypeError, Code: code, Message: msg, ConversationID: id}))
 }
 
 // committed delivers messages just stored by this hub's committer, in seq
@@ -265,6 +320,14 @@ func (r *room) fetch() {
 				r.deliverLocked(msgs[i:])
 				break
 			}
+		}
+		if r.delivered == after {
+			// Nothing deliverable: the store returned a gap. Reading again
+			// would return the same; the next notice tries again.
+			r.fetching = false
+			r.mu.Unlock()
+			h.log.Warn("chat: catching up a conversation made no progress", "conversation", r.id, "after", after, "first", msgs[0].Seq)
+			return
 		}
 		r.target = max(r.target, msgs[len(msgs)-1].Seq)
 		r.mu.Unlock()
