@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/icclabs/commandcenter/icc"
@@ -12,12 +13,14 @@ import (
 const maintenanceGrace = 5 * time.Minute
 
 // ScheduleMaintenance validates and stores a maintenance window for an
-// existing integration. When StartsAt is zero the window starts at the
-// next full hour; when EndsAt is zero it lasts one hour. The window must
-// not start more than five minutes in the past, must end after it starts
-// and may last at most icc.MaxMaintenance (less than a week when it
-// recurs weekly, so repetitions do not overlap). Bad input is
-// icc.EINVALID; an unknown integration is icc.ENOTFOUND.
+// existing integration. Omitted times are filled in: with neither StartsAt
+// nor EndsAt the window is the next full hour; with only EndsAt it starts
+// now (EndsAt must then be in the future); with only StartsAt it lasts one
+// hour. The window must not start more than five minutes in the past, must
+// end after it starts and may last at most icc.MaxMaintenance (less than a
+// week when it recurs weekly, so repetitions do not overlap). Bad input is
+// icc.EINVALID naming the field, with durations written for people ("7
+// days"); an unknown integration is icc.ENOTFOUND.
 func (m *Monitor) ScheduleMaintenance(ctx context.Context, w icc.MaintenanceWindow) (*icc.MaintenanceWindow, error) {
 	if w.IntegrationID == "" {
 		return nil, icc.Invalid("integration_id", "is required")
@@ -26,14 +29,26 @@ func (m *Monitor) ScheduleMaintenance(ctx context.Context, w icc.MaintenanceWind
 		return nil, err
 	}
 	now := m.clock.Now()
-	if w.StartsAt.IsZero() {
+	switch {
+	case w.StartsAt.IsZero() && w.EndsAt.IsZero():
 		w.StartsAt = now.Truncate(time.Hour).Add(time.Hour)
-	}
-	if w.EndsAt.IsZero() {
+		w.EndsAt = w.StartsAt.Add(time.Hour)
+	case w.StartsAt.IsZero():
+		if !w.EndsAt.After(now) {
+			return nil, icc.Invalid("ends_at", "must be in the future (without starts_at the window starts now)")
+		}
+		w.StartsAt = now
+	case w.EndsAt.IsZero():
 		w.EndsAt = w.StartsAt.Add(time.Hour)
 	}
 	if w.StartsAt.Before(now.Add(-maintenanceGrace)) {
-		return nil, icc.Invalid("starts_at", "must not be in the past")
+		return nil, icc.Invalid("starts_at", "must not be in the past (at most %s ago)", humanDuration(maintenanceGrace))
+	}
+	if !w.EndsAt.After(w.StartsAt) {
+		return nil, icc.Invalid("ends_at", "must be after starts_at")
+	}
+	if w.EndsAt.Sub(w.StartsAt) > icc.MaxMaintenance {
+		return nil, icc.Invalid("ends_at", "a window may last at most %s", humanDuration(icc.MaxMaintenance))
 	}
 	if w.Recurrence == icc.RecurWeekly && w.EndsAt.Sub(w.StartsAt) >= 7*24*time.Hour {
 		return nil, icc.Invalid("ends_at", "a weekly window must last less than a week")
@@ -67,4 +82,23 @@ func (m *Monitor) CancelMaintenance(ctx context.Context, id string) (*icc.Mainte
 	}
 	m.log.InfoContext(ctx, "maintenance cancelled", "maintenance", w.ID, "integration", w.IntegrationID)
 	return w, nil
+}
+
+// humanDuration writes d for people: "7 days", "1 hour", "5 minutes" when
+// d is a whole number of its largest unit (days, hours, minutes, seconds),
+// else as Go does ("1h30m0s").
+func humanDuration(d time.Duration) string {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if d < u.d || d%u.d != 0 {
+			continue
+		}
+		if n := d / u.d; n != 1 {
+			return fmt.Sprintf("%d %ss", n, u.name)
+		}
+		return "1 " + u.name
+	}
+	return d.String()
 }

@@ -611,9 +611,16 @@ func (m *Monitor) publish(ctx context.Context, e icc.Event, data any) {
 	}
 }
 
+// truncate cuts s to at most n bytes and makes it text every store
+// accepts: valid UTF-8 without NUL bytes (an error text may quote a
+// response body holding either).
 func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+	if len(s) > n {
+		s = s[:n]
 	}
-	return strings.ToValidUTF8(s[:n], "")
+	s = strings.ToValidUTF8(s, "")
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
 }

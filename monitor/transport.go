@@ -107,6 +107,11 @@ func NewRecorder(cfg RecorderConfig) (*Recorder, error) {
 // Record queues one log entry without blocking; when the buffer is full or
 // the recorder is closed the entry is dropped and counted.
 func (r *Recorder) Record(l icc.IntegrationLog) {
+	// A NUL byte or invalid UTF-8 in one record (a path, an error quoting a
+	// body) would make the store refuse the whole batch.
+	for _, f := range []*string{&l.Method, &l.Endpoint, &l.URL, &l.Error, &l.Message} {
+		*f = truncate(*f, len(*f))
+	}
 	select {
 	case <-r.quit:
 		r.dropped.Add(1)

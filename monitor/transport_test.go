@@ -165,6 +165,33 @@ func TestRecorderCountsFailedWrites(t *testing.T) {
 	assert.EqualValues(t, 1, rec.Dropped())
 }
 
+// TestRecorderCleansText: a NUL byte or invalid UTF-8 in a record (a path,
+// an error quoting a body) is removed, so the store takes the record and the
+// rest of its batch.
+func TestRecorderCleansText(t *testing.T) {
+	e := newEnv(t, Config{})
+	in := e.addIntegration(t, "crm", "http://crm.example", nil)
+	rec, err := NewRecorder(RecorderConfig{Store: e.store})
+	require.NoError(t, err)
+	rec.Record(icc.IntegrationLog{IntegrationID: in.ID, Method: "GET", Endpoint: "/a\x00b", URL: "http://crm.example/a\x00b",
+		Error: "bad body \xff\x00 here", At: time.Now()})
+	rec.Record(icc.IntegrationLog{IntegrationID: in.ID, Method: "GET", Endpoint: "/ok", At: time.Now()})
+	require.NoError(t, rec.Close(context.Background()))
+	assert.Zero(t, rec.Dropped())
+	page, err := e.store.SearchIntegrationLogs(context.Background(), icc.LogFilter{IntegrationID: in.ID})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 2)
+	var endpoints []string
+	for _, l := range page.Items {
+		endpoints = append(endpoints, l.Endpoint)
+		if l.Endpoint == "/ab" {
+			assert.Equal(t, "bad body  here", l.Error)
+			assert.Equal(t, "http://crm.example/ab", l.URL)
+		}
+	}
+	assert.ElementsMatch(t, []string{"/ab", "/ok"}, endpoints)
+}
+
 // stubTransport answers every request at once from memory.
 type stubTransport struct{}
 
