@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/icclabs/commandcenter/icc"
@@ -101,9 +102,41 @@ func (s *server) handleTicketAnalytics(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
+// queryWindow reads the window parameter of the statistics routes: a Go
+// duration such as 1h or 90m, or whole days such as 7d
+// (monitor.ParseWindow), positive and at most 31 days; monitor.WindowDay
+// when absent. A bad value is EINVALID naming "window".
+func queryWindow(q url.Values) (time.Duration, error) {
+	v := q.Get("window")
+	if v == "" {
+		return monitor.WindowDay, nil
+	}
+	return monitor.ParseWindow(v)
+}
+
+// formatWindow writes a statistics window the way the API documents it,
+// in a form the window parameter accepts back: whole days beyond one day
+// as "7d", else whole hours as "24h", whole minutes as "90m", whole
+// seconds as "45s", and anything finer as Go writes it.
+func formatWindow(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d > day && d%day == 0:
+		return strconv.FormatInt(int64(d/day), 10) + "d"
+	case d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	case d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	case d%time.Second == 0:
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return d.String()
+}
+
 // integrationAnalytics is the body of GET /api/analytics/integrations.
 type integrationAnalytics struct {
-	Window       icc.Duration            `json:"window"`
+	// Window is the length of [From, To) as formatWindow writes it.
+	Window       string                  `json:"window"`
 	From         time.Time               `json:"from"`
 	To           time.Time               `json:"to"`
 	Integrations []integrationStatsEntry `json:"integrations"`
@@ -119,16 +152,12 @@ type integrationStatsEntry struct {
 }
 
 // handleIntegrationAnalytics returns the statistics of every integration,
-// ordered by name, over window (1h, 24h, 7d, 30d or any duration up to 31
-// days; default 24h) ending now.
+// ordered by name, over window (queryWindow: 1h, 24h, 7d, 30d or any
+// duration up to 31 days; default 24h) ending now.
 func (s *server) handleIntegrationAnalytics(w http.ResponseWriter, r *http.Request) error {
-	window := monitor.WindowDay
-	if v := r.URL.Query().Get("window"); v != "" {
-		d, err := monitor.ParseWindow(v)
-		if err != nil {
-			return err
-		}
-		window = d
+	window, err := queryWindow(r.URL.Query())
+	if err != nil {
+		return err
 	}
 	now := icc.Timestamp(time.Now())
 	// To is just after now, so that what happened at this instant counts.
@@ -137,7 +166,7 @@ func (s *server) handleIntegrationAnalytics(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	body := integrationAnalytics{Window: icc.Duration(window), From: from, To: to, Integrations: []integrationStatsEntry{}}
+	body := integrationAnalytics{Window: formatWindow(window), From: from, To: to, Integrations: []integrationStatsEntry{}}
 	for _, in := range ins {
 		st, err := s.backend.IntegrationStats(r.Context(), icc.IntegrationStatsQuery{IntegrationID: in.ID, From: from, To: to})
 		if errors.Is(err, icc.ErrNotFound) {

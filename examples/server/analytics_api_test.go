@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/icclabs/commandcenter/icc"
+	"github.com/icclabs/commandcenter/monitor"
 )
 
 // seedAnalytics stores three tickets on 2025-06-02 (two in the billing
@@ -130,7 +131,7 @@ func TestIntegrationAnalyticsAPI(t *testing.T) {
 	w := c.do("GET", "/api/analytics/integrations", nil)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	body := decode[integrationAnalytics](t, w)
-	assert.Equal(t, icc.Duration(24*time.Hour), body.Window)
+	assert.Equal(t, "24h", body.Window)
 	require.Len(t, body.Integrations, 2)
 	assert.Equal(t, "CRM", body.Integrations[0].Name, "ordered by name")
 	st := body.Integrations[0].Stats
@@ -149,8 +150,31 @@ func TestIntegrationAnalyticsAPI(t *testing.T) {
 	body = decode[integrationAnalytics](t, w)
 	assert.Equal(t, 3, body.Integrations[0].Stats.Checks)
 	assert.Equal(t, 7*24*time.Hour, body.To.Sub(body.From)-time.Microsecond)
+	assert.Equal(t, "7d", body.Window, "echoed as documented, not as 168h0m0s")
+
+	// Any duration up to 31 days, echoed in the same short form.
+	for given, echoed := range map[string]string{"1h": "1h", "2h": "2h", "90m": "90m", "168h": "7d", "30d": "30d", "31d": "31d"} {
+		w = c.do("GET", "/api/analytics/integrations?window="+given, nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, echoed, decode[integrationAnalytics](t, w).Window, given)
+	}
 
 	requireError(t, c.do("GET", "/api/analytics/integrations?window=forever", nil), http.StatusUnprocessableEntity, icc.EINVALID, "window")
 	requireError(t, c.do("GET", "/api/analytics/integrations?window=60d", nil), http.StatusUnprocessableEntity, icc.EINVALID, "window")
+	requireError(t, c.do("GET", "/api/analytics/integrations?window=745h", nil), http.StatusUnprocessableEntity, icc.EINVALID, "window")
+	requireError(t, c.do("GET", "/api/analytics/integrations?window=-1h", nil), http.StatusUnprocessableEntity, icc.EINVALID, "window")
 	requireError(t, e.anon().do("GET", "/api/analytics/integrations", nil), http.StatusUnauthorized, icc.EUNAUTHORIZED, "")
+}
+
+func TestFormatWindow(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Hour: "1h", 24 * time.Hour: "24h", 36 * time.Hour: "36h", 48 * time.Hour: "2d", 7 * 24 * time.Hour: "7d",
+		30 * 24 * time.Hour: "30d", 90 * time.Minute: "90m", 45 * time.Second: "45s", 1500 * time.Millisecond: "1.5s",
+	} {
+		got := formatWindow(d)
+		assert.Equal(t, want, got, d.String())
+		back, err := monitor.ParseWindow(got)
+		require.NoError(t, err, got)
+		assert.Equal(t, d, back, "the window parameter takes %q back", got)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/icclabs/commandcenter/icc"
 )
@@ -134,6 +135,7 @@ func decodeError(err error) error {
 		typ     *json.UnmarshalTypeError
 		tooBig  *http.MaxBytesError
 		invalid *json.InvalidUnmarshalError
+		badTime *time.ParseError
 	)
 	switch {
 	case errors.Is(err, io.EOF):
@@ -149,6 +151,11 @@ func decodeError(err error) error {
 		return icc.Errorf(icc.EINVALID, "request body must be %s, not %s", jsonKind(typ.Type), typ.Value)
 	case errors.As(err, &tooBig):
 		return icc.Errorf(icc.EINVALID, "request body is larger than %d bytes", tooBig.Limit)
+	case errors.As(err, &badTime):
+		// Go's message would show its layout string; the field is not
+		// known here, so request types whose fields a client fills with
+		// times parse them with bodyTime instead, for a 422 naming it.
+		return icc.Errorf(icc.EINVALID, "request body holds a time that is not in RFC 3339 form, such as 2026-01-02T15:04:05Z")
 	case errors.As(err, &invalid):
 		// A programming error: dst is not a non-nil pointer.
 		return fmt.Errorf("decode JSON: %w", err)

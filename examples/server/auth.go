@@ -296,6 +296,24 @@ func (s *server) ensureAdmin(ctx context.Context, email, password string) error 
 	return nil
 }
 
+// warnIfNoAdmin logs a warning, at start, when the agent store holds no
+// admin (PostgreSQL without -demo and without -admin-email on a fresh
+// database): nobody could then create agents or integrations, and with no
+// agents at all nobody could sign in. The warning says how to create one.
+// A failed lookup is logged too; neither stops the server.
+func (s *server) warnIfNoAdmin(ctx context.Context) {
+	page, err := s.backend.ListAgents(ctx, icc.AgentFilter{Role: icc.RoleAdmin, Limit: 1})
+	if err != nil {
+		s.logger.WarnContext(ctx, "could not check whether an admin exists", "err", err)
+		return
+	}
+	if len(page.Items) == 0 {
+		s.logger.WarnContext(ctx, "no admin agent exists, so nobody can manage agents or integrations: "+
+			"restart with -admin-email=EMAIL (or ICC_ADMIN_EMAIL) and the password in "+envAdminPassword+
+			" to create one")
+	}
+}
+
 // updateAgentRetryByEmail is updateAgentRetry for an agent known by email.
 func (s *server) updateAgentRetryByEmail(ctx context.Context, email string, change func(*icc.Agent)) (*icc.Agent, error) {
 	a, err := s.backend.GetAgentByEmail(ctx, email)

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +55,9 @@ type chatOptions struct {
 type chatAPI struct {
 	s   *server
 	hub *chat.Hub
+	// originPatterns are chatOptions.OriginPatterns, checked before the
+	// upgrade (checkOrigin).
+	originPatterns []string
 	// limiter throttles POST /api/conversations per client IP.
 	limiter *rateLimiter
 }
@@ -90,7 +97,7 @@ func (s *server) setupChat(ctx context.Context, opts chatOptions) (*chatAPI, err
 	if err != nil {
 		return nil, fmt.Errorf("chat hub: %w", err)
 	}
-	a := &chatAPI{s: s, hub: hub, limiter: newRateLimiter(conversationsPerWindow, conversationWindow, opts.Now)}
+	a := &chatAPI{s: s, hub: hub, originPatterns: opts.OriginPatterns, limiter: newRateLimiter(conversationsPerWindow, conversationWindow, opts.Now)}
 	s.onShutdown(func(ctx context.Context) error {
 		err := hub.Shutdown(ctx)
 		if err != nil {
@@ -247,11 +254,21 @@ func mayRead(p chat.Participant, id string) error {
 
 // handleWS upgrades to the chat WebSocket. Customers pass their token as
 // the token query parameter (or a header); agents bring their session
-// cookie. Anyone else gets 401 before the upgrade; a page on an origin that
-// is neither this host nor in -chat-origins gets 403 from the upgrade. A
-// conversation_id query parameter, when given, must match the token's
-// conversation.
+// cookie. Every refusal is the API's JSON error, answered here before the
+// hub (whose websocket library would answer in plain text): a request
+// without the upgrade headers gets 426 with code upgrade_required, a bad
+// WebSocket version or key 400, no or wrong credentials 401, a
+// conversation_id query parameter other than the token's conversation
+// 403, and a page on an origin that is neither this host nor in
+// -chat-origins 403.
 func (a *chatAPI) handleWS(w http.ResponseWriter, r *http.Request) error {
+	if !isWebSocketUpgrade(r) {
+		writeUpgradeRequired(w, a.s.logger)
+		return nil
+	}
+	if err := checkWebSocketHandshake(w, r); err != nil {
+		return err
+	}
 	p, err := a.participant(r, true)
 	if err != nil {
 		return err
@@ -261,8 +278,92 @@ func (a *chatAPI) handleWS(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if err := checkOrigin(r, a.originPatterns); err != nil {
+		return err
+	}
 	a.hub.Serve(w, r, p)
 	return nil
+}
+
+// isWebSocketUpgrade reports whether r asks for a WebSocket: HTTP/1.1 or
+// later with "Connection: Upgrade" and "Upgrade: websocket".
+func isWebSocketUpgrade(r *http.Request) bool {
+	return r.ProtoAtLeast(1, 1) && headerHasToken(r.Header, "Connection", "upgrade") &&
+		headerHasToken(r.Header, "Upgrade", "websocket")
+}
+
+// headerHasToken reports whether one of the comma-separated values of
+// header name is token, ignoring case.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// writeUpgradeRequired answers a plain request to /ws: 426 Upgrade
+// Required with the Upgrade header RFC 9110 asks for and the JSON error
+// code upgrade_required.
+func writeUpgradeRequired(w http.ResponseWriter, logger *slog.Logger) {
+	w.Header().Set("Upgrade", "websocket")
+	w.Header().Set("Connection", "Upgrade")
+	writeJSON(w, logger, http.StatusUpgradeRequired, errorBody{Error: errorDetail{
+		Code:    "upgrade_required",
+		Message: "this is the chat WebSocket: connect with a WebSocket client (Connection: Upgrade, Upgrade: websocket)",
+	}})
+}
+
+// checkWebSocketHandshake checks the rest of a WebSocket opening handshake
+// as the hub's websocket library does: version 13 and one
+// Sec-WebSocket-Key of 16 bytes in base64. A bad one is EINVALID without a
+// field (400).
+func checkWebSocketHandshake(w http.ResponseWriter, r *http.Request) error {
+	if r.Header.Get("Sec-WebSocket-Version") != "13" {
+		w.Header().Set("Sec-WebSocket-Version", "13")
+		return icc.Errorf(icc.EINVALID, "Sec-WebSocket-Version must be 13")
+	}
+	keys := r.Header.Values("Sec-WebSocket-Key")
+	if len(keys) != 1 {
+		return icc.Errorf(icc.EINVALID, "exactly one Sec-WebSocket-Key header is required")
+	}
+	if k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(keys[0])); err != nil || len(k) != 16 {
+		return icc.Errorf(icc.EINVALID, "Sec-WebSocket-Key must be 16 bytes in base64")
+	}
+	return nil
+}
+
+// checkOrigin applies the hub's origin rule before the upgrade, so that a
+// refusal is a JSON 403: a request without Origin (not from a browser), or
+// from a page on the server's own host, may connect; any other page only
+// when its host (or, for a pattern with "://", its scheme and host)
+// matches one of patterns (path.Match syntax, ignoring case), as
+// websocket.AcceptOptions.OriginPatterns does.
+func checkOrigin(r *http.Request, patterns []string) error {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return icc.Errorf(icc.EFORBIDDEN, "the Origin header is not a URL with a host")
+	}
+	if strings.EqualFold(r.Host, u.Host) {
+		return nil
+	}
+	for _, p := range patterns {
+		target := u.Host
+		if strings.Contains(p, "://") {
+			target = u.Scheme + "://" + u.Host
+		}
+		if ok, err := path.Match(strings.ToLower(p), strings.ToLower(target)); err == nil && ok {
+			return nil
+		}
+	}
+	return icc.Errorf(icc.EFORBIDDEN, "pages on %s may not open the chat WebSocket (see -chat-origins)", u.Host)
 }
 
 // startRequest is the body of POST /api/conversations.

@@ -491,8 +491,11 @@ func TestWSAuth(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			status, body := dialStatus(t, e.wsURL(tt.query), tt.header)
 			assert.Equal(t, tt.status, status, body)
-			if status == 401 {
+			switch status {
+			case 401:
 				assert.Contains(t, body, `"code":"unauthorized"`, "a JSON error like every API route")
+			case 403:
+				assert.Contains(t, body, `"code":"forbidden"`, "a JSON error like every API route")
 			}
 		})
 	}
@@ -502,6 +505,38 @@ func TestWSAuth(t *testing.T) {
 	c.subscribe(b.ID, 0)
 	f := c.untilType(chat.TypeError, b.ID)
 	assert.Equal(t, chat.CodeForbidden, f.Code)
+}
+
+// TestWSNotAnUpgrade: requests to /ws that are no WebSocket handshake get
+// the API's JSON errors, not the websocket library's plain text: 426
+// without the upgrade headers (before any credential check), 400 for a bad
+// version or key.
+func TestWSNotAnUpgrade(t *testing.T) {
+	e := newChatEnv(t)
+	st := e.start("plain@test.example", "Plain", "")
+	for _, c := range []*client{e.anon(), e.withToken(st.Token), e.asAgent()} {
+		w := c.do("GET", "/ws", nil)
+		requireError(t, w, http.StatusUpgradeRequired, "upgrade_required", "")
+		assert.Equal(t, "websocket", w.Header().Get("Upgrade"))
+		assert.Contains(t, w.Header().Get("Content-Type"), "application/json")
+	}
+
+	handshake := func(c *client, version, key string) *client {
+		c.header.Set("Connection", "keep-alive, Upgrade")
+		c.header.Set("Upgrade", "websocket")
+		c.header.Set("Sec-WebSocket-Version", version)
+		c.header.Set("Sec-WebSocket-Key", key)
+		return c
+	}
+	const goodKey = "dGhlIHNhbXBsZSBub25jZQ=="
+	w := handshake(e.withToken(st.Token), "8", goodKey).do("GET", "/ws", nil)
+	requireError(t, w, http.StatusBadRequest, "invalid", "")
+	assert.Equal(t, "13", w.Header().Get("Sec-WebSocket-Version"))
+	requireError(t, handshake(e.withToken(st.Token), "13", "short").do("GET", "/ws", nil), http.StatusBadRequest, "invalid", "")
+	requireError(t, handshake(e.anon(), "13", goodKey).do("GET", "/ws", nil), http.StatusUnauthorized, "unauthorized", "")
+	c := handshake(e.withToken(st.Token), "13", goodKey)
+	c.header.Set("Origin", "https://evil.example")
+	requireError(t, c.do("GET", "/ws", nil), http.StatusForbidden, "forbidden", "")
 }
 
 // TestAccessLogHidesChatToken: the token in /ws's query string never

@@ -75,7 +75,7 @@ type classifyRequest struct {
 }
 
 // handleClassify runs the server's classifier on any text, so agents can
-// see what it would say.
+// see what it would say. An unknown channel is a 422, as for tickets.
 func (s *server) handleClassify(w http.ResponseWriter, r *http.Request) error {
 	var req classifyRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -89,6 +89,11 @@ func (s *server) handleClassify(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(req.Body) > icc.MaxBodyLen {
 		return icc.Invalid("body", "must be at most %d bytes", icc.MaxBodyLen)
+	}
+	// The channel is checked as a ticket's is (icc.Ticket.Validate); empty
+	// means unknown.
+	if req.Channel != "" && !icc.Channel(req.Channel).Valid() {
+		return icc.Invalid("channel", "must be one of email, chat, web, phone, api")
 	}
 	res, err := s.classifier.Classify(r.Context(), classify.Request{
 		Subject: req.Subject, Body: req.Body, Channel: req.Channel, CustomerTier: req.CustomerTier,

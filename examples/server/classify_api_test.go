@@ -31,6 +31,9 @@ func TestClassifyEndpoint(t *testing.T) {
 	requireError(t, c.do("POST", "/api/classify", map[string]string{"body": strings.Repeat("x", icc.MaxBodyLen+1)}), 422, "invalid", "body")
 	requireError(t, c.do("POST", "/api/classify", map[string]string{"subject": strings.Repeat("x", icc.MaxSubjectLen+1)}), 422, "invalid", "subject")
 	requireError(t, c.do("POST", "/api/classify", `{"text":"hello"}`), 400, "invalid", "")
+	requireError(t, c.do("POST", "/api/classify", map[string]string{"body": "hello", "channel": "fax"}), 422, "invalid", "channel")
+	w = c.do("POST", "/api/classify", map[string]string{"body": "I was charged twice", "channel": "email"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	requireError(t, e.anon().do("POST", "/api/classify", map[string]string{"body": "hello"}), 401, "unauthorized", "")
 }
 

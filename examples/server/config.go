@@ -67,9 +67,17 @@ func (c config) demoEnabled() bool {
 }
 
 // configError is a bad flag or setting; the program exits with status 2.
-type configError struct{ msg string }
+// err, when set, is the error it was made from (such as storage.Open's
+// EINVALID error for a bad database URL), kept for errors.Is and As.
+type configError struct {
+	msg string
+	err error
+}
 
 func (e *configError) Error() string { return e.msg }
+
+// Unwrap returns the error the configError was made from, if any.
+func (e *configError) Unwrap() error { return e.err }
 
 func configErrorf(format string, args ...any) error {
 	return &configError{msg: fmt.Sprintf(format, args...)}
@@ -115,7 +123,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		geminiModel = fs.String("gemini-model", "", "Gemini `model` used when "+envGeminiAPIKey+" is set (default the classify package's)")
 		chatOrigins = fs.String("chat-origins", "", "comma-separated host `patterns` (e.g. shop.example.com,*.example.org) of other sites whose pages may open the chat WebSocket; the server's own host always may")
 		metricsTok  = fs.String("metrics-token", "", "bearer `token` that GET /metrics requires (default none: /metrics is public); prefer the environment variable, a flag shows in the process list")
-		idleTimeout = fs.Duration("session-idle-timeout", defaultSessionIdleTimeout, "`time` after which an unused sign-in ends (0: off; at most the "+sessionLifetime.String()+" session lifetime)")
+		idleTimeout = fs.Duration("session-idle-timeout", defaultSessionIdleTimeout, "`time` after which an unused sign-in ends (0: off; at most the session lifetime, "+humanDuration(sessionLifetime)+")")
 		proxies     = fs.String("trusted-proxies", "", "comma-separated `addresses` or CIDRs (e.g. 10.0.0.0/8,2001:db8::1) of proxies whose X-Forwarded-For header names the client IP for per-IP limits and the access log (default none: forwarding headers are ignored)")
 	)
 	env := envVars()
@@ -194,8 +202,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return config{}, configErrorf("%s %s: must not be negative (0 turns the idle timeout off)", from("session-idle-timeout"), cfg.SessionIdleTimeout)
 	}
 	if cfg.SessionIdleTimeout > sessionLifetime {
-		return config{}, configErrorf("%s %s: must not be more than the %s session lifetime (0 turns the idle timeout off)",
-			from("session-idle-timeout"), cfg.SessionIdleTimeout, sessionLifetime)
+		return config{}, configErrorf("%s %s: must not be more than the session lifetime, %s (0 turns the idle timeout off)",
+			from("session-idle-timeout"), cfg.SessionIdleTimeout, humanDuration(sessionLifetime))
 	}
 	if cfg.TrustedProxies, err = parseTrustedProxies(*proxies); err != nil {
 		return config{}, configErrorf("%s %q: %v", from("trusted-proxies"), *proxies, err)
@@ -358,4 +366,23 @@ Environment only (secrets, never flags):
     	Google Gemini API key: classify with Gemini first and the offline
     	classifier as fallback (default: offline classifier only)
 `, envAdminPassword, minPasswordLen, envGeminiAPIKey)
+}
+
+// humanDuration writes d for people, in messages: "12 hours", "7 days",
+// "1 minute" when d is a whole number of its largest unit (days, hours,
+// minutes, seconds), else as Go does ("1h30m0s").
+func humanDuration(d time.Duration) string {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if d < u.d || d%u.d != 0 {
+			continue
+		}
+		if n := d / u.d; n != 1 {
+			return fmt.Sprintf("%d %ss", n, u.name)
+		}
+		return "1 " + u.name
+	}
+	return d.String()
 }

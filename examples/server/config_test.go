@@ -102,7 +102,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad idle timeout flag", []string{"-session-idle-timeout", "a while"}, nil, `invalid value "a while" for flag -session-idle-timeout`},
 		{"bad idle timeout env", nil, map[string]string{"ICC_SESSION_IDLE_TIMEOUT": "2"}, `ICC_SESSION_IDLE_TIMEOUT="2": must be a duration such as 30m or 2h`},
 		{"negative idle timeout", []string{"-session-idle-timeout", "-1m"}, nil, "-session-idle-timeout -1m0s: must not be negative"},
-		{"idle timeout beyond lifetime", nil, map[string]string{"ICC_SESSION_IDLE_TIMEOUT": "13h"}, "ICC_SESSION_IDLE_TIMEOUT 13h0m0s: must not be more than the 12h0m0s session lifetime"},
+		{"idle timeout beyond lifetime", nil, map[string]string{"ICC_SESSION_IDLE_TIMEOUT": "13h"}, "ICC_SESSION_IDLE_TIMEOUT 13h0m0s: must not be more than the session lifetime, 12 hours"},
 		{"bad trusted proxy flag", []string{"-trusted-proxies", "10.0.0.1,proxy.internal"}, nil, `-trusted-proxies "10.0.0.1,proxy.internal": "proxy.internal" is not an IP address`},
 		{"bad trusted proxy env", nil, map[string]string{"ICC_TRUSTED_PROXIES": "10.0.0.0/33"}, `ICC_TRUSTED_PROXIES "10.0.0.0/33": "10.0.0.0/33" is not a CIDR`},
 		{"unknown flag", []string{"-port", "80"}, nil, "flag provided but not defined: -port"},

@@ -31,7 +31,7 @@
 //	GET/POST /api/integrations, GET/PATCH/DELETE /api/integrations/{id}
 //	POST /api/integrations/{id}/check     check now
 //	GET  /api/integrations/{id}/results   check results (cursor pages)
-//	GET  /api/integrations/{id}/stats     ?window=1h|24h|7d|30d
+//	GET  /api/integrations/{id}/stats     ?window=1h|24h|7d|30d (any duration up to 31d)
 //	GET  /api/logs                        integration call logs, filtered
 //	GET/POST /api/maintenance, GET /api/maintenance/{id}
 //	DELETE /api/maintenance/{id}, POST /api/maintenance/{id}/cancel
@@ -65,16 +65,19 @@
 //
 // On REST routes a customer sends the token as "Authorization: Bearer
 // <token>" or "X-Conversation-Token: <token>"; a token for another
-// conversation is a 403. Without credentials /ws answers 401 before the
-// upgrade, and an Origin other than the server's host or a -chat-origins
-// pattern gets 403. The frames are described in the chat package's
+// conversation is a 403. /ws refuses with JSON errors before the upgrade:
+// 426 (code upgrade_required) for a request without the upgrade headers,
+// 400 for a bad WebSocket version or key, 401 without credentials, and 403
+// for an Origin other than the server's host or a -chat-origins pattern. The frames are described in the chat package's
 // documentation. On shutdown the hub stores what it has received and closes
 // every WebSocket with 1001 before storage closes; the access log never
 // records query strings, so tokens stay out of it. With demo data on, two
 // conversations are seeded (chat_demo.go).
 //
 // Errors are JSON, {"error":{"code":"...","message":"...","field":"..."}},
-// with the status chosen from the icc error code. Every response carries an
+// with the status chosen from the icc error code. The access log is at
+// info level, except probes at debug: successful health checks and
+// scrapes, and every request to the mocks under /mock/. Every response carries an
 // X-Request-ID header (a sane incoming one is kept) that also appears in the
 // access log.
 //
@@ -100,6 +103,9 @@
 //	-trusted-proxies       ICC_TRUSTED_PROXIES       proxy IPs and CIDRs whose X-Forwarded-For names the client (comma-separated)
 //
 // ICC_ADMIN_PASSWORD and GEMINI_API_KEY are read from the environment only.
+// While the agent store holds no admin (PostgreSQL without -demo or
+// -admin-email), the server logs a warning at start saying how to create
+// one.
 // With GEMINI_API_KEY tickets are classified by Gemini with the offline
 // classifier as fallback; without it by the offline classifier alone.
 //
@@ -107,5 +113,7 @@
 // goes to standard output. On SIGINT or SIGTERM the server stops accepting
 // connections, lets in-flight requests finish within the shutdown timeout,
 // runs its shutdown hooks and closes storage. The exit status is 0 after a
-// clean shutdown, 2 for bad flags or settings, and 1 for any other failure.
+// clean shutdown, 2 for bad flags or settings (a -database-url with an
+// unsupported scheme or that is no URL included), and 1 for any other
+// failure, such as a database that cannot be reached.
 package main

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/icclabs/commandcenter/icc"
@@ -109,8 +110,13 @@ func (rw *responseRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // withAccessLog logs one line per request: method, path, status, bytes,
 // duration, request id and the client IP (clientIP: the connection's
 // address, or the one a trusted proxy forwarded). The query string is left
-// out on purpose: it can carry secrets, such as the conversation token of GET /ws?token=…. Successful health checks and scrapes of /metrics are logged at debug
-// level so that probes do not flood the log; server errors at error level.
+// out on purpose: it can carry secrets, such as the conversation token of
+// GET /ws?token=…. So that probes do not flood the log, successful health
+// checks and scrapes of /metrics are logged at debug level, and so is every
+// request to the mock CRM and ERP under /mock/ whatever its status (the
+// monitor probes them every few seconds, and their failures are the
+// simulated ones their mode asks for, seen in the integrations' statuses
+// and logs); other server errors at error level, the rest at info.
 func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -122,6 +128,8 @@ func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 			}
 			level := slog.LevelInfo
 			switch {
+			case strings.HasPrefix(r.URL.Path, "/mock/"):
+				level = slog.LevelDebug
 			case status >= 500:
 				level = slog.LevelError
 			case status < 400 && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics"):

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/icclabs/commandcenter/icc"
 )
 
 func TestRequestID(t *testing.T) {
@@ -99,6 +101,34 @@ func TestAccessLog(t *testing.T) {
 	assert.Contains(t, teapot, "duration")
 	assert.Positive(t, teapot["bytes"])
 	assert.Equal(t, "DEBUG", recs[1]["level"], "successful health checks are logged at debug level")
+}
+
+// TestAccessLogMocks: the monitor's probes of the mock systems under
+// /mock/ are logged at debug level whatever they answer; other server
+// errors stay at error level.
+func TestAccessLogMocks(t *testing.T) {
+	s, _, logs := newTestServer(t)
+	down := false
+	answer := func(w http.ResponseWriter, r *http.Request) error {
+		if down {
+			return icc.Errorf(icc.EUNAVAILABLE, "mock down")
+		}
+		writeJSON(w, s.logger, http.StatusOK, statusBody{Status: "ok"})
+		return nil
+	}
+	s.handle("GET /mock/erp/health", answer)
+	s.handle("GET /erp/health", answer)
+	serveOnce(s, httptest.NewRequest("GET", "/mock/erp/health", nil))
+	down = true
+	serveOnce(s, httptest.NewRequest("GET", "/mock/erp/health", nil))
+	serveOnce(s, httptest.NewRequest("GET", "/erp/health", nil))
+
+	recs := logLines(t, logs.String(), "http request")
+	require.Len(t, recs, 3)
+	assert.Equal(t, "DEBUG", recs[0]["level"], "a mock's answer")
+	assert.Equal(t, "DEBUG", recs[1]["level"], "a mock's simulated failure")
+	assert.EqualValues(t, 503, recs[1]["status"])
+	assert.Equal(t, "ERROR", recs[2]["level"], "a real server error")
 }
 
 func TestPanicRecovery(t *testing.T) {

@@ -412,16 +412,22 @@ func (s *server) handleListResults(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// handleIntegrationStats summarises an integration over ?window= (1h,
-// 24h, 7d, 30d or any duration up to 31 days; default 24h).
+// windowStats is the body of GET /api/integrations/{id}/stats:
+// monitor.Stats with its window written as formatWindow does ("7d"
+// rather than "168h0m0s").
+type windowStats struct {
+	// Window is the length of the range [From, To) of the figures.
+	Window string `json:"window"`
+	icc.IntegrationStats
+}
+
+// handleIntegrationStats summarises an integration over ?window=
+// (queryWindow: 1h, 24h, 7d, 30d or any duration up to 31 days; default
+// 24h).
 func (s *server) handleIntegrationStats(w http.ResponseWriter, r *http.Request) error {
-	window := monitor.WindowDay
-	if v := r.URL.Query().Get("window"); v != "" {
-		d, err := monitor.ParseWindow(v)
-		if err != nil {
-			return err
-		}
-		window = d
+	window, err := queryWindow(r.URL.Query())
+	if err != nil {
+		return err
 	}
 	id := r.PathValue("id")
 	if _, err := s.backend.GetIntegration(r.Context(), id); err != nil {
@@ -431,7 +437,7 @@ func (s *server) handleIntegrationStats(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, s.logger, http.StatusOK, st)
+	writeJSON(w, s.logger, http.StatusOK, windowStats{Window: formatWindow(st.Window.Std()), IntegrationStats: st.IntegrationStats})
 	return nil
 }
 
@@ -513,14 +519,32 @@ func (s *server) handleListMaintenance(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
-// maintenanceRequest is the body of POST /api/maintenance. Omitted times
-// default to the next full hour and one hour after the start.
+// maintenanceRequest is the body of POST /api/maintenance. The times are
+// RFC 3339 strings, parsed by bodyTime so that a bad one is a 422 naming
+// its field. Omitted times default as monitor.ScheduleMaintenance says:
+// both omitted, the next full hour for one hour; only ends_at, from now;
+// only starts_at, for one hour.
 type maintenanceRequest struct {
 	IntegrationID string         `json:"integration_id"`
 	Title         string         `json:"title"`
-	StartsAt      time.Time      `json:"starts_at"`
-	EndsAt        time.Time      `json:"ends_at"`
+	StartsAt      string         `json:"starts_at"`
+	EndsAt        string         `json:"ends_at"`
 	Recurrence    icc.Recurrence `json:"recurrence"`
+}
+
+// bodyTime parses an optional RFC 3339 time of a request body; "" is the
+// zero time. A bad value is EINVALID naming field, with an example rather
+// than Go's layout string.
+func bodyTime(field, v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, icc.Invalid(field, "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+	}
+	return t, nil
 }
 
 // handleScheduleMaintenance schedules a maintenance window in the
@@ -534,8 +558,16 @@ func (s *server) handleScheduleMaintenance(w http.ResponseWriter, r *http.Reques
 	if strings.TrimSpace(req.IntegrationID) == "" {
 		return icc.Invalid("integration_id", "is required")
 	}
+	startsAt, err := bodyTime("starts_at", req.StartsAt)
+	if err != nil {
+		return err
+	}
+	endsAt, err := bodyTime("ends_at", req.EndsAt)
+	if err != nil {
+		return err
+	}
 	mw, err := s.monitor.ScheduleMaintenance(r.Context(), icc.MaintenanceWindow{
-		IntegrationID: req.IntegrationID, Title: req.Title, StartsAt: req.StartsAt, EndsAt: req.EndsAt,
+		IntegrationID: req.IntegrationID, Title: req.Title, StartsAt: startsAt, EndsAt: endsAt,
 		Recurrence: req.Recurrence, CreatedBy: agentFrom(r.Context()).ID,
 	})
 	if errors.Is(err, icc.ErrNotFound) {

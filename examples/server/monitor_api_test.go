@@ -21,7 +21,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/icclabs/commandcenter/icc"
-	"github.com/icclabs/commandcenter/monitor"
 	"github.com/icclabs/commandcenter/storage"
 	"github.com/icclabs/commandcenter/storage/memory"
 )
@@ -266,8 +265,8 @@ func TestCheckNowResultsAndStats(t *testing.T) {
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	}
 	w = c.do("GET", "/api/integrations/"+crm+"/stats?window=7d", nil)
-	st := decode[monitor.Stats](t, w)
-	assert.Equal(t, icc.Duration(monitor.WindowWeek), st.Window)
+	st := decode[windowStats](t, w)
+	assert.Equal(t, "7d", st.Window, "as documented, not 168h0m0s")
 	assert.Greater(t, st.Checks, 800, "three days every five minutes")
 	assert.Less(t, st.Uptime, 1.0, "the seeded outage counts")
 	assert.Greater(t, st.Uptime, 0.9)
@@ -358,6 +357,30 @@ func TestMaintenanceRoutes(t *testing.T) {
 	bad("recurrence", map[string]any{"integration_id": erp, "recurrence": "daily"})
 	bad("integration_id", map[string]any{"title": "Nothing"})
 	bad("integration_id", map[string]any{"integration_id": "nope"})
+
+	// A time that is not RFC 3339: 422 naming the field, without Go's
+	// layout in the message.
+	for _, field := range []string{"starts_at", "ends_at"} {
+		w := c.do("POST", "/api/maintenance", map[string]any{"integration_id": erp, field: "tomorrow"})
+		requireError(t, w, 422, "invalid", field)
+		assert.Equal(t, "must be an RFC 3339 time such as 2026-01-02T15:04:05Z", readErrorBody(t, w.Body.Bytes()).Message)
+	}
+	requireError(t, c.do("POST", "/api/maintenance", map[string]any{"integration_id": erp, "starts_at": 5}), 400, "invalid", "")
+
+	// Too long: the limit in words.
+	w = c.do("POST", "/api/maintenance", map[string]any{"integration_id": erp, "starts_at": now, "ends_at": now.Add(8 * 24 * time.Hour)})
+	requireError(t, w, 422, "invalid", "ends_at")
+	assert.Equal(t, "a window may last at most 7 days", readErrorBody(t, w.Body.Bytes()).Message)
+
+	// Only ends_at: from now until then; an end in the past says why.
+	w = c.do("POST", "/api/maintenance", map[string]any{"integration_id": erp, "ends_at": now.Add(30 * time.Minute)})
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	soon := decode[*icc.MaintenanceWindow](t, w)
+	assert.WithinDuration(t, time.Now(), soon.StartsAt, time.Minute, "starts now")
+	assert.WithinDuration(t, now.Add(30*time.Minute), soon.EndsAt, time.Millisecond)
+	w = c.do("POST", "/api/maintenance", map[string]any{"integration_id": erp, "ends_at": now.Add(-time.Minute)})
+	requireError(t, w, 422, "invalid", "ends_at")
+	assert.Contains(t, readErrorBody(t, w.Body.Bytes()).Message, "without starts_at the window starts now")
 
 	w = c.do("GET", "/api/maintenance/"+mw.ID, nil)
 	require.Equal(t, http.StatusOK, w.Code)

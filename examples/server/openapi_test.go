@@ -16,7 +16,6 @@ import (
 	"github.com/icclabs/commandcenter/chat"
 	"github.com/icclabs/commandcenter/classify"
 	"github.com/icclabs/commandcenter/icc"
-	"github.com/icclabs/commandcenter/monitor"
 )
 
 // openAPI is the parts of the OpenAPI document the tests read.
@@ -171,7 +170,7 @@ func documentedTypes() map[string]any {
 		"Integration": icc.Integration{}, "CheckSpec": icc.CheckSpec{}, "AlertRule": icc.AlertRule{},
 		"CheckResult": icc.CheckResult{}, "IntegrationLog": icc.IntegrationLog{}, "MaintenanceWindow": icc.MaintenanceWindow{},
 		"Alert": alertView{}, "Conversation": icc.Conversation{}, "ConversationSummary": chat.Summary{}, "Message": icc.Message{},
-		"TicketAnalytics": icc.TicketAnalytics{}, "IntegrationStats": icc.IntegrationStats{}, "WindowStats": monitor.Stats{},
+		"TicketAnalytics": icc.TicketAnalytics{}, "IntegrationStats": icc.IntegrationStats{}, "WindowStats": windowStats{},
 		"IntegrationAnalytics": integrationAnalytics{}, "IntegrationStatsEntry": integrationStatsEntry{},
 		"Incident": icc.Incident{}, "CheckNow": checkNowBody{}, "ClassifyResult": classify.Result{},
 		"MockState": mockState{}, "SignedIn": agentBody{}, "PublicTicketAnswer": publicTicketAnswer{},
@@ -324,6 +323,9 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 		{"GET", "/api/analytics/tickets", nil, http.StatusOK},
 		{"GET", "/api/mocks", nil, http.StatusOK},
 		{"GET", "/healthz", nil, http.StatusOK},
+		{"GET", "/ws", nil, http.StatusUpgradeRequired},
+		{"POST", "/api/maintenance", map[string]any{"integration_id": integration, "starts_at": "tomorrow"}, http.StatusUnprocessableEntity},
+		{"GET", "/api/analytics/integrations?window=2h", nil, http.StatusOK},
 	} {
 		t.Run(rc.method+" "+rc.path, func(t *testing.T) {
 			w := c.do(rc.method, rc.path, rc.body)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/icclabs/commandcenter/icc"
 	"github.com/icclabs/commandcenter/storage"
 )
 
@@ -15,7 +16,8 @@ import (
 // getenv, opens storage (applying migrations), listens, and serves until
 // ctx ends, then shuts down gracefully. Logs go to stderr; the line saying
 // where the server listens goes to stdout too. It returns nil after a clean
-// shutdown, flag.ErrHelp after -h, and a *configError for bad settings.
+// shutdown, flag.ErrHelp after -h, and a *configError for bad settings,
+// a bad database URL included.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
@@ -26,7 +28,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	backend, err := storage.Open(ctx, cfg.DatabaseURL, storage.WithLogger(logger))
 	if err != nil {
-		return fmt.Errorf("open storage (%s): %w", desc, err)
+		err = fmt.Errorf("open storage (%s): %w", desc, err)
+		if icc.ErrorCode(err) == icc.EINVALID {
+			// A bad -database-url (unsupported scheme, malformed URL) is a
+			// setting to fix, exit status 2; an unreachable database is not.
+			return &configError{msg: err.Error(), err: err}
+		}
+		return err
 	}
 	if cfg.MigrateOnly {
 		logger.InfoContext(ctx, "migrations applied", "storage", desc)
@@ -63,8 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // integration monitor with the mock CRM and ERP (which s reaches at
 // self), the ticket desk with its classifier, sessions and SLA watcher,
 // the live chat hub, the metrics token, the trusted proxies, the session
-// idle timeout, the configured admin and the demo data. It returns the demo
-// logins to print, if any.
+// idle timeout, the configured admin and the demo data, and warns when no
+// admin exists. It returns the demo logins to print, if any.
 func (s *server) setup(ctx context.Context, cfg config, self string) (logins []demoLogin, err error) {
 	s.metrics.token = cfg.MetricsToken
 	s.trustedProxies = cfg.TrustedProxies
@@ -117,6 +125,7 @@ func (s *server) setup(ctx context.Context, cfg config, self string) (logins []d
 			return nil, fmt.Errorf("seed demo integrations: %w", err)
 		}
 	}
+	s.warnIfNoAdmin(ctx)
 	// Started last, so that a failed setup leaves nothing running.
 	s.startSLAWatcher(ctx, s.backend, defaultSLAInterval)
 	s.startMonitor(ctx, self)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -143,6 +144,34 @@ func TestRunEnvironment(t *testing.T) {
 	assert.True(t, sawAccess, "debug level logs health checks")
 }
 
+// TestRunWarnsWithoutAdmin: a server whose store holds no admin (no demo
+// data, no -admin-email) says at start how to create one.
+func TestRunWarnsWithoutAdmin(t *testing.T) {
+	const warning = "no admin agent exists"
+	r := startRun(t, []string{"-addr", "127.0.0.1:0", "-demo=false"}, nil)
+	require.NoError(t, r.wait(t))
+	var line string
+	for l := range strings.Lines(r.stderr.String()) {
+		if strings.Contains(l, warning) {
+			line = l
+		}
+	}
+	require.NotEmpty(t, line, "no warning in:\n%s", r.stderr.String())
+	assert.Contains(t, line, "level=WARN")
+	assert.Contains(t, line, "-admin-email")
+	assert.Contains(t, line, "ICC_ADMIN_PASSWORD")
+
+	r = startRun(t, []string{"-addr", "127.0.0.1:0", "-demo=false", "-admin-email", "boss@test.example"},
+		map[string]string{"ICC_ADMIN_PASSWORD": "a-long-password"})
+	require.NoError(t, r.wait(t))
+	assert.Contains(t, r.stderr.String(), "admin created")
+	assert.NotContains(t, r.stderr.String(), warning)
+
+	r = startRun(t, []string{"-addr", "127.0.0.1:0"}, nil) // demo data: admin@example.com
+	require.NoError(t, r.wait(t))
+	assert.NotContains(t, r.stderr.String(), warning)
+}
+
 func TestRunMigrateOnlyMemory(t *testing.T) {
 	var stdout, stderr syncBuffer
 	err := run(context.Background(), []string{"-migrate-only"}, mapEnv(nil), &stdout, &stderr)
@@ -150,13 +179,39 @@ func TestRunMigrateOnlyMemory(t *testing.T) {
 	assert.Contains(t, stdout.String(), "migrations applied (storage: memory)")
 }
 
+// TestRunBadDatabaseURL: a database URL that storage.Open rejects as
+// invalid (unsupported scheme, malformed URL) is a bad setting, exit
+// status 2, and its password never shows.
 func TestRunBadDatabaseURL(t *testing.T) {
-	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-database-url", "mysql://root:hunter2@db/icc"},
+	for _, u := range []string{"mysql://root:hunter2@db/icc", "x", "postgres://root:hunter2@db:notaport/icc"} {
+		err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-database-url", u},
+			mapEnv(nil), io.Discard, io.Discard)
+		require.Error(t, err, u)
+		assert.Equal(t, icc.EINVALID, icc.ErrorCode(err), u)
+		assert.Equal(t, "database_url", icc.ErrorField(err), u)
+		var cerr *configError
+		assert.ErrorAs(t, err, &cerr, u)
+		var stderr bytes.Buffer
+		assert.Equal(t, 2, exitCode(err, &stderr), u)
+		assert.Contains(t, stderr.String(), "database_url", u)
+		assert.NotContains(t, err.Error()+stderr.String(), "hunter2", u)
+	}
+}
+
+// TestRunDatabaseUnreachable: a valid PostgreSQL URL whose server does not
+// answer is not a settings error: exit status 1.
+func TestRunDatabaseUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // nothing listens there now
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-database-url", "postgres://icc@" + addr + "/icc?sslmode=disable&connect_timeout=5"},
 		mapEnv(nil), io.Discard, io.Discard)
 	require.Error(t, err)
-	assert.Equal(t, icc.EINVALID, icc.ErrorCode(err))
-	assert.Equal(t, "database_url", icc.ErrorField(err))
-	assert.NotContains(t, err.Error(), "hunter2")
+	assert.Equal(t, icc.EUNAVAILABLE, icc.ErrorCode(err))
+	var cerr *configError
+	assert.False(t, errors.As(err, &cerr), "not a settings error: %v", err)
+	assert.Equal(t, 1, exitCode(err, io.Discard))
 }
 
 func TestRunBadConfig(t *testing.T) {

@@ -1,6 +1,6 @@
 // maintenance.js: maintenance windows (current and upcoming, or all),
-// scheduling one (empty times mean the next full hour, for one hour) and
-// cancelling.
+// scheduling one (empty times mean the next full hour, for one hour; only an
+// end means from now) and cancelling.
 
 import { api, h, replace, query, select, input, badge, fmtTime, toast, errorText } from "../api.js";
 
@@ -12,7 +12,7 @@ export async function render(root) {
     h("h2", { id: "mw-new", class: "sr-only" }, "Schedule maintenance"),
     select("integration_id", "Integration", ints.map((i) => [i.id, i.name]), ints[0]?.id),
     input("title", "Title", { required: true, placeholder: "ERP upgrade" }),
-    input("starts_at", "Starts (empty: next full hour)", { type: "datetime-local" }),
+    input("starts_at", "Starts (empty: now if Ends is set, else the next full hour)", { type: "datetime-local" }),
     input("ends_at", "Ends (empty: one hour later)", { type: "datetime-local" }),
     select("recurrence", "Repeats", [["", "Never"], ["weekly", "Weekly"]], ""),
     h("button", { type: "submit", class: "primary" }, "Schedule"), err);
