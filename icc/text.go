@@ -1,8 +1,10 @@
 package icc
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -73,4 +75,23 @@ func checkTag(tag string) (string, error) {
 		return "", Invalid("tags", "tag %q must not contain control characters", tag)
 	}
 	return tag, nil
+}
+
+// HumanDuration writes d for people, as messages should: "7 days", "12
+// hours", "1 minute" when d is a whole number of its largest unit (days,
+// hours, minutes, seconds), else as Go does ("1h30m0s").
+func HumanDuration(d time.Duration) string {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if d < u.d || d%u.d != 0 {
+			continue
+		}
+		if n := d / u.d; n != 1 {
+			return fmt.Sprintf("%d %ss", n, u.name)
+		}
+		return "1 " + u.name
+	}
+	return d.String()
 }

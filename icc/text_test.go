@@ -189,3 +189,17 @@ func TestDeskIncidentTagsKeepTicketsValid(t *testing.T) {
 	assert.Equal(t, full, tk.Tags, "no room for the incident tag")
 	assert.Contains(t, eventTypes(t, e.store, tk.ID), icc.EventIncidentLinked, "the incident is linked all the same")
 }
+
+func TestHumanDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		7 * 24 * time.Hour:      "7 days",
+		24 * time.Hour:          "1 day",
+		36 * time.Hour:          "36 hours",
+		time.Hour:               "1 hour",
+		5 * time.Minute:         "5 minutes",
+		90 * time.Second:        "90 seconds",
+		1500 * time.Millisecond: "1.5s",
+	} {
+		assert.Equal(t, want, icc.HumanDuration(d), d.String())
+	}
+}

@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/icclabs/commandcenter/icc"
@@ -42,13 +41,13 @@ func (m *Monitor) ScheduleMaintenance(ctx context.Context, w icc.MaintenanceWind
 		w.EndsAt = w.StartsAt.Add(time.Hour)
 	}
 	if w.StartsAt.Before(now.Add(-maintenanceGrace)) {
-		return nil, icc.Invalid("starts_at", "must not be in the past (at most %s ago)", humanDuration(maintenanceGrace))
+		return nil, icc.Invalid("starts_at", "must not be in the past (at most %s ago)", icc.HumanDuration(maintenanceGrace))
 	}
 	if !w.EndsAt.After(w.StartsAt) {
 		return nil, icc.Invalid("ends_at", "must be after starts_at")
 	}
 	if w.EndsAt.Sub(w.StartsAt) > icc.MaxMaintenance {
-		return nil, icc.Invalid("ends_at", "a window may last at most %s", humanDuration(icc.MaxMaintenance))
+		return nil, icc.Invalid("ends_at", "a window may last at most %s", icc.HumanDuration(icc.MaxMaintenance))
 	}
 	if w.Recurrence == icc.RecurWeekly && w.EndsAt.Sub(w.StartsAt) >= 7*24*time.Hour {
 		return nil, icc.Invalid("ends_at", "a weekly window must last less than a week")
@@ -82,23 +81,4 @@ func (m *Monitor) CancelMaintenance(ctx context.Context, id string) (*icc.Mainte
 	}
 	m.log.InfoContext(ctx, "maintenance cancelled", "maintenance", w.ID, "integration", w.IntegrationID)
 	return w, nil
-}
-
-// humanDuration writes d for people: "7 days", "1 hour", "5 minutes" when
-// d is a whole number of its largest unit (days, hours, minutes, seconds),
-// else as Go does ("1h30m0s").
-func humanDuration(d time.Duration) string {
-	for _, u := range []struct {
-		d    time.Duration
-		name string
-	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
-		if d < u.d || d%u.d != 0 {
-			continue
-		}
-		if n := d / u.d; n != 1 {
-			return fmt.Sprintf("%d %ss", n, u.name)
-		}
-		return "1 " + u.name
-	}
-	return d.String()
 }

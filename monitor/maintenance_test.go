@@ -67,17 +67,3 @@ func TestScheduleMaintenanceDefaults(t *testing.T) {
 	_, err = e.mon.ScheduleMaintenance(ctx, icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: now, EndsAt: now.Add(icc.MaxMaintenance)})
 	require.NoError(t, err)
 }
-
-func TestHumanDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		7 * 24 * time.Hour:      "7 days",
-		24 * time.Hour:          "1 day",
-		36 * time.Hour:          "36 hours",
-		time.Hour:               "1 hour",
-		5 * time.Minute:         "5 minutes",
-		90 * time.Second:        "90 seconds",
-		1500 * time.Millisecond: "1.5s",
-	} {
-		assert.Equal(t, want, humanDuration(d), d.String())
-	}
-}

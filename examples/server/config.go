@@ -123,7 +123,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		geminiModel = fs.String("gemini-model", "", "Gemini `model` used when "+envGeminiAPIKey+" is set (default the classify package's)")
 		chatOrigins = fs.String("chat-origins", "", "comma-separated host `patterns` (e.g. shop.example.com,*.example.org) of other sites whose pages may open the chat WebSocket; the server's own host always may")
 		metricsTok  = fs.String("metrics-token", "", "bearer `token` that GET /metrics requires (default none: /metrics is public); prefer the environment variable, a flag shows in the process list")
-		idleTimeout = fs.Duration("session-idle-timeout", defaultSessionIdleTimeout, "`time` after which an unused sign-in ends (0: off; at most the session lifetime, "+humanDuration(sessionLifetime)+")")
+		idleTimeout = fs.Duration("session-idle-timeout", defaultSessionIdleTimeout, "`time` after which an unused sign-in ends (0: off; at most the session lifetime, "+icc.HumanDuration(sessionLifetime)+")")
 		proxies     = fs.String("trusted-proxies", "", "comma-separated `addresses` or CIDRs (e.g. 10.0.0.0/8,2001:db8::1) of proxies whose X-Forwarded-For header names the client IP for per-IP limits and the access log (default none: forwarding headers are ignored)")
 	)
 	env := envVars()
@@ -203,7 +203,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if cfg.SessionIdleTimeout > sessionLifetime {
 		return config{}, configErrorf("%s %s: must not be more than the session lifetime, %s (0 turns the idle timeout off)",
-			from("session-idle-timeout"), cfg.SessionIdleTimeout, humanDuration(sessionLifetime))
+			from("session-idle-timeout"), cfg.SessionIdleTimeout, icc.HumanDuration(sessionLifetime))
 	}
 	if cfg.TrustedProxies, err = parseTrustedProxies(*proxies); err != nil {
 		return config{}, configErrorf("%s %q: %v", from("trusted-proxies"), *proxies, err)
@@ -366,23 +366,4 @@ Environment only (secrets, never flags):
     	Google Gemini API key: classify with Gemini first and the offline
     	classifier as fallback (default: offline classifier only)
 `, envAdminPassword, minPasswordLen, envGeminiAPIKey)
-}
-
-// humanDuration writes d for people, in messages: "12 hours", "7 days",
-// "1 minute" when d is a whole number of its largest unit (days, hours,
-// minutes, seconds), else as Go does ("1h30m0s").
-func humanDuration(d time.Duration) string {
-	for _, u := range []struct {
-		d    time.Duration
-		name string
-	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
-		if d < u.d || d%u.d != 0 {
-			continue
-		}
-		if n := d / u.d; n != 1 {
-			return fmt.Sprintf("%d %ss", n, u.name)
-		}
-		return "1 " + u.name
-	}
-	return d.String()
 }
