@@ -98,6 +98,9 @@ type MaintenanceFilter struct {
 	Cursor          string
 }
 
+// Validate checks that the filter's integration id is storable text.
+func (f *MaintenanceFilter) Validate() error { return CheckText("integration", f.IntegrationID) }
+
 // AlertState is where an alert is in its life.
 type AlertState string
 
@@ -177,4 +180,13 @@ type AlertFilter struct {
 	Active bool
 	Limit  int
 	Cursor string
+}
+
+// Validate checks the filter's state and that its integration id is
+// storable text.
+func (f *AlertFilter) Validate() error {
+	if f.State != nil && !f.State.Valid() {
+		return Invalid("state", "must be firing, acknowledged or resolved")
+	}
+	return CheckText("integration", f.IntegrationID)
 }

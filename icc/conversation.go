@@ -71,6 +71,22 @@ type ConversationFilter struct {
 	Cursor     string
 }
 
+// Validate checks the filter's status and that its ids are storable text.
+func (f *ConversationFilter) Validate() error {
+	if f.Status != nil && !f.Status.Valid() {
+		return Invalid("status", "must be open or closed")
+	}
+	if f.AssigneeID != nil {
+		if err := CheckText("assignee", *f.AssigneeID); err != nil {
+			return err
+		}
+	}
+	if f.CustomerID != nil {
+		return CheckText("customer", *f.CustomerID)
+	}
+	return nil
+}
+
 // SenderType says who wrote a chat message.
 type SenderType string
 
@@ -159,4 +175,18 @@ type ReadMark struct {
 	ParticipantID string    `json:"participant_id"`
 	Seq           int64     `json:"seq"`
 	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// Validate checks a read mark before it is stored: both ids are required
+// storable text and the seq is not negative.
+func (m ReadMark) Validate() error {
+	switch {
+	case m.ConversationID == "":
+		return Invalid("conversation_id", "is required")
+	case m.ParticipantID == "":
+		return Invalid("participant_id", "is required")
+	case m.Seq < 0:
+		return Invalid("seq", "must not be negative")
+	}
+	return checkTexts("conversation_id", m.ConversationID, "participant_id", m.ParticipantID)
 }

@@ -69,6 +69,9 @@ func (s *Store) ListMaintenance(ctx context.Context, f icc.MaintenanceFilter) (i
 	if err := check(ctx); err != nil {
 		return icc.Page[*icc.MaintenanceWindow]{}, err
 	}
+	if err := f.Validate(); err != nil {
+		return icc.Page[*icc.MaintenanceWindow]{}, err
+	}
 	after := icc.Timestamp(f.EndsAfter)
 	keep := func(m *icc.MaintenanceWindow) bool {
 		return !((f.IntegrationID != "" && m.IntegrationID != f.IntegrationID) ||
@@ -168,8 +171,8 @@ func (s *Store) ListAlerts(ctx context.Context, f icc.AlertFilter) (icc.Page[*ic
 	if err := check(ctx); err != nil {
 		return icc.Page[*icc.Alert]{}, err
 	}
-	if f.State != nil && !f.State.Valid() {
-		return icc.Page[*icc.Alert]{}, icc.Invalid("state", "must be firing, acknowledged or resolved")
+	if err := f.Validate(); err != nil {
+		return icc.Page[*icc.Alert]{}, err
 	}
 	keep := func(a *icc.Alert) bool {
 		return !((f.IntegrationID != "" && a.IntegrationID != f.IntegrationID) ||

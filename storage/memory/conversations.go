@@ -88,8 +88,8 @@ func (s *Store) ListConversations(ctx context.Context, f icc.ConversationFilter)
 	if err := check(ctx); err != nil {
 		return icc.Page[*icc.Conversation]{}, err
 	}
-	if f.Status != nil && !f.Status.Valid() {
-		return icc.Page[*icc.Conversation]{}, icc.Invalid("status", "must be open or closed")
+	if err := f.Validate(); err != nil {
+		return icc.Page[*icc.Conversation]{}, err
 	}
 	s.mu.RLock()
 	var items []*icc.Conversation
@@ -198,13 +198,8 @@ func (s *Store) SetReadMark(ctx context.Context, m icc.ReadMark) (icc.ReadMark, 
 	if err := check(ctx); err != nil {
 		return icc.ReadMark{}, err
 	}
-	switch {
-	case m.ConversationID == "":
-		return icc.ReadMark{}, icc.Invalid("conversation_id", "is required")
-	case m.ParticipantID == "":
-		return icc.ReadMark{}, icc.Invalid("participant_id", "is required")
-	case m.Seq < 0:
-		return icc.ReadMark{}, icc.Invalid("seq", "must not be negative")
+	if err := m.Validate(); err != nil {
+		return icc.ReadMark{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

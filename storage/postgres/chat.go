@@ -64,8 +64,8 @@ func (s *Store) UpdateConversation(ctx context.Context, c *icc.Conversation) err
 
 // ListConversations returns conversations newest first.
 func (s *Store) ListConversations(ctx context.Context, f icc.ConversationFilter) (icc.Page[*icc.Conversation], error) {
-	if f.Status != nil && !f.Status.Valid() {
-		return icc.Page[*icc.Conversation]{}, icc.Invalid("status", "must be open or closed")
+	if err := f.Validate(); err != nil {
+		return icc.Page[*icc.Conversation]{}, err
 	}
 	cur, err := icc.ParseCursor(f.Cursor)
 	if err != nil {
@@ -248,13 +248,8 @@ func (s *Store) ListMessages(ctx context.Context, conversationID string, afterSe
 // statement), so that messages not yet written are never counted as read.
 // It returns the mark as stored.
 func (s *Store) SetReadMark(ctx context.Context, m icc.ReadMark) (icc.ReadMark, error) {
-	switch {
-	case m.ConversationID == "":
-		return icc.ReadMark{}, icc.Invalid("conversation_id", "is required")
-	case m.ParticipantID == "":
-		return icc.ReadMark{}, icc.Invalid("participant_id", "is required")
-	case m.Seq < 0:
-		return icc.ReadMark{}, icc.Invalid("seq", "must not be negative")
+	if err := m.Validate(); err != nil {
+		return icc.ReadMark{}, err
 	}
 	row := new(readMarkModel)
 	err := s.db.NewRaw(`INSERT INTO read_marks AS r (conversation_id, participant_id, seq, updated_at)

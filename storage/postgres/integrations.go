@@ -262,6 +262,9 @@ func (s *Store) UpdateMaintenance(ctx context.Context, w *icc.MaintenanceWindow)
 
 // ListMaintenance returns maintenance windows ordered by start time.
 func (s *Store) ListMaintenance(ctx context.Context, f icc.MaintenanceFilter) (icc.Page[*icc.MaintenanceWindow], error) {
+	if err := f.Validate(); err != nil {
+		return icc.Page[*icc.MaintenanceWindow]{}, err
+	}
 	cur, err := icc.ParseCursor(f.Cursor)
 	if err != nil {
 		return icc.Page[*icc.MaintenanceWindow]{}, err
@@ -344,8 +347,8 @@ func (s *Store) UpdateAlert(ctx context.Context, a *icc.Alert) error {
 
 // ListAlerts returns alerts newest first by FiredAt.
 func (s *Store) ListAlerts(ctx context.Context, f icc.AlertFilter) (icc.Page[*icc.Alert], error) {
-	if f.State != nil && !f.State.Valid() {
-		return icc.Page[*icc.Alert]{}, icc.Invalid("state", "must be firing, acknowledged or resolved")
+	if err := f.Validate(); err != nil {
+		return icc.Page[*icc.Alert]{}, err
 	}
 	cur, err := icc.ParseCursor(f.Cursor)
 	if err != nil {

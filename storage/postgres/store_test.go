@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/icclabs/commandcenter/icc"
 )
@@ -363,4 +365,101 @@ func TestLeases(t *testing.T) {
 	}
 	wg.Wait()
 	assert.EqualValues(t, 1, winners.Load())
+}
+
+// runMigration runs one embedded migration file again, in a transaction,
+// on s's schema: the tests below put legacy rows in place first.
+func runMigration(t *testing.T, s *Store, name string) {
+	t.Helper()
+	sql, err := migrationFiles.ReadFile("migrations/" + name)
+	require.NoError(t, err)
+	tx, err := s.db.BeginTx(context.Background(), nil)
+	require.NoError(t, err)
+	_, err = tx.ExecContext(context.Background(), string(sql))
+	if err != nil {
+		_ = tx.Rollback()
+		require.NoError(t, err, name)
+	}
+	require.NoError(t, tx.Commit())
+}
+
+// TestMigrationCaseDuplicateNames: migration 00004 renames integrations
+// whose names differ only by case before making names unique ignoring case.
+func TestMigrationCaseDuplicateNames(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, Config{URL: testURL(t), Schema: newSchema(t), Logger: testLogger(t)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	// Back to the state before 00004: names unique by exact case only.
+	_, err = s.db.ExecContext(ctx, "DROP INDEX integrations_name_lower_key; ALTER TABLE integrations ADD CONSTRAINT integrations_name_key UNIQUE (name)")
+	require.NoError(t, err)
+	var all []*icc.Integration
+	for _, name := range []string{"Test API", "test api", "TEST API", "test api (2)"} {
+		in := &icc.Integration{Name: name}
+		require.NoError(t, s.CreateIntegration(ctx, in))
+		all = append(all, in)
+	}
+	runMigration(t, s, "00004_integration_name_ci.tx.up.sql")
+
+	names := map[string]bool{}
+	for _, in := range all {
+		got, err := s.GetIntegration(ctx, in.ID)
+		require.NoError(t, err)
+		assert.False(t, names[strings.ToLower(got.Name)], "duplicate %q", got.Name)
+		names[strings.ToLower(got.Name)] = true
+		if got.Name != in.Name {
+			assert.Greater(t, got.Version, in.Version, "a renamed integration's version moves")
+		}
+	}
+	got, err := s.GetIntegration(ctx, all[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Test API", got.Name, "the oldest keeps its name")
+	err = s.CreateIntegration(ctx, &icc.Integration{Name: "TEST api"})
+	assert.Equal(t, icc.ECONFLICT, icc.ErrorCode(err))
+}
+
+// TestMigrationCleansLegacyText: tickets and integrations stored before tags
+// and names were validated are brought within the rules by 00005, so they
+// can be updated again.
+func TestMigrationCleansLegacyText(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, Config{URL: testURL(t), Schema: newSchema(t), Logger: testLogger(t)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	tk := &icc.Ticket{Subject: "legacy", CustomerID: "c", Tags: []string{"vip"}}
+	require.NoError(t, s.CreateTicket(ctx, tk))
+	tags := []string{"  vip ", "", "vip", strings.Repeat("x", 60), "a\tb", "incident:" + strings.Repeat("n", 100)}
+	for i := range 25 {
+		tags = append(tags, fmt.Sprintf("t%02d", i))
+	}
+	_, err = s.db.ExecContext(ctx, "UPDATE tickets SET tags = ? WHERE id = ?", pgdialect.Array(tags), tk.ID)
+	require.NoError(t, err)
+	clean := &icc.Ticket{Subject: "clean", CustomerID: "c", Tags: []string{"ok", "incident:Mock ERP"}}
+	require.NoError(t, s.CreateTicket(ctx, clean))
+	in := &icc.Integration{Name: "Tab API"}
+	require.NoError(t, s.CreateIntegration(ctx, in))
+	_, err = s.db.ExecContext(ctx, "UPDATE integrations SET name = E'Tab\\tAPI' WHERE id = ?", in.ID)
+	require.NoError(t, err)
+
+	runMigration(t, s, "00005_clean_legacy_text.tx.up.sql")
+
+	got, err := s.GetTicket(ctx, tk.ID)
+	require.NoError(t, err)
+	want := []string{"vip", strings.Repeat("x", 50), "ab", "incident:" + strings.Repeat("n", 100)}
+	for i := range 16 {
+		want = append(want, fmt.Sprintf("t%02d", i))
+	}
+	assert.Equal(t, want, got.Tags)
+	got.Status = icc.StatusOpen
+	require.NoError(t, s.UpdateTicket(ctx, got), "the cleaned ticket can be updated")
+	untouched, err := s.GetTicket(ctx, clean.ID)
+	require.NoError(t, err)
+	assert.Equal(t, clean.Tags, untouched.Tags)
+	assert.Equal(t, clean.Version, untouched.Version)
+	gotIn, err := s.GetIntegration(ctx, in.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Tab API", gotIn.Name)
+	require.NoError(t, gotIn.Validate())
 }

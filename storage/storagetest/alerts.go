@@ -51,6 +51,8 @@ func (s *suite) maintenance(t *testing.T) {
 		page, err := st.ListMaintenance(ctx(t), icc.MaintenanceFilter{IncludeCanceled: true})
 		require.NoError(t, err)
 		assert.Empty(t, page.Items)
+		_, err = st.ListMaintenance(ctx(t), icc.MaintenanceFilter{IntegrationID: "a\x00b"})
+		requireCode(t, err, icc.EINVALID, "integration")
 
 		m := &icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: at(0), EndsAt: at(60)}
 		require.NoError(t, st.CreateMaintenance(ctx(t), m))
@@ -175,6 +177,8 @@ func (s *suite) alerts(t *testing.T) {
 		requireCode(t, st.UpdateAlert(ctx(t), &bad), icc.EINVALID, "state")
 		missing := icc.Alert{ID: icc.NewID(), IntegrationID: in.ID, DedupKey: "x", FiredAt: at(0), Version: 1}
 		requireCode(t, st.UpdateAlert(ctx(t), &missing), icc.ENOTFOUND, "")
+		_, err := st.ListAlerts(ctx(t), icc.AlertFilter{IntegrationID: "a\x00b"})
+		requireCode(t, err, icc.EINVALID, "integration")
 	})
 
 	t.Run("Dedup", func(t *testing.T) {

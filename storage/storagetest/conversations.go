@@ -51,6 +51,15 @@ func (s *suite) conversations(t *testing.T) {
 		requireCode(t, st.UpdateConversation(ctx(t), c), icc.EINVALID, "subject")
 		missing := icc.Conversation{ID: icc.NewID(), CustomerID: cu.ID, Version: 1}
 		requireCode(t, st.UpdateConversation(ctx(t), &missing), icc.ENOTFOUND, "")
+		bad := "a\x00b"
+		_, err := st.ListConversations(ctx(t), icc.ConversationFilter{CustomerID: &bad})
+		requireCode(t, err, icc.EINVALID, "customer")
+		_, err = st.ListConversations(ctx(t), icc.ConversationFilter{AssigneeID: &bad})
+		requireCode(t, err, icc.EINVALID, "assignee")
+		_, err = st.SetReadMark(ctx(t), icc.ReadMark{ConversationID: c.ID, ParticipantID: bad})
+		requireCode(t, err, icc.EINVALID, "participant_id")
+		_, err = st.SetReadMark(ctx(t), icc.ReadMark{ConversationID: bad, ParticipantID: "p"})
+		requireCode(t, err, icc.EINVALID, "conversation_id")
 	})
 
 	t.Run("Update", func(t *testing.T) {

@@ -12,9 +12,13 @@
 -- version get ECONFLICT and re-read it. Tickets already tagged
 -- incident:<old name> keep their tag.
 --
--- The table is locked against writes for the length of this migration, so
--- no duplicate can be inserted between the renaming and the index.
-LOCK TABLE integrations IN SHARE ROW EXCLUSIVE MODE;
+-- The table is locked for the length of this migration, so no duplicate
+-- can be inserted between the renaming and the index; the lock is taken at
+-- once at the level DROP CONSTRAINT needs (no upgrade that could deadlock
+-- with a still-running older instance), and a long transaction elsewhere
+-- makes the migration fail after 30 s instead of stalling start-up.
+SET LOCAL lock_timeout = '30s';
+LOCK TABLE integrations IN ACCESS EXCLUSIVE MODE;
 
 DO $migration$
 DECLARE
