@@ -155,13 +155,19 @@ func isSignature(tail, written string) bool {
 	return cues.scan(words)&^cueHuman == 0 // a title such as "Office Manager" may name a human
 }
 
-// capitalised reports whether every word of s starts with a capital
-// letter or a digit.
+// capitalised reports whether every word of s is written as names are: a
+// capital letter and then lower case ("Sue", "O'Neill", an initial "J"), or
+// digits. Words in capitals are not names: "REGARDS, LAWSUIT PENDING" is
+// shouting.
 func capitalised(s string) bool {
 	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' }) {
-		r, _ := utf8.DecodeRuneInString(w)
-		if !unicode.IsUpper(r) && !unicode.IsDigit(r) {
+		r, n := utf8.DecodeRuneInString(w)
+		switch {
+		case unicode.IsDigit(r):
+		case !unicode.IsUpper(r):
 			return false
+		case n < len(w) && !strings.ContainsFunc(w[n:], unicode.IsLower):
+			return false // "LAWSUIT"
 		}
 	}
 	return true

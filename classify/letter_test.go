@@ -75,6 +75,13 @@ func TestSignatureTitleDoesNotEscalate(t *testing.T) {
 	r, err = c.Classify(ctx, Request{Body: "My parcel never came and nobody answers. Thanks, sue is what I will do next"})
 	require.NoError(t, err)
 	assert.Contains(t, r.Reasons, ReasonLegalThreat, "%+v", r)
+	// Capitals are shouting, not a name.
+	for _, body := range []string{"I WANT MY MONEY BACK. REGARDS, LAWSUIT PENDING", "WHERE IS MY REFUND. THANKS, LAWYER"} {
+		r, err = c.Classify(ctx, Request{Body: body})
+		require.NoError(t, err)
+		assert.True(t, r.Escalate, "%s: %+v", body, r)
+		assert.Contains(t, r.Reasons, ReasonLegalThreat, body)
+	}
 }
 
 // Cue words that also name ordinary things are cues only where they ask or
