@@ -13,13 +13,15 @@ import (
 // and the dashboard topics until the hub stops. Events this hub published
 // itself are skipped: it delivered them locally already. It also
 // re-announces presence, and when the subscription may have missed events
-// (Dropped grew) catches every room up from the store and tells its agents
-// with an EventResync event frame.
+// (Dropped grew; checked every missedCheck) catches every room up from the
+// store and tells its agents with an EventResync event frame.
 func (h *Hub) busLoop(sub icc.Subscription) {
 	defer h.wg.Done()
 	defer sub.Close()
 	tick := time.NewTicker(h.cfg.PresenceInterval)
 	defer tick.Stop()
+	check := time.NewTicker(min(h.cfg.PresenceInterval, missedCheck))
+	defer check.Stop()
 	var dropped int64
 	for {
 		select {
@@ -37,6 +39,7 @@ func (h *Hub) busLoop(sub icc.Subscription) {
 			}
 		case <-tick.C:
 			h.announcePresence()
+		case <-check.C:
 			if d := sub.Dropped(); d != dropped {
 				h.log.Warn("chat: bus events may have been missed; catching up from the store", "missed", d-dropped)
 				dropped = d
@@ -47,6 +50,12 @@ func (h *Hub) busLoop(sub icc.Subscription) {
 		}
 	}
 }
+
+// missedCheck is how often the hub looks whether its bus subscription
+// missed events, and if so catches up from the store: at most this long
+// after a burst overflowed the subscription, messages from other hubs are
+// delivered.
+const missedCheck = 500 * time.Millisecond
 
 // onEvent handles one event from another hub or publisher.
 func (h *Hub) onEvent(e icc.Event) {

@@ -292,18 +292,10 @@ func (c *conn) handle(f inFrame) {
 	case TypeRead:
 		ctx, cancel := h.storeCtx(c.ctx)
 		defer cancel()
-		// A mark never moves back: one beyond the last message would count
-		// messages not yet written as read. Clamp it to the last seq.
-		seq := f.Seq
-		if seq > 0 {
-			conv, err := h.store.GetConversation(ctx, f.ConversationID)
-			if err != nil {
-				c.rejectErr(err, f.ConversationID, "")
-				return
-			}
-			seq = min(seq, max(conv.LastSeq, 0))
-		}
-		m, err := h.store.SetReadMark(ctx, icc.ReadMark{ConversationID: f.ConversationID, ParticipantID: c.p.ID, Seq: seq})
+		// The store clamps a mark beyond the last message to it (see
+		// icc.ConversationStore.SetReadMark): a mark never moves back, so
+		// one ahead would count messages not yet written as read.
+		m, err := h.store.SetReadMark(ctx, icc.ReadMark{ConversationID: f.ConversationID, ParticipantID: c.p.ID, Seq: f.Seq})
 		if err != nil {
 			c.rejectErr(err, f.ConversationID, "")
 			return
@@ -329,12 +321,6 @@ func (c *conn) handle(f inFrame) {
 		case <-c.ctx.Done():
 		}
 	}
-}
-
-func (c *conn) subscribed(id string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.rooms[id]
 }
 
 func (c *conn) roomIDs() []string {

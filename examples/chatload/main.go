@@ -175,6 +175,9 @@ func startCluster(ctx context.Context, cfg config, log *slog.Logger) (*cluster, 
 			// Customers send at most -rate messages a second (with -rate 0,
 			// as fast as their window allows), plus their subscribe frame.
 			RateLimit: rateLimit(cfg.rate), RateBurst: max(40, 2*cfg.window),
+			// An agent follows every conversation it watches on one
+			// connection.
+			MaxSubscriptions: max(1000, cfg.conversations),
 		})
 		if err != nil {
 			cl.close()
@@ -533,6 +536,7 @@ func (cu *customer) run(ctx context.Context, cfg config, i int) ([]time.Duration
 			select {
 			case <-tick.C:
 			case r := <-done:
+				cu.ws.CloseNow()
 				return r.lat, early(r.err)
 			case <-ctx.Done():
 				return stop(ctx.Err())
@@ -541,6 +545,7 @@ func (cu *customer) run(ctx context.Context, cfg config, i int) ([]time.Duration
 		select {
 		case <-credit:
 		case r := <-done:
+			cu.ws.CloseNow()
 			return r.lat, early(r.err)
 		case <-ctx.Done():
 			return stop(ctx.Err())
