@@ -153,6 +153,12 @@ func TestDurationJSON(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`1000`), &d))
 	assert.Equal(t, time.Microsecond, d.Std())
 	require.Error(t, json.Unmarshal([]byte(`"soon"`), &d))
+	// Whole days, as the server writes statistics windows.
+	require.NoError(t, json.Unmarshal([]byte(`"7d"`), &d))
+	assert.Equal(t, 7*24*time.Hour, d.Std())
+	for _, bad := range []string{`"1.5d"`, `"-1d"`, `"d"`, `"99999999999d"`} {
+		require.Error(t, json.Unmarshal([]byte(bad), &d), bad)
+	}
 }
 
 func TestMaintenanceActiveAt(t *testing.T) {

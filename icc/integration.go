@@ -3,14 +3,17 @@ package icc
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 )
 
 // Duration is a time.Duration that reads and writes JSON as a Go duration
-// string ("30s", "1m30s"); it also reads a number of nanoseconds.
+// string ("30s", "1m30s"); it also reads a whole number of days ("7d", as
+// the server writes statistics windows) and a number of nanoseconds.
 type Duration time.Duration
 
 // MarshalJSON implements json.Marshaler.
@@ -27,12 +30,29 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		*d = Duration(n)
 		return nil
 	}
-	v, err := time.ParseDuration(s)
+	v, err := ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("invalid duration %q: %w", s, err)
+		return err
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// ParseDuration reads a Go duration ("90s", "1h30m") or a whole number of
+// days ("7d"), the form the API writes long windows in.
+func ParseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n < 0 || n > math.MaxInt64/int64(24*time.Hour) {
+			return 0, fmt.Errorf("invalid duration %q: days must be a whole number", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q: %w", s, err)
+	}
+	return v, nil
 }
 
 // Std returns d as a time.Duration.

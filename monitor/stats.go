@@ -3,8 +3,6 @@ package monitor
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/icclabs/commandcenter/icc"
@@ -26,19 +24,9 @@ const MaxWindow = 31 * 24 * time.Hour
 // positive and at most MaxWindow; otherwise the error is EINVALID on field
 // "window".
 func ParseWindow(s string) (time.Duration, error) {
-	var d time.Duration
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n < 1 || n > 31 {
-			return 0, icc.Invalid("window", "%q is not a whole number of days from 1 to 31", s)
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return 0, icc.Invalid("window", "%q is not a duration such as 1h, 24h, 7d or 30d", s)
-		}
-		d = v
+	d, err := icc.ParseDuration(s)
+	if err != nil {
+		return 0, icc.Invalid("window", "%q is not a duration such as 1h, 24h, 7d or 30d", s)
 	}
 	if d <= 0 || d > MaxWindow {
 		return 0, icc.Invalid("window", "must be positive and at most 31 days")
