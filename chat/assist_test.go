@@ -11,6 +11,7 @@ import (
 
 	"github.com/icclabs/commandcenter/classify"
 	"github.com/icclabs/commandcenter/icc"
+	"github.com/icclabs/commandcenter/storage/memory"
 )
 
 // fakeClassifier escalates threats, flags passwords sensitive and answers
@@ -131,22 +132,31 @@ func TestBotRepliesAndEscalation(t *testing.T) {
 	}
 }
 
-// TestOfflineModeTicket: with no agent online the customer is asked for an
-// email address, and giving one turns the conversation into a ticket with
-// its transcript.
-func TestOfflineModeTicket(t *testing.T) {
+// offlineDeskEnv is a hub with no agent online whose conversations become
+// tickets on a desk, with Jane's conversation started and her customer
+// connection subscribed to it. cfg adds to that configuration.
+func offlineDeskEnv(t *testing.T, cfg Config) (*env, *memory.Store, *icc.Conversation, *client) {
+	t.Helper()
 	st := newMemory(t)
 	desk, err := icc.NewDesk(icc.DeskConfig{Store: st})
 	require.NoError(t, err)
-	e := newEnv(t, fast(Config{Store: st, Bus: st, Tickets: desk, AgentsOnline: noAgents}))
+	cfg.Store, cfg.Bus, cfg.Tickets, cfg.AgentsOnline = st, st, desk, noAgents
+	e := newEnv(t, fast(cfg))
 	cust := &icc.Customer{Email: "jane@example.com", Name: "Jane"}
 	require.NoError(t, st.CreateCustomer(context.Background(), cust))
 	conv, tok, err := e.hub.StartConversation(context.Background(), cust.ID, "Printer")
 	require.NoError(t, err)
-
 	c := e.customer(conv, tok)
 	c.subscribe(conv.ID, 0)
 	c.expect(TypeSubscribed)
+	return e, st, conv, c
+}
+
+// TestOfflineModeTicket: with no agent online the customer is asked for an
+// email address, and giving one turns the conversation into a ticket with
+// its transcript.
+func TestOfflineModeTicket(t *testing.T) {
+	e, st, conv, c := offlineDeskEnv(t, Config{})
 	c.message(conv.ID, "c1", "my printer is on fire")
 	c.expect(TypeAck)
 	c.expect(TypeMessage)
@@ -168,7 +178,7 @@ func TestOfflineModeTicket(t *testing.T) {
 	assert.Equal(t, "Printer", ticket.Subject)
 	assert.Contains(t, ticket.Body, "my printer is on fire")
 	assert.Contains(t, ticket.Body, "jane.doe@example.com")
-	assert.Contains(t, ticket.Body, "customer "+cust.ID)
+	assert.Contains(t, ticket.Body, "customer "+conv.CustomerID)
 
 	_, err = e.hub.ConvertToTicket(context.Background(), conv.ID, icc.NewTicket{})
 	assert.ErrorIs(t, err, icc.ErrConflict)

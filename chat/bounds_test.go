@@ -187,19 +187,7 @@ func TestReadMarkBeyondLastSeq(t *testing.T) {
 // TestNoBotAfterTicket: once a customer message turns the conversation
 // into a ticket, the bot does not answer it.
 func TestNoBotAfterTicket(t *testing.T) {
-	st := newMemory(t)
-	desk, err := icc.NewDesk(icc.DeskConfig{Store: st})
-	require.NoError(t, err)
-	e := newEnv(t, fast(Config{Store: st, Bus: st, Tickets: desk, AgentsOnline: noAgents,
-		Classifier: fakeClassifier{}, ClassifyWorkers: 1}))
-	cust := &icc.Customer{Email: "jane@example.com", Name: "Jane"}
-	require.NoError(t, st.CreateCustomer(context.Background(), cust))
-	conv, tok, err := e.hub.StartConversation(context.Background(), cust.ID, "Printer")
-	require.NoError(t, err)
-
-	c := e.customer(conv, tok)
-	c.subscribe(conv.ID, 0)
-	c.expect(TypeSubscribed)
+	e, st, conv, c := offlineDeskEnv(t, Config{Classifier: fakeClassifier{}, ClassifyWorkers: 1})
 	c.message(conv.ID, "c1", "hello")
 	c.until(func(f frame) bool { return f.Type == TypeMessage && f.msg(t).SenderType == icc.SenderBot })
 	c.message(conv.ID, "c2", "my email is other.person@example.org")
