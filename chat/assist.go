@@ -13,8 +13,11 @@ import (
 // Texts of the system messages the hub writes.
 const (
 	textEscalated = "A support agent will take over this conversation shortly."
-	textOffline   = "No agent is online right now. Leave your email address and we will answer you by email."
-	textClosed    = "This conversation was closed."
+	// textFlagged replaces textEscalated when an agent is already on the
+	// conversation: promising one would contradict what the customer sees.
+	textFlagged = "We have let the team know that this conversation needs attention."
+	textOffline = "No agent is online right now. Leave your email address and we will answer you by email."
+	textClosed  = "This conversation was closed."
 )
 
 // Client ids of the hub's own messages; the store's idempotency makes each
@@ -173,7 +176,13 @@ func (h *Hub) classify(ctx context.Context, conv *icc.Conversation, m icc.Messag
 // customer is told, and OnEscalate runs once.
 func (h *Hub) escalate(ctx context.Context, conv *icc.Conversation, m icc.Message, cls Classification) error {
 	h.markEscalated(conv.ID)
-	a, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientEscalated, SenderType: icc.SenderSystem, Body: textEscalated})
+	body := textEscalated
+	if on, err := h.agentOnConversation(ctx, conv); err != nil {
+		return err
+	} else if on {
+		body = textFlagged
+	}
+	a, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientEscalated, SenderType: icc.SenderSystem, Body: body})
 	if err != nil {
 		return err
 	}
@@ -186,6 +195,32 @@ func (h *Hub) escalate(ctx context.Context, conv *icc.Conversation, m icc.Messag
 		h.cfg.OnEscalate(ctx, conv, m, cls)
 	}
 	return nil
+}
+
+// agentOnConversation reports whether an agent already handles conv: it is
+// assigned, or an agent has written in it. Escalations are rare, so reading
+// the conversation's messages then is affordable.
+func (h *Hub) agentOnConversation(ctx context.Context, conv *icc.Conversation) (bool, error) {
+	if conv.AssigneeID != "" {
+		return true, nil
+	}
+	sctx, cancel := h.storeCtx(ctx)
+	defer cancel()
+	for after := int64(0); ; {
+		msgs, err := h.store.ListMessages(sctx, conv.ID, after, fetchLimit)
+		if err != nil {
+			return false, err
+		}
+		for _, m := range msgs {
+			if m.SenderType == icc.SenderAgent {
+				return true, nil
+			}
+		}
+		if len(msgs) < fetchLimit {
+			return false, nil
+		}
+		after = msgs[len(msgs)-1].Seq
+	}
 }
 
 func (h *Hub) markEscalated(id string) { h.setFlag(h.escalated, id) }

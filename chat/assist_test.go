@@ -132,6 +132,29 @@ func TestBotRepliesAndEscalation(t *testing.T) {
 	}
 }
 
+// TestEscalationWithAgentPresent: when an agent already answers the
+// conversation, an escalation does not promise the customer that one will
+// take over; the hand-over still happens once.
+func TestEscalationWithAgentPresent(t *testing.T) {
+	escalations := make(chan Classification, 10)
+	e := newEnv(t, fast(Config{
+		Classifier: fakeClassifier{},
+		OnEscalate: func(_ context.Context, _ *icc.Conversation, _ icc.Message, c Classification) { escalations <- c },
+	}))
+	conv, tok := e.start("help")
+	_, err := e.hub.Send(context.Background(), icc.NewMessage{ConversationID: conv.ID, SenderType: icc.SenderAgent, SenderID: "a1", Body: "Hi, Tom here"})
+	require.NoError(t, err)
+	cust := e.customer(conv, tok)
+	cust.subscribe(conv.ID, 0)
+	cust.until(func(f frame) bool { return f.Type == TypeSubscribed }) // after the replay of Tom's message
+	cust.message(conv.ID, "c1", "this is going to my lawyer")
+	sys := cust.until(func(f frame) bool { return f.Type == TypeMessage && f.msg(t).SenderType == icc.SenderSystem }).msg(t)
+	assert.Equal(t, textFlagged, sys.Body)
+	got := waitCh(t, escalations, "OnEscalate")
+	assert.True(t, got.Escalate)
+	assert.Empty(t, escalations)
+}
+
 // offlineDeskEnv is a hub with no agent online whose conversations become
 // tickets on a desk, with Jane's conversation started and her customer
 // connection subscribed to it. cfg adds to that configuration.

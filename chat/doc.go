@@ -124,7 +124,9 @@
 // Each stored customer message is classified by Config.Classifier on a
 // small worker pool, never on the committer's path. The conversation's
 // agents get a classification frame. A sensitive or escalated message hands
-// the conversation to a human at once: a system message tells the customer,
+// the conversation to a human at once: a system message tells the customer
+// (that an agent will take over or, when an agent is assigned or has
+// written there already, that the team was told),
 // Config.OnEscalate runs once, and the bot never answers that conversation
 // again. Otherwise, when no agent is online (Config.AgentsOnline, or the
 // presence of every hub) and nobody is assigned, the customer is told so
