@@ -190,6 +190,41 @@ func TestBrowserUI(t *testing.T) {
 	)
 	shot(agent, "chat")
 
+	// The agent answers, and the widget says an agent is here; a reply of
+	// only spaces is refused with a validation message.
+	const answer = "Hi Wanda, looking into it"
+	step(t, agent, "answer in the chat console",
+		chromedp.SendKeys(chromedp.CSS("#chat-body"), "   "),
+		chromedp.Click(chromedp.CSS(`.composer button[type="submit"]`)),
+		poll(`document.querySelector("#chat-body").validationMessage !== ""`),
+		chromedp.SendKeys(chromedp.CSS("#chat-body"), answer),
+		chromedp.Click(chromedp.CSS(`.composer button[type="submit"]`)),
+		pollText("#chat-messages", answer),
+	)
+	step(t, customer, "see the agent in the widget",
+		pollText("#messages", answer),
+		pollText("#widget-status", "an agent is here"),
+	)
+	// The agent closes the conversation (through the API, as the console's
+	// Close button asks for confirmation): the widget turns read-only, and
+	// stays so after a reload.
+	step(t, agent, "close the conversation",
+		poll(`(() => { if (!window.__closing) { window.__closing = "pending";
+			import("/static/api.js").then(async (m) => {
+				const r = await m.api("GET", "/api/conversations?status=open&limit=100");
+				const c = r.items.find((c) => c.subject === `+jsString(subject)+`);
+				await m.api("POST", "/api/conversations/" + encodeURIComponent(c.id) + "/close");
+			}).then(() => (window.__closing = "done"), (e) => (window.__closing = "error: " + e)); }
+			return window.__closing === "done"; })()`),
+	)
+	closed := []chromedp.Action[chromedp.Void]{
+		poll(`document.querySelector("#body").disabled && document.querySelector("#send button").disabled`),
+		pollText("#widget-status", "closed"),
+	}
+	step(t, customer, "see the widget closed", closed...)
+	step(t, customer, "reload the closed widget", append([]chromedp.Action[chromedp.Void]{chromedp.Reload()}, closed...)...)
+	shot(customer, "widget-closed")
+
 	// The other screens render from the API.
 	step(t, agent, "integrations",
 		chromedp.Click(chromedp.CSS(`a[data-nav="integrations"]`)),
@@ -213,4 +248,12 @@ func TestBrowserUI(t *testing.T) {
 		pollText("#analytics", "Mock CRM"),
 	)
 	shot(agent, "analytics")
+	// Per hour there are 168 bars; the chart keeps a readable height.
+	step(t, agent, "analytics per hour",
+		chromedp.SetValue(chromedp.CSS(`select[name="bucket"]`), "hour"),
+		chromedp.Click(chromedp.CSS(`#main form.filters button[type="submit"]`)),
+		poll(`(() => { const svg = document.querySelector("#analytics svg.chart");
+			return !!svg && svg.querySelectorAll("rect.bar").length > 100 && svg.getBoundingClientRect().height > 80; })()`),
+	)
+	shot(agent, "analytics-hour")
 }

@@ -128,15 +128,41 @@ export function seconds(d) {
   return total;
 }
 
-/** fmtDur shows a Go duration briefly: "850 ms", "4.2 s", "3 h 5 min". */
+/**
+ * fmtDur shows a Go duration briefly: "850 ms", "4.2 s", "3 h 5 min". No data
+ * (undefined, null or "") shows as "—"; callers whose figures are zero when
+ * nothing was measured pass undefined then (see durOf), so that a real zero
+ * still shows as "0 ms".
+ */
 export function fmtDur(d) {
+  if (d === undefined || d === null || d === "") return "—";
   const s = seconds(d);
-  if (s === 0) return "0";
+  if (s === 0) return "0 ms";
   if (s < 1) return Math.round(s * 1000) + " ms";
   if (s < 60) return s.toFixed(1) + " s";
   if (s < 3600) return Math.round(s / 60) + " min";
   if (s < 86400) return Math.floor(s / 3600) + " h " + Math.round((s % 3600) / 60) + " min";
   return (s / 86400).toFixed(1) + " d";
+}
+
+/**
+ * filledText is the field's trimmed value. When that is empty (only spaces,
+ * which "required" lets through) it shows the browser's validation bubble,
+ * as for an empty required field, until the field is edited, and returns "".
+ */
+export function filledText(el) {
+  const v = el.value.trim();
+  if (!v) {
+    el.setCustomValidity("Please fill out this field.");
+    el.reportValidity();
+    el.addEventListener("input", () => el.setCustomValidity(""), { once: true });
+  }
+  return v;
+}
+
+/** durOf is d when count says something was measured, else undefined ("—"). */
+export function durOf(count, d) {
+  return count > 0 ? d : undefined;
 }
 
 /** pct shows a 0..1 ratio as a percentage. */

@@ -15,9 +15,17 @@ function s(tag, attrs, text) {
  * adds classes to the bar, which is how bars get their own colour (the
  * stylesheet sets .chart .bar's fill, so a fill attribute would lose).
  * opts: {title, height, format(value)}.
+ *
+ * The viewBox width is capped (MAX_W), so that however many bars there are
+ * the chart keeps its aspect ratio and a readable height once CSS scales it
+ * to the card's width: bars narrow as their number grows, value labels are
+ * dropped when bars get too thin for them, and only every k-th bucket is
+ * labelled on the axis so that labels never overlap.
  */
+const MAX_W = 640;
 export function barChart(items, opts = {}) {
-  const W = Math.max(320, items.length * 44), H = opts.height || 180, pad = { l: 36, r: 8, t: 14, b: 34 };
+  const n = items.length;
+  const W = Math.min(MAX_W, Math.max(320, n * 44)), H = opts.height || 180, pad = { l: 36, r: 8, t: 14, b: 34 };
   const max = Math.max(1, ...items.map((d) => d.value));
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": opts.title || "chart", preserveAspectRatio: "xMidYMid meet" });
   const fmt = opts.format || ((v) => String(v));
@@ -28,15 +36,21 @@ export function barChart(items, opts = {}) {
     svg.appendChild(s("line", { x1: pad.l, x2: W - pad.r, y1: y, y2: y, class: "grid" }));
     svg.appendChild(s("text", { x: pad.l - 4, y: y + 4, "text-anchor": "end", class: "axis" }, fmt(Math.round(max * f * 100) / 100)));
   }
-  const bw = iw / Math.max(1, items.length);
-  const every = Math.ceil(items.length / 14);
+  const bw = iw / Math.max(1, n);
+  // Label every k-th bucket: a label is about 6.5 units a character at the
+  // 11px axis font, plus a gap.
+  const longest = Math.max(1, ...items.map((d) => String(d.label).length));
+  const need = Math.max(1, Math.ceil((longest * 6.5 + 8) / bw));
+  // rounded up to a step that reads well for hours and days
+  const every = [1, 2, 3, 4, 6, 12, 24].find((k) => k >= need) || Math.ceil(need / 24) * 24;
+  const showValues = bw >= 18;
   items.forEach((d, i) => {
     const bh = (d.value / max) * ih;
     const x = pad.l + i * bw + bw * 0.15;
-    const r = s("rect", { x, y: pad.t + ih - bh, width: bw * 0.7, height: Math.max(bh, d.value > 0 ? 1 : 0), class: ("bar " + (d.cls || "")).trim(), rx: 2 });
+    const r = s("rect", { x, y: pad.t + ih - bh, width: Math.max(bw * 0.7, 1), height: Math.max(bh, d.value > 0 ? 1 : 0), class: ("bar " + (d.cls || "")).trim(), rx: Math.min(2, bw * 0.2) });
     r.appendChild(s("title", {}, d.title || `${d.label}: ${fmt(d.value)}`));
     svg.appendChild(r);
-    if (d.value > 0 && items.length <= 24) svg.appendChild(s("text", { x: x + bw * 0.35, y: pad.t + ih - bh - 3, "text-anchor": "middle", class: "val" }, fmt(d.value)));
+    if (d.value > 0 && showValues) svg.appendChild(s("text", { x: x + bw * 0.35, y: pad.t + ih - bh - 3, "text-anchor": "middle", class: "val" }, fmt(d.value)));
     if (i % every === 0) svg.appendChild(s("text", { x: x + bw * 0.35, y: H - pad.b + 16, "text-anchor": "middle", class: "axis" }, d.label));
   });
   return svg;

@@ -3,7 +3,7 @@
 // token. The token and the highest seq seen are kept in sessionStorage, so
 // a reload resumes the same conversation with nothing lost or repeated.
 
-import { api, h, replace, fmtTime, errorText, newClientID } from "./api.js";
+import { api, h, replace, fmtTime, errorText, newClientID, filledText } from "./api.js";
 import { Live } from "./live.js";
 
 const KEY = "icc.widget";
@@ -19,6 +19,38 @@ const startError = document.getElementById("start-error");
 let session = null; // {id, token, seq}
 let live = null;
 const shown = new Map(); // seq or client_id -> element
+const sendButton = sendForm.querySelector("button");
+
+// What the status line says follows from the conversation's state: whether
+// the socket is up, whether an agent has written, whether the hub said that
+// no agent is online, and whether the conversation is closed (then nothing
+// can be written any more).
+const state = { connected: false, reconnecting: false, agent: false, offline: false, closed: false };
+
+// System messages the hub writes are told apart by their client_id (see
+// chat/assist.go): stable keys, stored once per conversation.
+const CLOSED_ID = "chat:closed", OFFLINE_ID = "chat:offline";
+
+function showStatus() {
+  let text;
+  if (state.closed) text = "This conversation has been closed. Start a new conversation to write to us again.";
+  else if (!state.connected) text = state.reconnecting ? "Reconnecting…" : "Connecting…";
+  else if (state.agent) text = "Connected — an agent is here.";
+  else if (state.offline) text = "Connected. No agent is online right now; we will answer you by email.";
+  else text = "Connected. An agent will be with you shortly.";
+  statusLine.textContent = text;
+}
+
+function setClosed() {
+  if (state.closed) return;
+  state.closed = true;
+  body.disabled = true;
+  sendButton.disabled = true;
+  body.placeholder = "This conversation is closed.";
+  typingLine.textContent = "";
+  chat.classList.add("closed");
+  showStatus();
+}
 
 function save() {
   sessionStorage.setItem(KEY, JSON.stringify(session));
@@ -34,6 +66,10 @@ function addMessage(m) {
   if (pending) pending.replaceWith(el);
   else list.appendChild(el);
   shown.set("s" + m.seq, el);
+  if (m.sender_type === "agent") state.agent = true;
+  else if (m.sender_type === "system" && m.client_id === OFFLINE_ID) state.offline = true;
+  if (m.sender_type === "system" && m.client_id === CLOSED_ID) setClosed();
+  else if (m.sender_type === "agent" || m.sender_type === "system") showStatus();
   if (m.seq > session.seq) {
     session.seq = m.seq;
     save();
@@ -45,7 +81,14 @@ function addMessage(m) {
 async function open() {
   startForm.hidden = true;
   chat.hidden = false;
-  statusLine.textContent = "Connecting…";
+  showStatus();
+  // The conversation's status: a closed one is shown read-only.
+  try {
+    const c = await api("GET", `/api/conversations/${encodeURIComponent(session.id)}`, undefined, { Authorization: "Bearer " + session.token });
+    if (c.status === "closed") setClosed();
+  } catch (err) {
+    if (err.status === 401 || err.status === 403 || err.status === 404) return reset("That conversation is no longer available.");
+  }
   // History first, over REST with the token; then live from the last seq.
   let after = 0;
   try {
@@ -65,11 +108,14 @@ async function open() {
   const conn = live;
   live.on("status", ({ connected }) => {
     if (live !== conn) return; // closed by "Start a new conversation"
-    statusLine.textContent = connected ? "Connected" : "Reconnecting…";
+    state.connected = connected;
+    if (!connected) state.reconnecting = true;
+    showStatus();
   });
   live.on("subscribed", () => {
-    const answered = [...list.children].some((li) => li.classList.contains("agent"));
-    statusLine.textContent = answered ? "Connected" : "Connected. An agent will be with you shortly.";
+    if (live !== conn) return;
+    state.connected = true;
+    showStatus();
   });
   live.on("message", (f) => addMessage(f.message));
   live.on("typing", (f) => {
@@ -80,8 +126,9 @@ async function open() {
   });
   live.on("error", (f) => {
     // Never show a raw protocol error to the customer.
+    if (f.code === "closed") setClosed();
     const text = friendlyError(f);
-    if (text) statusLine.textContent = text;
+    if (text && !state.closed) statusLine.textContent = text;
     const el = f.client_id && shown.get("c" + f.client_id);
     if (el) {
       el.classList.add("failed");
@@ -90,7 +137,7 @@ async function open() {
   });
   live.subscribe(session.id, Math.max(session.seq, after));
   live.connect();
-  body.focus();
+  if (!state.closed) body.focus();
 }
 let typingTimer = 0;
 
@@ -115,6 +162,12 @@ function reset(message) {
   sessionStorage.removeItem(KEY);
   shown.clear();
   list.replaceChildren();
+  Object.assign(state, { connected: false, reconnecting: false, agent: false, offline: false, closed: false });
+  body.disabled = false;
+  sendButton.disabled = false;
+  body.placeholder = "Type a message…";
+  chat.classList.remove("closed");
+  typingLine.textContent = "";
   chat.hidden = true;
   startForm.hidden = false;
   statusLine.textContent = message || "We usually answer within minutes.";
@@ -142,7 +195,8 @@ startForm.addEventListener("submit", async (ev) => {
 sendForm.addEventListener("submit", (ev) => {
   ev.preventDefault();
   const text = body.value.trim();
-  if (!text || !live) return;
+  if (state.closed || !live) return;
+  if (!filledText(body)) return; // only spaces: say so, as for an empty box
   const clientID = newClientID();
   const el = h("li", { class: "msg mine pending" }, h("div", {}, text), h("div", { class: "meta" }, "Sending…"));
   list.appendChild(el);

@@ -1,7 +1,7 @@
 // analytics.js: ticket figures over a date range (volume, resolution and
 // first response, SLA, CSAT, agents, classifier) and integration stats.
 
-import { api, h, replace, query, select, input, fmtDur, pct, errorText } from "../api.js";
+import { api, h, replace, query, select, input, fmtDur, durOf, seconds, pct, errorText } from "../api.js";
 import { barChart, hbars } from "../charts.js";
 
 const day = (d) => d.toISOString().slice(0, 10);
@@ -36,11 +36,13 @@ export async function render(root, ctx) {
     const cls = t.classifier || {};
     replace(out,
       h("div", { class: "kpis" },
-        kpi("Tickets", t.total), kpi("First response (median)", fmtDur(t.first_response.median)), kpi("First response p90", fmtDur(t.first_response.p90)),
-        kpi("Resolution (median)", fmtDur(t.resolution.median)), kpi("Resolution p90", fmtDur(t.resolution.p90)),
+        kpi("Tickets", t.total), kpi("First response (median)", fmtDur(durOf(t.first_response.count, t.first_response.median))), kpi("First response p90", fmtDur(durOf(t.first_response.count, t.first_response.p90))),
+        kpi("Resolution (median)", fmtDur(durOf(t.resolution.count, t.resolution.median))), kpi("Resolution p90", fmtDur(durOf(t.resolution.count, t.resolution.p90))),
         kpi("SLA compliance", pct(t.sla.compliance)), kpi("CSAT", t.csat.count ? `${t.csat.average.toFixed(2)} (${t.csat.count})` : "—")),
       h("div", { class: "charts" },
-        card("Volume", barChart(t.volume.map((v) => ({ label: label(v.start), value: v.count })), { title: "Tickets created per " + t.bucket })),
+        // Many buckets (per hour) get the whole row, so the bars stay readable.
+        card("Volume", barChart(t.volume.map((v) => ({ label: label(v.start), value: v.count })), { title: "Tickets created per " + t.bucket }),
+          t.volume.length > 24 ? "wide" : ""),
         card("CSAT distribution", barChart((t.csat.distribution || []).map((n, i) => ({ label: "★".repeat(i + 1), value: n, cls: "csat-" + (i + 1) })),
           { title: "Ratings from 1 to 5 stars" })),
         card("By category", hbars(Object.entries(t.by_category).map(([k, v]) => ({ label: k, value: v })), { title: "Tickets by category" })),
@@ -48,15 +50,15 @@ export async function render(root, ctx) {
       h("section", { class: "card" }, h("h2", {}, "SLA"),
         h("p", {}, `First response: ${t.sla.first_response_met} met, ${t.sla.first_response_breached} breached. Resolution: ${t.sla.resolution_met} met, ${t.sla.resolution_breached} breached.`)),
       h("section", { class: "card" }, h("h2", {}, "Agents"), table(["Agent", "Assigned", "Active", "Resolved", "Mean first response", "Mean resolution", "CSAT"],
-        (t.agents || []).map((a) => [ctx.agentName(a.agent_id), a.assigned, a.active, a.resolved, fmtDur(a.mean_first_response), fmtDur(a.mean_resolution),
+        (t.agents || []).map((a) => [ctx.agentName(a.agent_id), a.assigned, a.active, a.resolved, fmtDur(seconds(a.mean_first_response) > 0 ? a.mean_first_response : undefined), fmtDur(durOf(a.resolved, a.mean_resolution)),
           a.csat_count ? `${a.csat_average.toFixed(2)} (${a.csat_count})` : "—"]))),
       h("section", { class: "card" }, h("h2", {}, "Classifier"),
         h("p", {}, `${cls.classified ?? 0} classified, ${cls.failed ?? 0} failed, mean confidence ${pct(cls.mean_confidence)}, ${cls.corrections ?? 0} corrected by agents (${pct(cls.correction_rate)}).`),
         h("p", { class: "muted small" }, "Models: " + Object.entries(cls.by_model || {}).map(([m, n]) => `${m} ${n}`).join(", "))),
       h("section", { class: "card" }, h("h2", {}, "Integrations, last " + ia.window),
         table(["Integration", "Status", "Uptime", "Check p95", "Calls", "Success", "Call p50", "Call p95", "Call p99"],
-          ia.integrations.map((i) => [i.name, i.status, pct(i.stats.uptime, 2), fmtDur(i.stats.check_latency?.p95), i.stats.calls, pct(i.stats.success_rate),
-            fmtDur(i.stats.call_latency?.p50), fmtDur(i.stats.call_latency?.p95), fmtDur(i.stats.call_latency?.p99)]))));
+          ia.integrations.map((i) => [i.name, i.status, pct(i.stats.uptime, 2), fmtDur(durOf(i.stats.checks, i.stats.check_latency?.p95)), i.stats.calls, pct(i.stats.success_rate),
+            fmtDur(durOf(i.stats.calls, i.stats.call_latency?.p50)), fmtDur(durOf(i.stats.calls, i.stats.call_latency?.p95)), fmtDur(durOf(i.stats.calls, i.stats.call_latency?.p99))]))));
   }
 
   form.addEventListener("submit", (ev) => {
@@ -70,8 +72,8 @@ function kpi(label, value) {
   return h("div", { class: "kpi" }, h("div", { class: "kpi-value" }, String(value)), h("div", { class: "kpi-label" }, label));
 }
 
-function card(title, chart) {
-  return h("figure", { class: "card" }, chart, h("figcaption", {}, title));
+function card(title, chart, cls = "") {
+  return h("figure", { class: ("card " + cls).trim() }, chart, h("figcaption", {}, title));
 }
 
 function table(head, rows) {

@@ -3,7 +3,7 @@
 // and continues live over the shared WebSocket: messages, typing, read
 // marks and the classifier's view with a suggested reply.
 
-import { api, h, replace, query, select, badge, fmtTime, ago, toast, errorText, newClientID } from "../api.js";
+import { api, h, replace, query, select, badge, fmtTime, ago, toast, errorText, newClientID, filledText } from "../api.js";
 
 export async function render(root, ctx, openID) {
   const live = ctx.live;
@@ -67,7 +67,7 @@ export async function render(root, ctx, openID) {
 
     composer.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      const body = text.value.trim();
+      const body = filledText(text);
       if (!body) return;
       const clientID = newClientID();
       const el = h("li", { class: "msg mine pending" }, h("div", {}, body), h("div", { class: "meta" }, "Sending…"));

@@ -54,7 +54,7 @@ export async function render(root, ctx) {
     if (act.status === "rejected") children.push(h("p", { class: "error" }, errorText(act.reason)));
     else if (act.value.items.length === 0) children.push(h("p", { class: "ok-text" }, "No active alerts."));
     else children.push(h("ul", { class: "plain alerts" }, act.value.items.map((a) => h("li", { class: "alert-row sev-" + a.severity },
-      h("div", {}, badge(a.severity), " ", badge(a.state), a.silenced ? badge("silenced") : null, " ",
+      h("div", {}, badge(a.severity), " ", badge(a.state), a.silenced ? [" ", badge("silenced")] : null, " ",
         h("strong", {}, names.get(a.integration_id) || "integration")),
       h("div", {}, a.summary),
       h("div", { class: "muted small" }, `fired ${ago(a.fired_at)}, ${a.count}×`),

@@ -2,7 +2,7 @@
 // integration's recent results and stats over a window, and the demo's
 // mock CRM/ERP mode switches.
 
-import { api, h, replace, query, select, badge, fmtTime, ago, fmtDur, pct, toast, errorText } from "../api.js";
+import { api, h, replace, query, select, badge, fmtTime, ago, fmtDur, durOf, pct, toast, errorText } from "../api.js";
 import { reloadOnEvents } from "../live.js";
 
 export async function render(root, ctx, openID) {
@@ -44,9 +44,9 @@ export async function render(root, ctx, openID) {
     replace(detail, h("h2", {}, i.name, " ", badge(i.status)), h("p", { class: "muted" }, i.description || ""), winSel,
       h("dl", { class: "facts" },
         fact("Uptime", pct(st.uptime, 2)), fact("Checks", `${st.checks_ok} / ${st.checks} OK`),
-        fact("Check latency", `p50 ${fmtDur(st.check_latency?.p50)} · p95 ${fmtDur(st.check_latency?.p95)} · p99 ${fmtDur(st.check_latency?.p99)}`),
+        fact("Check latency", `p50 ${fmtDur(durOf(st.checks, st.check_latency?.p50))} · p95 ${fmtDur(durOf(st.checks, st.check_latency?.p95))} · p99 ${fmtDur(durOf(st.checks, st.check_latency?.p99))}`),
         fact("Calls", `${st.calls_ok} / ${st.calls} OK (${pct(st.success_rate)})`),
-        fact("Call latency", `p50 ${fmtDur(st.call_latency?.p50)} · p95 ${fmtDur(st.call_latency?.p95)}`),
+        fact("Call latency", `p50 ${fmtDur(durOf(st.calls, st.call_latency?.p50))} · p95 ${fmtDur(durOf(st.calls, st.call_latency?.p95))}`),
         fact("Errors", Object.entries(st.errors || {}).map(([k, v]) => `${k.replace("_", " ")} ${v}`).join(", "))),
       h("h3", {}, "Latest checks"),
       h("table", { class: "table" }, h("tbody", {}, res.items.map((r) => h("tr", {},

@@ -2,7 +2,7 @@
 // ticket's detail (classification, trail, reply and note, changes with
 // version checks).
 
-import { api, h, replace, query, select, input, badge, fmtTime, ago, toast, errorText, APIError } from "../api.js";
+import { api, h, replace, query, select, input, badge, fmtTime, ago, toast, errorText, APIError, filledText } from "../api.js";
 import { reloadOnEvents } from "../live.js";
 
 const STATUSES = ["new", "open", "pending", "resolved", "closed"];
@@ -156,7 +156,7 @@ async function detail(root, ctx, id) {
   compose.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const kind = ev.submitter && ev.submitter.value === "note" ? "notes" : "replies";
-    if (!text.value.trim()) return;
+    if (!filledText(text)) return;
     for (const b of compose.querySelectorAll("button")) b.disabled = true;
     try {
       await api("POST", `${path}/${kind}`, { body: text.value });
