@@ -146,6 +146,7 @@ func TestBrowserUI(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#ticket-rows tr:first-child a")),
 		chromedp.WaitVisible(chromedp.CSS("#ticket-trail li")),
 		chromedp.WaitVisible(chromedp.CSS("#ticket-fields")),
+		pollText("#ticket-customer", "@"), // the customer's email, looked up
 		chromedp.SendKeys(chromedp.CSS("#reply-body"), reply),
 		chromedp.Click(chromedp.CSS(`#reply-form button[value="reply"]`)),
 		pollText("#ticket-trail", reply),

@@ -93,9 +93,13 @@ async function detail(root, ctx, id) {
   replace(root, h("p", {}, h("a", { href: "#/tickets" }, "← All tickets")), banner,
     h("div", { class: "detail" }, h("div", { class: "stack" }, head, compose, h("section", { class: "card" }, h("h2", {}, "Activity"), trail)), side));
 
+  let customer = null; // the ticket's customer, once looked up
   async function load() {
     const [t, ev] = await Promise.all([api("GET", path), api("GET", path + "/events")]);
     ticket = t;
+    if (customer?.id !== t.customer_id) {
+      customer = await api("GET", "/api/customers/" + encodeURIComponent(t.customer_id)).catch(() => null);
+    }
     drawHead();
     drawSide();
     replace(trail, ev.items.slice().reverse().map(eventItem));
@@ -107,6 +111,10 @@ async function detail(root, ctx, id) {
     replace(head, h("h1", {}, `#${t.number} `, t.subject),
       h("p", { class: "row" }, badge(t.status), badge(t.priority), h("span", {}, t.category), h("span", { class: "muted" }, "queue " + t.queue),
         h("span", { class: "muted" }, "via " + t.channel), h("span", { class: "muted" }, "created " + fmtTime(t.created_at))),
+      h("p", { class: "row", id: "ticket-customer" }, h("strong", {}, "Customer:"),
+        customer ? h("span", {}, customer.name ? `${customer.name} <${customer.email}>` : customer.email) : h("span", { class: "muted" }, t.customer_id),
+        customer?.tier ? badge(customer.tier) : null, customer?.account ? h("span", { class: "muted" }, customer.account) : null),
+      t.tags?.length ? h("p", { class: "row", id: "ticket-tags" }, h("strong", {}, "Tags:"), ...t.tags.map((tag) => h("span", { class: "badge" }, tag))) : null,
       h("section", { class: "card" }, h("h2", {}, "Message"), h("p", { class: "pre" }, t.body)),
       c ? h("section", { class: "card", id: "classification" }, h("h2", {}, "Classification"),
         h("dl", { class: "facts" },
