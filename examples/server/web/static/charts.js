@@ -25,7 +25,11 @@ function s(tag, attrs, text) {
 const MAX_W = 640;
 export function barChart(items, opts = {}) {
   const n = items.length;
-  const W = Math.min(MAX_W, Math.max(320, n * 44)), H = opts.height || 180, pad = { l: 36, r: 8, t: 14, b: 34 };
+  // A label is about 6.5 units a character at the 11px axis font, plus a gap;
+  // a chart of few bars is made wide enough to label every one.
+  const longest = Math.max(1, ...items.map((d) => String(d.label).length));
+  const labelW = longest * 6.5 + 8;
+  const W = Math.min(MAX_W, Math.max(320, n * 44, n * labelW + 44)), H = opts.height || 180, pad = { l: 36, r: 8, t: 14, b: 34 };
   const max = Math.max(1, ...items.map((d) => d.value));
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": opts.title || "chart", preserveAspectRatio: "xMidYMid meet" });
   const fmt = opts.format || ((v) => String(v));
@@ -37,10 +41,8 @@ export function barChart(items, opts = {}) {
     svg.appendChild(s("text", { x: pad.l - 4, y: y + 4, "text-anchor": "end", class: "axis" }, fmt(Math.round(max * f * 100) / 100)));
   }
   const bw = iw / Math.max(1, n);
-  // Label every k-th bucket: a label is about 6.5 units a character at the
-  // 11px axis font, plus a gap.
-  const longest = Math.max(1, ...items.map((d) => String(d.label).length));
-  const need = Math.max(1, Math.ceil((longest * 6.5 + 8) / bw));
+  // Label every k-th bucket, so that labels never overlap.
+  const need = Math.max(1, Math.ceil(labelW / bw));
   // rounded up to a step that reads well for hours and days
   const every = [1, 2, 3, 4, 6, 12, 24].find((k) => k >= need) || Math.ceil(need / 24) * 24;
   const showValues = bw >= 18;

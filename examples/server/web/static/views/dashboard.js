@@ -2,7 +2,7 @@
 // acknowledge, and ticket figures. Refreshed on event frames from the live
 // connection and every 15 seconds.
 
-import { api, h, replace, badge, ago, fmtTime, pct, toast, errorText } from "../api.js";
+import { api, h, replace, query, badge, ago, fmtTime, pct, toast, errorText } from "../api.js";
 import { barChart } from "../charts.js";
 import { reloadOnEvents } from "../live.js";
 
@@ -17,7 +17,8 @@ export async function render(root, ctx) {
       api("GET", "/api/integrations"),
       api("GET", "/api/incidents"),
       api("GET", "/api/alerts?state=active&limit=20"),
-      api("GET", "/api/analytics/tickets"),
+      // Today and the six days before, in whole (UTC) days as Analytics shows them.
+      api("GET", "/api/analytics/tickets" + query({ from: new Date(Date.now() - 6 * 864e5).toISOString().slice(0, 10) })),
     ]);
     drawStatus(ints, incs);
     drawAlerts(act, ints);
