@@ -257,4 +257,24 @@ func TestBrowserUI(t *testing.T) {
 			return !!svg && svg.querySelectorAll("rect.bar").length > 100 && svg.getBoundingClientRect().height > 80; })()`),
 	)
 	shot(agent, "analytics-hour")
+
+	// The mock ERP goes down; a ticket that names it is linked to the
+	// incident, and its trail names the integration, not its id.
+	ticketID := value(t, agent, "an ERP incident and a ticket about it", chromedp.Evaluate[string](`(async () => {
+		const call = (method, path, body) => fetch(path, { method, headers: { "Content-Type": "application/json" },
+			body: body && JSON.stringify(body) }).then((r) => r.json());
+		const ints = await call("GET", "/api/integrations?limit=500");
+		const erp = ints.items.find((i) => i.name === "Mock ERP");
+		await call("POST", "/api/mocks/erp/mode", { mode: "down" });
+		for (let i = 0; i < 3; i++) await call("POST", "/api/integrations/" + erp.id + "/check");
+		const t = await call("POST", "/api/tickets", { subject: "Invoices missing", body: "The Mock ERP shows no invoices today", customer_email: "erp.user@test.example" });
+		await call("POST", "/api/mocks/erp/mode", { mode: "healthy" });
+		return t.id;
+	})()`, chromedp.EvalAwaitPromise))
+	step(t, agent, "incident linked by name",
+		chromedp.Navigate(srv.url+"/#/tickets/"+ticketID),
+		chromedp.WaitVisible(chromedp.CSS("#ticket-trail li")),
+		pollText("#ticket-trail", "incident linked: Mock ERP"),
+		pollText("#ticket-tags", "incident:Mock ERP"),
+	)
 }

@@ -46,12 +46,11 @@ export async function render(root, ctx, openID) {
     current.els = { msgs, typing, classif, text, head };
     replace(pane, head, msgs, typing, composer, classif);
     drawHead();
-    api("GET", "/api/customers/" + encodeURIComponent(conv.customer_id)).then((c) => {
-      if (current && current.conv.id === id) {
-        current.customer = c;
-        drawHead();
-      }
-    }).catch(() => {});
+    // The customer's name labels their messages: known before they are drawn.
+    const customer = await api("GET", "/api/customers/" + encodeURIComponent(conv.customer_id)).catch(() => null);
+    if (!current || current.conv.id !== id) return; // another conversation was opened meanwhile
+    current.customer = customer;
+    drawHead();
 
     let after = 0;
     for (;;) {

@@ -94,7 +94,10 @@ async function detail(root, ctx, id) {
     h("div", { class: "detail" }, h("div", { class: "stack" }, head, compose, h("section", { class: "card" }, h("h2", {}, "Activity"), trail)), side));
 
   let customer = null; // the ticket's customer, once looked up
+  let integrations = null; // integration id -> name, for incident events
   async function load() {
+    integrations ??= await api("GET", "/api/integrations?limit=500")
+      .then((p) => new Map(p.items.map((i) => [i.id, i.name]))).catch(() => new Map());
     const [t, ev] = await Promise.all([api("GET", path), api("GET", path + "/events")]);
     ticket = t;
     if (customer?.id !== t.customer_id) {
@@ -151,7 +154,7 @@ async function detail(root, ctx, id) {
         toast("Ticket updated");
       } catch (err) {
         if (err instanceof APIError && err.status === 409) {
-          banner.textContent = "Someone else changed this ticket (or the assignee is full) before you saved. It has been reloaded: check it and apply your change again. " + err.message;
+          banner.textContent = "Someone else changed this ticket (or the assignee is full) before you saved. It has been reloaded: check it and apply your change again.";
         } else {
           banner.textContent = errorText(err);
         }
@@ -182,7 +185,7 @@ async function detail(root, ctx, id) {
     const who = e.actor_type === "agent" ? ctx.agentName(e.actor_id) : e.actor_type;
     let what = e.type.replaceAll("_", " ");
     if (e.from || e.to) {
-      const show = (x) => (e.type === "assigned" ? ctx.agentName(x) : x);
+      const show = (x) => (e.type === "assigned" ? ctx.agentName(x) : e.type === "incident_linked" ? integrations.get(x) || x : x);
       what += e.from ? `: ${show(e.from)} → ${show(e.to || "—")}` : `: ${show(e.to)}`;
     }
     return h("li", { class: "ev ev-" + e.type },
