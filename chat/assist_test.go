@@ -111,14 +111,7 @@ func TestBotRepliesAndEscalation(t *testing.T) {
 	cust.expect(TypeAck)
 	fourth := cust.expect(TypeMessage).msg(t)
 
-	// A message in another conversation queues behind the ones above on
-	// the single worker; once its bot reply is there, they were handled.
-	other, otherTok := e.start("other")
-	c2 := e.customer(other, otherTok)
-	c2.subscribe(other.ID, 0)
-	c2.expect(TypeSubscribed)
-	c2.message(other.ID, "x", "hi")
-	c2.until(func(f frame) bool { return f.Type == TypeMessage && f.msg(t).SenderType == icc.SenderBot })
+	e.drainAssist(t)
 
 	_, called := botCalls.Load(fourth.ID)
 	assert.False(t, called, "the bot was asked about an escalated conversation")
@@ -153,6 +146,19 @@ func TestEscalationWithAgentPresent(t *testing.T) {
 	got := waitCh(t, escalations, "OnEscalate")
 	assert.True(t, got.Escalate)
 	assert.Empty(t, escalations)
+}
+
+// drainAssist waits until the hub's single classification worker has
+// handled every message sent before: a message in a new conversation
+// queues behind them, so once its bot reply is there, they were handled.
+func (e *env) drainAssist(t *testing.T) {
+	t.Helper()
+	other, otherTok := e.start("other")
+	c := e.customer(other, otherTok)
+	c.subscribe(other.ID, 0)
+	c.expect(TypeSubscribed)
+	c.message(other.ID, "x", "hi")
+	c.until(func(f frame) bool { return f.Type == TypeMessage && f.msg(t).SenderType == icc.SenderBot })
 }
 
 // offlineDeskEnv is a hub with no agent online whose conversations become

@@ -26,6 +26,17 @@ func CheckText(field, s string) error {
 	return nil
 }
 
+// CleanText returns s as text CheckText accepts: invalid UTF-8 and NUL
+// bytes are removed. For text a program did not choose, such as an error
+// quoting a response body, that should be kept rather than refused.
+func CleanText(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
+}
+
 // checkTexts is CheckText for each of fields, given as name, value pairs,
 // in order.
 func checkTexts(fieldValues ...string) error {

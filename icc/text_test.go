@@ -25,6 +25,12 @@ func TestCheckText(t *testing.T) {
 	require.ErrorIs(t, err, icc.ErrInvalid)
 	assert.Equal(t, "body", icc.ErrorField(err))
 	assert.Equal(t, "must be valid UTF-8", icc.ErrorMessage(err))
+	// CleanText makes any text pass.
+	for in, want := range map[string]string{"ok": "ok", "a\x00b": "ab", "bad \xff\x00 body": "bad  body", "Grüße": "Grüße"} {
+		got := icc.CleanText(in)
+		assert.Equal(t, want, got, "%q", in)
+		assert.NoError(t, icc.CheckText("f", got))
+	}
 }
 
 // TestValidateRejectsUnstorableText checks that every Validate of a stored

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -612,15 +611,11 @@ func (m *Monitor) publish(ctx context.Context, e icc.Event, data any) {
 }
 
 // truncate cuts s to at most n bytes and makes it text every store
-// accepts: valid UTF-8 without NUL bytes (an error text may quote a
-// response body holding either).
+// accepts (icc.CleanText: an error text may quote a response body holding
+// invalid UTF-8 or NUL bytes).
 func truncate(s string, n int) string {
 	if len(s) > n {
 		s = s[:n]
 	}
-	s = strings.ToValidUTF8(s, "")
-	if strings.IndexByte(s, 0) >= 0 {
-		s = strings.ReplaceAll(s, "\x00", "")
-	}
-	return s
+	return icc.CleanText(s)
 }

@@ -110,7 +110,7 @@ func (r *Recorder) Record(l icc.IntegrationLog) {
 	// A NUL byte or invalid UTF-8 in one record (a path, an error quoting a
 	// body) would make the store refuse the whole batch.
 	for _, f := range []*string{&l.Method, &l.Endpoint, &l.URL, &l.Error, &l.Message} {
-		*f = truncate(*f, len(*f))
+		*f = icc.CleanText(*f)
 	}
 	select {
 	case <-r.quit:
