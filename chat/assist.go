@@ -67,11 +67,12 @@ func (h *Hub) assistLoop() {
 	}
 }
 
-// assist classifies a customer message and shows the result to the
-// conversation's agents; then it hands sensitive or escalated conversations
-// to a human, posts the host's notices, tells the customer when no agent is
-// online (turning the conversation into a ticket once they leave an email
-// address), and lets the bot answer when the BotReply policy says so.
+// assist classifies a customer message, stores the result with the
+// conversation and shows it to the conversation's agents; then it hands
+// sensitive or escalated conversations to a human, posts the host's
+// notices, tells the customer when no agent is online (turning the
+// conversation into a ticket once they leave an email address), and lets
+// the bot answer when the BotReply policy says so.
 func (h *Hub) assist(ctx context.Context, m icc.Message) error {
 	sctx, cancel := h.storeCtx(ctx)
 	conv, err := h.store.GetConversation(sctx, m.ConversationID)
@@ -82,10 +83,17 @@ func (h *Hub) assist(ctx context.Context, m icc.Message) error {
 	if conv.Status != icc.ConversationOpen {
 		return nil
 	}
-	cls := h.classify(ctx, conv, m)
-	if cls != nil {
+	var cls *Classification
+	if r := h.classify(ctx, conv, m); r != nil {
+		cls = &Classification{
+			Category: r.Category, Priority: r.Priority, Sentiment: r.Sentiment, Escalate: r.Escalate,
+			Reasons: r.Reasons, Intent: r.Intent, Confidence: r.Confidence, SuggestedReply: r.SuggestedReply, Model: r.Model,
+		}
 		f := classificationFrame{Type: TypeClassification, ConversationID: conv.ID, Seq: m.Seq, Classification: *cls}
 		f.Classification.SuggestedReply = truncate(f.Classification.SuggestedReply, maxSuggestedReply)
+		// Stored before the frame goes out, so that an agent who reloads
+		// after seeing the frame finds it with the conversation.
+		h.storeTriage(ctx, conv.ID, m.Seq, f.Classification, r.SentimentScore)
 		b := encode(f)
 		h.toRoom(conv.ID, b, isAgent)
 		h.publish(icc.Event{Topic: icc.ConversationTopic(conv.ID), Type: evClassification, ID: m.ID, Seq: m.Seq, Data: b})
@@ -137,8 +145,28 @@ func (h *Hub) notices(ctx context.Context, conv *icc.Conversation, m icc.Message
 	return nil
 }
 
-// classify labels m, or returns nil without a classifier or on failure.
-func (h *Hub) classify(ctx context.Context, conv *icc.Conversation, m icc.Message) *Classification {
+// storeTriage keeps c, what the classifier said about message seq as the
+// classification frame shows it, with the conversation (see
+// icc.Conversation.Triage), so that an agent who opens the conversation
+// later sees it too. A failure is logged and changes nothing else: the
+// live frame goes out all the same.
+func (h *Hub) storeTriage(ctx context.Context, conversationID string, seq int64, c Classification, sentimentScore float64) {
+	t := icc.Triage{Seq: seq, At: h.cfg.Clock.Now(), Classification: icc.Classification{
+		Model: c.Model, Category: c.Category, Priority: c.Priority, Intent: c.Intent, Confidence: c.Confidence,
+		Sentiment: c.Sentiment, SentimentScore: sentimentScore, Escalate: c.Escalate, Reasons: c.Reasons,
+		SuggestedReply: c.SuggestedReply,
+	}}
+	sctx, cancel := h.storeCtx(ctx)
+	err := h.store.SetConversationTriage(sctx, conversationID, t)
+	cancel()
+	if err != nil && ctx.Err() == nil {
+		h.log.Warn("chat: storing a classification failed", "conversation", conversationID, "seq", seq, "err", err)
+	}
+}
+
+// classify labels m, or returns nil without a classifier or on failure. The
+// suggested reply of a sensitive message is cleared.
+func (h *Hub) classify(ctx context.Context, conv *icc.Conversation, m icc.Message) *classify.Result {
 	if h.cfg.Classifier == nil {
 		return nil
 	}
@@ -162,14 +190,10 @@ func (h *Hub) classify(ctx context.Context, conv *icc.Conversation, m icc.Messag
 		}
 		return nil
 	}
-	c := Classification{
-		Category: r.Category, Priority: r.Priority, Sentiment: r.Sentiment, Escalate: r.Escalate,
-		Reasons: r.Reasons, Intent: r.Intent, Confidence: r.Confidence, SuggestedReply: r.SuggestedReply, Model: r.Model,
+	if r.Category == classify.CategorySensitive {
+		r.SuggestedReply = ""
 	}
-	if c.Category == classify.CategorySensitive {
-		c.SuggestedReply = ""
-	}
-	return &c
+	return &r
 }
 
 // escalate hands the conversation to a human: the bot stops answering, the

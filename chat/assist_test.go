@@ -4,7 +4,9 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -291,4 +293,89 @@ func TestNotices(t *testing.T) {
 		ids = append(ids, m.ClientID)
 	}
 	assert.Equal(t, []string{"c1", "notice:erp", "c2"}, ids)
+}
+
+// TestTriageStored: the classification of a customer message is stored
+// with the conversation before its frame goes out, so an agent who opens
+// the conversation later sees it; a sensitive message's has no suggested
+// reply, as in the frame.
+func TestTriageStored(t *testing.T) {
+	e := newEnv(t, fast(Config{Classifier: fakeClassifier{}}))
+	conv, tok := e.start("help")
+	observer := e.agent("a1")
+	observer.subscribe(conv.ID, 0)
+	observer.expect(TypeSubscribed)
+	cust := e.customer(conv, tok)
+	cust.subscribe(conv.ID, 0)
+	cust.expect(TypeSubscribed)
+	stored := func() *icc.Conversation {
+		t.Helper()
+		c, err := e.store.GetConversation(context.Background(), conv.ID)
+		require.NoError(t, err)
+		return c
+	}
+	assert.Nil(t, stored().Triage, "nothing classified yet")
+
+	cust.message(conv.ID, "c1", "hello there")
+	first := cust.until(func(f frame) bool { return f.Type == TypeAck }).Seq
+	f := observer.until(func(f frame) bool { return f.Type == TypeClassification && f.Seq == first })
+	got := stored()
+	require.NotNil(t, got.Triage, "stored before the frame was sent")
+	tr := got.Triage
+	assert.Equal(t, first, tr.Seq)
+	assert.Equal(t, classify.CategoryGeneral, tr.Category)
+	assert.Equal(t, classify.PriorityLow, tr.Priority)
+	assert.Equal(t, "greeting", tr.Intent)
+	assert.Equal(t, "fake", tr.Model)
+	assert.Equal(t, f.Classification.SuggestedReply, tr.SuggestedReply)
+	assert.Equal(t, "Hello! How can I help?", tr.SuggestedReply)
+	assert.WithinDuration(t, time.Now(), tr.At, time.Minute)
+	assert.Equal(t, conv.Version, got.Version, "a triage is not an update of the conversation")
+
+	cust.message(conv.ID, "c2", "my password is hunter2")
+	second := cust.until(func(f frame) bool { return f.Type == TypeAck }).Seq
+	f = observer.until(func(f frame) bool { return f.Type == TypeClassification && f.Seq == second })
+	assert.Empty(t, f.Classification.SuggestedReply)
+	tr = stored().Triage
+	require.NotNil(t, tr)
+	assert.Equal(t, second, tr.Seq, "the newer message's triage replaces the older")
+	assert.Equal(t, classify.CategorySensitive, tr.Category)
+	assert.Empty(t, tr.SuggestedReply, "never a suggested reply for a sensitive message")
+}
+
+// noTriageStore fails every SetConversationTriage.
+type noTriageStore struct {
+	icc.ConversationStore
+	calls atomic.Int32
+}
+
+func (s *noTriageStore) SetConversationTriage(context.Context, string, icc.Triage) error {
+	s.calls.Add(1)
+	return icc.Unavailable(nil, "triage store down")
+}
+
+// TestTriageStoreFails: when the triage cannot be stored, the agents still
+// get the classification frame and the bot still answers.
+func TestTriageStoreFails(t *testing.T) {
+	st := newMemory(t)
+	failing := &noTriageStore{ConversationStore: st}
+	e := newEnv(t, fast(Config{Store: failing, Bus: st, Classifier: fakeClassifier{}, AgentsOnline: noAgents}))
+	conv, tok := e.start("help")
+	observer := e.agent("a1")
+	observer.subscribe(conv.ID, 0)
+	observer.expect(TypeSubscribed)
+	cust := e.customer(conv, tok)
+	cust.subscribe(conv.ID, 0)
+	cust.expect(TypeSubscribed)
+
+	cust.message(conv.ID, "c1", "hello there")
+	seq := cust.expect(TypeAck).Seq
+	f := observer.until(func(f frame) bool { return f.Type == TypeClassification })
+	assert.Equal(t, seq, f.Seq)
+	bot := cust.until(func(f frame) bool { return f.Type == TypeMessage && f.msg(t).SenderType == icc.SenderBot }).msg(t)
+	assert.Equal(t, "Hello! How can I help?", bot.Body)
+	assert.EqualValues(t, 1, failing.calls.Load())
+	c, err := st.GetConversation(context.Background(), conv.ID)
+	require.NoError(t, err)
+	assert.Nil(t, c.Triage)
 }

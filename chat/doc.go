@@ -80,7 +80,11 @@
 // closes; new connections get the presence of every agent not offline.
 // read shows how far a participant has read (from which a UI shows
 // delivered and read). classification frames (agents only) carry what the
-// classifier said about a customer message; event frames (agents only)
+// classifier said about a customer message (a sensitive message's has no
+// suggested_reply); the same reading is stored with the conversation, as
+// icc.Conversation.Triage with the message's seq, before the frame is
+// sent, so a console that opens the conversation later or reloads shows
+// it from there. event frames (agents only)
 // forward bus events of Config.EventTopics, including the conversation
 // life-cycle events of TopicChat, and an EventResync event after the hub's
 // bus subscription may have missed events (it has caught up its
@@ -122,7 +126,10 @@
 // # AI in the loop
 //
 // Each stored customer message is classified by Config.Classifier on a
-// small worker pool, never on the committer's path. The conversation's
+// small worker pool, never on the committer's path. The result is stored
+// with the conversation (icc.ConversationStore.SetConversationTriage: a
+// result about an older message, from a slower worker, never replaces a
+// newer one; a failure to store it is logged) and the conversation's
 // agents get a classification frame. A sensitive or escalated message hands
 // the conversation to a human at once: a system message tells the customer
 // (that an agent will take over or, when an agent is assigned or has

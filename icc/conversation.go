@@ -33,10 +33,59 @@ type Conversation struct {
 	LastSeq int64 `json:"last_seq"`
 	// LastMessageAt is when the newest message was stored.
 	LastMessageAt *time.Time `json:"last_message_at,omitempty"`
-	// Version increases with every update (not with new messages).
+	// Triage is the classifier's reading of the conversation's newest
+	// classified customer message, nil until one was classified. Only
+	// ConversationStore.SetConversationTriage writes it: CreateConversation
+	// and UpdateConversation leave it as the store has it.
+	Triage *Triage `json:"triage,omitempty"`
+	// Version increases with every update (not with new messages, nor with
+	// a new Triage).
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Triage is what the classifier said about one customer message of a
+// conversation, kept with the conversation so that an agent who opens it
+// later sees what a live classification frame showed.
+//
+// Its JSON is flat: seq and at beside the fields of Classification, e.g.
+//
+//	{"seq":3,"model":"offline/v1","category":"billing","priority":"high",
+//	 "intent":"refund","confidence":0.82,"sentiment":"negative",
+//	 "sentiment_score":-0.4,"escalate":false,"suggested_reply":"…",
+//	 "at":"2025-01-02T15:04:05Z"}
+type Triage struct {
+	// Seq is the sequence number of the customer message classified.
+	Seq int64 `json:"seq"`
+	Classification
+	// At is when the message was classified; a store stamps the time of
+	// the write when it is zero.
+	At time.Time `json:"at"`
+}
+
+// Validate checks a triage before it is stored: Seq is at least 1, the
+// category and priority are known, confidence is within 0..1 and the
+// sentiment score within -1..1, and every text is storable (see
+// CheckText). Whether Seq names a stored message is the store's check.
+func (t *Triage) Validate() error {
+	if t.Seq < 1 {
+		return Invalid("seq", "must be at least 1")
+	}
+	if !t.Category.Valid() {
+		return Invalid("category", "must be one of technical, billing, general, sensitive")
+	}
+	if !t.Priority.Valid() {
+		return Invalid("priority", "must be one of low, medium, high, urgent")
+	}
+	// Written so that NaN fails too: no JSON encoder can store it.
+	if !(t.Confidence >= 0 && t.Confidence <= 1) {
+		return Invalid("confidence", "must be between 0 and 1")
+	}
+	if !(t.SentimentScore >= -1 && t.SentimentScore <= 1) {
+		return Invalid("sentiment_score", "must be between -1 and 1")
+	}
+	return t.checkStorable()
 }
 
 // Validate checks the conversation's fields and fills the status (open).

@@ -96,8 +96,17 @@ type ConversationStore interface {
 	CreateConversation(ctx context.Context, c *Conversation) error
 	GetConversation(ctx context.Context, id string) (*Conversation, error)
 	// UpdateConversation replaces status, subject, assignee, ticket and
-	// token hash when c.Version is current.
+	// token hash when c.Version is current; the stored Triage is kept.
 	UpdateConversation(ctx context.Context, c *Conversation) error
+	// SetConversationTriage stores t as the conversation's Triage unless
+	// the stored one is about a later message: classification workers,
+	// possibly on several servers, may finish out of order, and an older
+	// reading never replaces a newer one (one about the same message
+	// does). It changes neither Version nor UpdatedAt, so it never
+	// conflicts with an agent's update. An unknown conversation is
+	// ENOTFOUND; an invalid t (see Triage.Validate), or one whose Seq is
+	// beyond the conversation's last message, is EINVALID.
+	SetConversationTriage(ctx context.Context, conversationID string, t Triage) error
 	ListConversations(ctx context.Context, f ConversationFilter) (Page[*Conversation], error)
 	// AppendMessages stores a batch of messages, possibly for many
 	// conversations, in one transaction, and returns one Appended per

@@ -515,7 +515,10 @@ func (a *chatAPI) handleList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleGet returns one conversation, to an agent or to its customer.
+// handleGet returns one conversation, to an agent or to its customer. Only
+// agents see its triage: what the classifier thought of the customer
+// (sentiment, escalation reasons, a draft reply) is, like the
+// classification frames, for the team.
 func (a *chatAPI) handleGet(w http.ResponseWriter, r *http.Request) error {
 	p, err := a.participant(r, false)
 	if err != nil {
@@ -528,6 +531,9 @@ func (a *chatAPI) handleGet(w http.ResponseWriter, r *http.Request) error {
 	c, err := a.s.backend.GetConversation(r.Context(), id)
 	if err != nil {
 		return err
+	}
+	if p.Role != chat.RoleAgent {
+		c.Triage = nil
 	}
 	writeJSON(w, a.s.logger, http.StatusOK, c)
 	return nil

@@ -996,3 +996,61 @@ func TestChatOriginsConfig(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ICC_CHAT_ORIGINS")
 }
+
+// TestConversationTriage: once a customer message is classified, the
+// conversation served to agents (one, and in the list) carries its
+// triage, as the classification frame showed it, so a console opened
+// later shows it; the customer's view of the conversation does not.
+func TestConversationTriage(t *testing.T) {
+	e := newChatEnv(t)
+	st := e.start("triaged@test.example", "Invoice", "")
+	agentHTTP := e.asAgent()
+	agent := e.agentWS(agentHTTP)
+	agent.replay(st.ID, 0)
+	get := func(c *client) (icc.Conversation, any) {
+		t.Helper()
+		w := c.do("GET", "/api/conversations/"+st.ID, nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		var raw any
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &raw))
+		return decode[icc.Conversation](t, w), raw
+	}
+	conv, raw := get(agentHTTP)
+	assert.Nil(t, conv.Triage, "nothing classified yet")
+	assert.NotContains(t, raw, "triage")
+
+	cust := e.customerWS(st)
+	cust.message(st.ID, "c-1", "I was charged twice on my invoice, please refund me.")
+	ack := cust.untilType(chat.TypeAck, st.ID)
+	f := agent.until(func(f wsFrame) bool { return f.Type == chat.TypeClassification && f.Seq == ack.Seq })
+	var shown chat.Classification
+	require.NoError(t, json.Unmarshal(f.Classification, &shown))
+
+	// Stored before the frame went out: no waiting needed.
+	conv, raw = get(agentHTTP)
+	require.NotNil(t, conv.Triage)
+	tr := conv.Triage
+	assert.Equal(t, ack.Seq, tr.Seq)
+	assert.Equal(t, shown.Category, tr.Category)
+	assert.Equal(t, shown.Priority, tr.Priority)
+	assert.Equal(t, shown.Intent, tr.Intent)
+	assert.Equal(t, shown.Model, tr.Model)
+	assert.Equal(t, shown.Escalate, tr.Escalate)
+	assert.Equal(t, shown.SuggestedReply, tr.SuggestedReply)
+	assert.False(t, tr.At.IsZero())
+	doc := loadOpenAPI(t)
+	assert.Empty(t, doc.problems(doc.responseSchema(t, "GET", "/api/conversations/"+st.ID, http.StatusOK), raw, "$"))
+
+	w := agentHTTP.do("GET", "/api/conversations", nil)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	list := decode[icc.Page[chat.Summary]](t, w)
+	require.Len(t, list.Items, 1)
+	require.NotNil(t, list.Items[0].Triage)
+	assert.Equal(t, *tr, *list.Items[0].Triage)
+
+	// The customer sees the conversation, not what the classifier made of them.
+	conv, raw = get(e.withToken(st.Token))
+	assert.Equal(t, st.ID, conv.ID)
+	assert.Nil(t, conv.Triage)
+	assert.NotContains(t, raw, "triage")
+}

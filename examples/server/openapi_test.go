@@ -170,7 +170,7 @@ func documentedTypes() map[string]any {
 		"Integration": icc.Integration{}, "CheckSpec": icc.CheckSpec{}, "AlertRule": icc.AlertRule{},
 		"CheckResult": icc.CheckResult{}, "IntegrationLog": icc.IntegrationLog{}, "MaintenanceWindow": icc.MaintenanceWindow{},
 		"Alert": alertView{}, "Conversation": icc.Conversation{}, "ConversationSummary": chat.Summary{}, "Message": icc.Message{},
-		"TicketAnalytics": icc.TicketAnalytics{}, "IntegrationStats": icc.IntegrationStats{}, "WindowStats": windowStats{},
+		"Triage": icc.Triage{}, "TicketAnalytics": icc.TicketAnalytics{}, "IntegrationStats": icc.IntegrationStats{}, "WindowStats": windowStats{},
 		"IntegrationAnalytics": integrationAnalytics{}, "IntegrationStatsEntry": integrationStatsEntry{},
 		"Incident": icc.Incident{}, "CheckNow": checkNowBody{}, "ClassifyResult": classify.Result{},
 		"MockState": mockState{}, "SignedIn": agentBody{}, "PublicTicketAnswer": publicTicketAnswer{},

@@ -29,6 +29,7 @@ func (s *Store) CreateConversation(ctx context.Context, c *icc.Conversation) err
 	}
 	c.LastSeq = 0
 	c.LastMessageAt = nil
+	c.Triage = nil
 	s.conversations[c.ID] = &conversation{
 		c:        copyConversation(c),
 		byClient: map[string]int64{},
@@ -53,7 +54,8 @@ func (s *Store) GetConversation(ctx context.Context, id string) (*icc.Conversati
 
 // UpdateConversation replaces status, subject, assignee, ticket and token
 // hash when c.Version is current, then increments c.Version and stamps
-// c.UpdatedAt. The other fields of c are set to the stored values.
+// c.UpdatedAt. The other fields of c, Triage among them, are set to the
+// stored values.
 func (s *Store) UpdateConversation(ctx context.Context, c *icc.Conversation) error {
 	if err := check(ctx); err != nil {
 		return err
@@ -80,6 +82,35 @@ func (s *Store) UpdateConversation(ctx context.Context, c *icc.Conversation) err
 	n.UpdatedAt = s.stamp()
 	cv.c = n
 	*c = *copyConversation(n)
+	return nil
+}
+
+// SetConversationTriage stores t as the conversation's triage unless the
+// stored one is about a later message; see icc.ConversationStore. Version
+// and UpdatedAt stay as they are.
+func (s *Store) SetConversationTriage(ctx context.Context, conversationID string, t icc.Triage) error {
+	if err := check(ctx); err != nil {
+		return err
+	}
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cv, ok := s.conversations[conversationID]
+	if !ok {
+		return icc.NotFound("conversation", conversationID)
+	}
+	if t.Seq > cv.c.LastSeq {
+		return icc.Invalid("seq", "is beyond the conversation's last message (%d)", cv.c.LastSeq)
+	}
+	if old := cv.c.Triage; old != nil && old.Seq > t.Seq {
+		return nil
+	}
+	t.At = orNow(t.At, s.stamp())
+	n := copyConversation(cv.c)
+	n.Triage = copyTriage(&t)
+	cv.c = n
 	return nil
 }
 
@@ -239,5 +270,19 @@ func (s *Store) ListReadMarks(ctx context.Context, conversationID string) ([]icc
 func copyConversation(c *icc.Conversation) *icc.Conversation {
 	v := *c
 	v.LastMessageAt = copyTime(c.LastMessageAt)
+	v.Triage = copyTriage(c.Triage)
+	return &v
+}
+
+// copyTriage copies t deeply; no reasons is nil, as PostgreSQL returns it.
+func copyTriage(t *icc.Triage) *icc.Triage {
+	if t == nil {
+		return nil
+	}
+	v := *t
+	v.Reasons = nil
+	if len(t.Reasons) > 0 {
+		v.Reasons = slices.Clone(t.Reasons)
+	}
 	return &v
 }

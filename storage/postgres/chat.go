@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"slices"
 	"time"
@@ -22,7 +23,7 @@ func (s *Store) CreateConversation(ctx context.Context, c *icc.Conversation) err
 	if c.Version == 0 {
 		c.Version = 1
 	}
-	m := conversationToModel(c)
+	m := conversationToModel(c) // without a triage: only SetConversationTriage writes one
 	if _, err := s.db.NewInsert().Model(m).Exec(ctx); err != nil {
 		return dbErr(err, "create conversation")
 	}
@@ -43,8 +44,8 @@ func (s *Store) GetConversation(ctx context.Context, id string) (*icc.Conversati
 }
 
 // UpdateConversation replaces status, subject, assignee, ticket and token
-// hash when c.Version is current, and increments the version. LastSeq and
-// LastMessageAt are the store's and are read back, not written.
+// hash when c.Version is current, and increments the version. LastSeq,
+// LastMessageAt and Triage are the store's and are read back, not written.
 func (s *Store) UpdateConversation(ctx context.Context, c *icc.Conversation) error {
 	if err := c.Validate(); err != nil {
 		return err
@@ -60,6 +61,50 @@ func (s *Store) UpdateConversation(ctx context.Context, c *icc.Conversation) err
 	}
 	*c = *m.toICC()
 	return nil
+}
+
+// SetConversationTriage stores t as the conversation's triage unless the
+// stored one is about a later message; see icc.ConversationStore. One
+// conditional UPDATE decides, so concurrent writers cannot move the triage
+// backwards; version and updated_at are not touched. When it changes no
+// row, a second look tells an unknown conversation and a seq beyond the
+// last message (last_seq only grows, so it was beyond it at the UPDATE
+// too) from a triage that was simply older than the stored one.
+func (s *Store) SetConversationTriage(ctx context.Context, conversationID string, t icc.Triage) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if !storable(conversationID) {
+		return icc.NotFound("conversation", conversationID)
+	}
+	if t.At.IsZero() {
+		t.At = now()
+	}
+	t.At = icc.Timestamp(t.At)
+	b, err := json.Marshal(t)
+	if err != nil {
+		return dbErr(err, "set conversation triage")
+	}
+	res, err := s.db.NewUpdate().Table("conversations").Set("triage = ?::jsonb", string(b)).
+		Where("id = ?", conversationID).Where("last_seq >= ?", t.Seq).
+		Where("triage IS NULL OR (triage->>'seq')::bigint <= ?", t.Seq).Exec(ctx)
+	if err != nil {
+		return dbErr(err, "set conversation triage")
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return dbErr(err, "set conversation triage")
+	} else if n > 0 {
+		return nil
+	}
+	var lastSeq int64
+	err = s.db.NewSelect().Table("conversations").Column("last_seq").Where("id = ?", conversationID).Scan(ctx, &lastSeq)
+	if err != nil {
+		return notFound(err, "conversation", conversationID)
+	}
+	if t.Seq > lastSeq {
+		return icc.Invalid("seq", "is beyond the conversation's last message (%d)", lastSeq)
+	}
+	return nil // the stored triage is about a later message
 }
 
 // ListConversations returns conversations newest first.

@@ -164,9 +164,11 @@ type conversationModel struct {
 	TokenHash     string     `bun:"token_hash"`
 	LastSeq       int64      `bun:"last_seq"`
 	LastMessageAt *time.Time `bun:"last_message_at,nullzero"`
-	Version       int64      `bun:"version"`
-	CreatedAt     time.Time  `bun:"created_at"`
-	UpdatedAt     time.Time  `bun:"updated_at"`
+	// Triage is written only by SetConversationTriage.
+	Triage    *icc.Triage `bun:"triage,type:jsonb,nullzero"`
+	Version   int64       `bun:"version"`
+	CreatedAt time.Time   `bun:"created_at"`
+	UpdatedAt time.Time   `bun:"updated_at"`
 }
 
 func conversationToModel(c *icc.Conversation) *conversationModel {
@@ -180,7 +182,19 @@ func (m *conversationModel) toICC() *icc.Conversation {
 	return &icc.Conversation{ID: m.ID, CustomerID: m.CustomerID, Subject: m.Subject,
 		Status: icc.ConversationStatus(m.Status), AssigneeID: m.AssigneeID, TicketID: m.TicketID,
 		TokenHash: m.TokenHash, LastSeq: m.LastSeq, LastMessageAt: icc.TimestampPtr(m.LastMessageAt),
-		Version: m.Version, CreatedAt: icc.Timestamp(m.CreatedAt), UpdatedAt: icc.Timestamp(m.UpdatedAt)}
+		Triage: triageToICC(m.Triage), Version: m.Version, CreatedAt: icc.Timestamp(m.CreatedAt),
+		UpdatedAt: icc.Timestamp(m.UpdatedAt)}
+}
+
+// triageToICC returns a copy of a triage read from its JSON column, with
+// its time as every store keeps times.
+func triageToICC(t *icc.Triage) *icc.Triage {
+	if t == nil {
+		return nil
+	}
+	v := *t
+	v.At = icc.Timestamp(v.At)
+	return &v
 }
 
 type messageModel struct {

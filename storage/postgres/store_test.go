@@ -463,3 +463,36 @@ func TestMigrationCleansLegacyText(t *testing.T) {
 	assert.Equal(t, "Tab API", gotIn.Name)
 	require.NoError(t, gotIn.Validate())
 }
+
+// TestMigrationConversationTriage: conversations stored before 00006 have
+// no triage, and can get one once it has run.
+func TestMigrationConversationTriage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, Config{URL: testURL(t), Schema: newSchema(t), Logger: testLogger(t)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	// Back to the state before 00006, with a conversation stored then.
+	_, err = s.db.ExecContext(ctx, "ALTER TABLE conversations DROP COLUMN triage")
+	require.NoError(t, err)
+	id := icc.NewID()
+	_, err = s.db.ExecContext(ctx, `INSERT INTO conversations (id, customer_id, subject, status, version, created_at, updated_at)
+VALUES (?, 'c', 'legacy', 'open', 3, now(), now())`, id)
+	require.NoError(t, err)
+
+	runMigration(t, s, "00006_conversation_triage.tx.up.sql")
+
+	c, err := s.GetConversation(ctx, id)
+	require.NoError(t, err)
+	assert.Nil(t, c.Triage)
+	_, err = s.AppendMessages(ctx, []icc.NewMessage{{ConversationID: id, SenderType: icc.SenderCustomer, Body: "hello"}})
+	require.NoError(t, err)
+	tr := icc.Triage{Seq: 1, Classification: icc.Classification{Model: "m", Category: icc.CategoryGeneral, Priority: icc.PriorityLow}}
+	require.NoError(t, s.SetConversationTriage(ctx, id, tr))
+	got, err := s.GetConversation(ctx, id)
+	require.NoError(t, err)
+	require.NotNil(t, got.Triage)
+	assert.Equal(t, int64(1), got.Triage.Seq)
+	assert.Equal(t, icc.CategoryGeneral, got.Triage.Category)
+	assert.Equal(t, int64(3), got.Version)
+}

@@ -2,15 +2,18 @@ package storagetest
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/icclabs/commandcenter/classify"
 	"github.com/icclabs/commandcenter/icc"
 )
 
@@ -210,6 +213,198 @@ func (s *suite) conversations(t *testing.T) {
 		requireCode(t, err, icc.EINVALID, "")
 		_, err = st.SetReadMark(ctx(t), icc.ReadMark{ConversationID: c.ID, ParticipantID: ag.ID, Seq: -1})
 		requireCode(t, err, icc.EINVALID, "")
+	})
+}
+
+// triages covers SetConversationTriage and how the other conversation
+// methods keep and return the triage.
+func (s *suite) triages(t *testing.T) {
+	triage := func(seq int64, intent string) icc.Triage {
+		return icc.Triage{Seq: seq, At: at(int(seq)), Classification: icc.Classification{
+			Model: "test/v1", Category: icc.CategoryBilling, Priority: icc.PriorityHigh, Intent: intent,
+			Confidence: 0.75, Sentiment: "negative", SentimentScore: -0.5, Escalate: true,
+			Reasons: []classify.Reason{classify.ReasonChurnRisk}, SuggestedReply: "Sorry — let me look at the invoice 🙂",
+		}}
+	}
+	// withMessages stores a conversation with n customer messages.
+	withMessages := func(t *testing.T, st icc.Store, n int) *icc.Conversation {
+		t.Helper()
+		c := newConversation(t, st)
+		msgs := make([]icc.NewMessage, n)
+		for i := range msgs {
+			msgs[i] = icc.NewMessage{ConversationID: c.ID, SenderType: icc.SenderCustomer, Body: fmt.Sprint("m", i)}
+		}
+		_, err := st.AppendMessages(ctx(t), msgs)
+		require.NoError(t, err)
+		got, err := st.GetConversation(ctx(t), c.ID)
+		require.NoError(t, err)
+		return got
+	}
+	stored := func(t *testing.T, st icc.Store, id string) *icc.Triage {
+		t.Helper()
+		got, err := st.GetConversation(ctx(t), id)
+		require.NoError(t, err)
+		return got.Triage
+	}
+
+	t.Run("SetGetList", func(t *testing.T) {
+		t.Parallel()
+		st := s.open(t)
+		// A triage given to CreateConversation is not stored: only
+		// SetConversationTriage writes one.
+		c := newConversation(t, st, func(c *icc.Conversation) { v := triage(1, "x"); c.Triage = &v })
+		assert.Nil(t, c.Triage)
+		assert.Nil(t, stored(t, st, c.ID))
+		c = withMessages(t, st, 3)
+		assert.Nil(t, c.Triage)
+
+		want := triage(2, "invoice_problem")
+		want.At = time.Date(2025, 6, 1, 14, 0, 0, 123456789, time.FixedZone("CEST", 2*3600))
+		require.NoError(t, st.SetConversationTriage(ctx(t), c.ID, want))
+		got, err := st.GetConversation(ctx(t), c.ID)
+		require.NoError(t, err)
+		require.NotNil(t, got.Triage)
+		requireUTC(t, want.At, got.Triage.At, "triage.at")
+		want.At = got.Triage.At
+		assert.Equal(t, want, *got.Triage)
+		assert.Equal(t, c.Version, got.Version, "a triage is not an update")
+		assert.Equal(t, c.UpdatedAt, got.UpdatedAt, "a triage is not an update")
+		got.Triage = nil
+		assert.Equal(t, c, got, "nothing else changes")
+
+		page, err := st.ListConversations(ctx(t), icc.ConversationFilter{})
+		require.NoError(t, err)
+		var listed *icc.Conversation
+		for _, it := range page.Items {
+			if it.ID == c.ID {
+				listed = it
+			}
+		}
+		require.NotNil(t, listed)
+		require.NotNil(t, listed.Triage)
+		assert.Equal(t, want, *listed.Triage)
+
+		// What a caller does with its copy does not reach the store.
+		listed.Triage.Reasons[0] = "changed"
+		listed.Triage.Intent = "changed"
+		assert.Equal(t, want, *stored(t, st, c.ID))
+
+		// Without a time the store stamps one.
+		now := triage(3, "later")
+		now.At = time.Time{}
+		require.NoError(t, st.SetConversationTriage(ctx(t), c.ID, now))
+		requireStamped(t, stored(t, st, c.ID).At, "triage.at")
+	})
+
+	t.Run("Order", func(t *testing.T) {
+		t.Parallel()
+		st := s.open(t)
+		c := withMessages(t, st, 5)
+		require.NoError(t, st.SetConversationTriage(ctx(t), c.ID, triage(3, "third")))
+
+		// An older reading never replaces a newer one, and is not an error.
+		require.NoError(t, st.SetConversationTriage(ctx(t), c.ID, triage(2, "second")))
+		got := stored(t, st, c.ID)
+		require.NotNil(t, got)
+		assert.Equal(t, int64(3), got.Seq)
+		assert.Equal(t, "third", got.Intent)
+
+		// One about the same message does.
+		same := triage(3, "third, again")
+		same.Category, same.Priority, same.Reasons, same.SuggestedReply = icc.CategorySensitive, icc.PriorityUrgent, nil, ""
+		require.NoError(t, st.SetConversationTriage(ctx(t), c.ID, same))
+		got = stored(t, st, c.ID)
+		require.NotNil(t, got)
+		assert.Equal(t, same, *got)
+
+		// And so does a newer one.
+		require.NoError(t, st.SetConversationTriage(ctx(t), c.ID, triage(5, "fifth")))
+		got = stored(t, st, c.ID)
+		require.NotNil(t, got)
+		assert.Equal(t, triage(5, "fifth"), *got)
+
+		after, err := st.GetConversation(ctx(t), c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, c.Version, after.Version, "triages never change the version")
+		assert.Equal(t, c.UpdatedAt, after.UpdatedAt, "triages never change updated_at")
+	})
+
+	t.Run("Concurrent", func(t *testing.T) {
+		t.Parallel()
+		st := s.open(t)
+		const n = 20
+		c := withMessages(t, st, n)
+		var wg sync.WaitGroup
+		for _, i := range rand.Perm(n) {
+			wg.Go(func() {
+				assert.NoError(t, st.SetConversationTriage(ctx(t), c.ID, triage(int64(i+1), fmt.Sprint("m", i+1))))
+			})
+		}
+		wg.Wait()
+		got := stored(t, st, c.ID)
+		require.NotNil(t, got)
+		assert.Equal(t, triage(n, fmt.Sprint("m", n)), *got, "the newest message's triage wins whatever the order")
+	})
+
+	t.Run("UpdateKeeps", func(t *testing.T) {
+		t.Parallel()
+		st := s.open(t)
+		ag := newAgent(t, st)
+		c := withMessages(t, st, 2)
+		stale := *c // read before the triage: it has none
+		require.NoError(t, st.SetConversationTriage(ctx(t), c.ID, triage(2, "kept")))
+		stale.AssigneeID = ag.ID
+		stale.Status = icc.ConversationClosed
+		require.NoError(t, st.UpdateConversation(ctx(t), &stale), "a triage does not make an update conflict")
+		require.NotNil(t, stale.Triage, "UpdateConversation returns the stored triage")
+		assert.Equal(t, triage(2, "kept"), *stale.Triage)
+		got, err := st.GetConversation(ctx(t), c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, ag.ID, got.AssigneeID)
+		require.NotNil(t, got.Triage)
+		assert.Equal(t, triage(2, "kept"), *got.Triage)
+
+		// A triage in the conversation given to an update is ignored.
+		other := triage(1, "ignored")
+		got.Triage = &other
+		got.Subject = "renamed"
+		require.NoError(t, st.UpdateConversation(ctx(t), got))
+		assert.Equal(t, triage(2, "kept"), *stored(t, st, c.ID))
+		got.Triage = nil
+		require.NoError(t, st.UpdateConversation(ctx(t), got))
+		assert.Equal(t, triage(2, "kept"), *stored(t, st, c.ID), "nor does a nil one clear it")
+	})
+
+	t.Run("Invalid", func(t *testing.T) {
+		t.Parallel()
+		st := s.open(t)
+		c := withMessages(t, st, 2)
+		requireCode(t, st.SetConversationTriage(ctx(t), icc.NewID(), triage(1, "x")), icc.ENOTFOUND, "")
+		requireCode(t, st.SetConversationTriage(ctx(t), "a\x00b", triage(1, "x")), icc.ENOTFOUND, "")
+		for _, tc := range []struct {
+			name, field string
+			mod         func(*icc.Triage)
+		}{
+			{"seq 0", "seq", func(tr *icc.Triage) { tr.Seq = 0 }},
+			{"negative seq", "seq", func(tr *icc.Triage) { tr.Seq = -1 }},
+			{"seq beyond the last message", "seq", func(tr *icc.Triage) { tr.Seq = 3 }},
+			{"bad category", "category", func(tr *icc.Triage) { tr.Category = "spam" }},
+			{"no category", "category", func(tr *icc.Triage) { tr.Category = "" }},
+			{"bad priority", "priority", func(tr *icc.Triage) { tr.Priority = "whenever" }},
+			{"confidence above 1", "confidence", func(tr *icc.Triage) { tr.Confidence = 1.5 }},
+			{"confidence NaN", "confidence", func(tr *icc.Triage) { tr.Confidence = math.NaN() }},
+			{"sentiment score below -1", "sentiment_score", func(tr *icc.Triage) { tr.SentimentScore = -2 }},
+			{"NUL in intent", "classification.intent", func(tr *icc.Triage) { tr.Intent = "a\x00b" }},
+			{"bad UTF-8 in reply", "classification.suggested_reply", func(tr *icc.Triage) { tr.SuggestedReply = "\xff" }},
+			{"NUL in a reason", "classification.reasons", func(tr *icc.Triage) { tr.Reasons = []classify.Reason{"a\x00"} }},
+		} {
+			tr := triage(2, "x")
+			tc.mod(&tr)
+			requireCode(t, st.SetConversationTriage(ctx(t), c.ID, tr), icc.EINVALID, tc.field, tc.name)
+		}
+		assert.Nil(t, stored(t, st, c.ID), "nothing invalid was stored")
+		// An invalid triage is refused before the conversation is looked up.
+		requireCode(t, st.SetConversationTriage(ctx(t), icc.NewID(), icc.Triage{}), icc.EINVALID, "seq")
 	})
 }
 

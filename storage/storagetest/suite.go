@@ -33,6 +33,7 @@ func Run(t *testing.T, h Harness) {
 	area(t, "Tickets", s.tickets)
 	area(t, "Assign", s.assign)
 	area(t, "Conversations", s.conversations)
+	area(t, "Triages", s.triages)
 	area(t, "Messages", s.messages)
 	area(t, "Integrations", s.integrations)
 	area(t, "Checks", s.checks)
