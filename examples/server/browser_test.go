@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,12 +98,67 @@ func jsString(s string) string {
 	return `"` + r.Replace(s) + `"`
 }
 
+// seenUnder is a JavaScript expression that is true when the page has one
+// element matching selector, it says exactly text, and it directly follows
+// the message that contains msg: the "Seen" line of read receipts.
+func seenUnder(selector, text, msg string) string {
+	return `(() => { const all = document.querySelectorAll(` + jsString(selector) + `);
+		if (all.length !== 1) return false;
+		const s = all[0], prev = s.previousElementSibling;
+		return s.textContent === ` + jsString(text) + ` && !!prev && prev.textContent.includes(` + jsString(msg) + `); })()`
+}
+
+// apiClient is a signed-in agent talking to the API over plain HTTP, for
+// changes "by someone else" while the browser's agent looks on.
+type apiClient struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+// signIn signs in as the agent with email and password.
+func signIn(t *testing.T, base, email, password string) *apiClient {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	a := &apiClient{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+	code := a.do("POST", "/api/auth/login", map[string]string{"email": email, "password": password}, nil)
+	require.Equal(t, http.StatusOK, code, "sign in as %s", email)
+	return a
+}
+
+// do sends body as JSON (unless nil), decodes a 2xx answer into out (unless
+// nil) and returns the status code.
+func (a *apiClient) do(method, path string, body, out any) int {
+	a.t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(a.t, err)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, err := http.NewRequest(method, a.base+path, rd)
+	require.NoError(a.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := a.c.Do(req)
+	require.NoError(a.t, err, "%s %s", method, path)
+	defer res.Body.Close()
+	if out != nil && res.StatusCode/100 == 2 {
+		require.NoError(a.t, json.NewDecoder(res.Body).Decode(out), "%s %s", method, path)
+	}
+	return res.StatusCode
+}
+
 // TestBrowserUI drives the real server in headless Chromium: an admin
 // signs in and sees the dashboard, opens a ticket and replies; a customer
 // chats from the widget page in a separate browser context, and the
 // message shows up in the agent's chat console; integrations, logs,
-// maintenance (scheduling one) and analytics render. Set ICC_UI_SCREENSHOTS to
-// a directory to keep the screenshots there.
+// maintenance (scheduling one) and analytics render. Read receipts show
+// both ways ("Seen by customer" in the console, "Seen" in the widget), and
+// an unsaved edit of a ticket's fields survives a change by another agent.
+// Set ICC_UI_SCREENSHOTS to a directory to keep the screenshots there.
 func TestBrowserUI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -181,6 +241,9 @@ func TestBrowserUI(t *testing.T) {
 	page := value(t, customer, "read the widget", chromedp.TextContent(chromedp.CSS("#widget")))
 	assert.NotContains(t, page, "already subscribed")
 	assert.NotContains(t, page, "bad_frame")
+	// No agent has read anything yet: the customer's own read marks,
+	// which the hub echoes, are no "Seen".
+	assert.False(t, value(t, customer, "no Seen yet", chromedp.Evaluate[bool](`document.querySelector("#seen") !== null`)))
 	shot(customer, "widget")
 
 	step(t, agent, "see it in the chat console",
@@ -190,6 +253,9 @@ func TestBrowserUI(t *testing.T) {
 		pollText("#chat-messages", hello),
 	)
 	shot(agent, "chat")
+	// Opening the conversation read it: the widget says "Seen" under the
+	// customer's last message.
+	step(t, customer, "see Seen in the widget", poll(seenUnder("#seen", "Seen", hello)))
 
 	// The agent answers, and the widget says an agent is here; a reply of
 	// only spaces is refused with a validation message.
@@ -206,6 +272,26 @@ func TestBrowserUI(t *testing.T) {
 		pollText("#messages", answer),
 		pollText("#widget-status", "an agent is here"),
 	)
+	// The widget read the answer: the console says so under it, and the
+	// line moves on when the customer reads the next one.
+	step(t, agent, "see Seen by customer in the console", poll(seenUnder("#chat-seen", "Seen by customer", answer)))
+	const answer2 = "It was a duplicate add-on; I have removed it"
+	step(t, agent, "answer again",
+		chromedp.SendKeys(chromedp.CSS("#chat-body"), answer2),
+		chromedp.Click(chromedp.CSS(`.composer button[type="submit"]`)),
+		poll(seenUnder("#chat-seen", "Seen by customer", answer2)),
+	)
+	shot(agent, "chat-seen")
+	// The customer writes again; the open console reads it, and the
+	// widget's "Seen" moves under it.
+	const thanks = "Thank you, that was quick"
+	step(t, customer, "write again and see Seen move",
+		pollText("#messages", answer2),
+		chromedp.SendKeys(chromedp.CSS("#body"), thanks),
+		chromedp.Click(chromedp.CSS(`#send button[type="submit"]`)),
+		poll(seenUnder("#seen", "Seen", thanks)),
+	)
+	shot(customer, "widget-seen")
 	// The agent closes the conversation (through the API, as the console's
 	// Close button asks for confirmation): the widget turns read-only, and
 	// stays so after a reload.
@@ -224,6 +310,8 @@ func TestBrowserUI(t *testing.T) {
 	}
 	step(t, customer, "see the widget closed", closed...)
 	step(t, customer, "reload the closed widget", append([]chromedp.Action[chromedp.Void]{chromedp.Reload()}, closed...)...)
+	// The widget keeps the agents' read mark over the reload.
+	step(t, customer, "Seen after the reload", poll(seenUnder("#seen", "Seen", thanks)))
 	shot(customer, "widget-closed")
 
 	// The other screens render from the API.
@@ -277,4 +365,95 @@ func TestBrowserUI(t *testing.T) {
 		pollText("#ticket-trail", "incident linked: Mock ERP"),
 		pollText("#ticket-tags", "incident:Mock ERP"),
 	)
+
+	// Another agent changes the ticket while the admin has an unsaved edit
+	// in its fields: the edit stays, a notice says what changed, and saving
+	// reports the conflict and shows the ticket as it now is.
+	tom := signIn(t, srv.url, "tom@example.com", "demo-agent")
+	type ticketFields struct {
+		Version  int64  `json:"version"`
+		Priority string `json:"priority"`
+		Category string `json:"category"`
+	}
+	// patch changes the ticket's priority as Tom, retrying if something
+	// else (the classifier, say) changed it first.
+	patch := func(priority string) ticketFields {
+		t.Helper()
+		for range 5 {
+			var cur, got ticketFields
+			require.Equal(t, http.StatusOK, tom.do("GET", "/api/tickets/"+ticketID, nil, &cur))
+			code := tom.do("PATCH", "/api/tickets/"+ticketID, map[string]any{"version": cur.Version, "priority": priority}, &got)
+			if code == http.StatusOK {
+				return got
+			}
+			require.Equal(t, http.StatusConflict, code, "PATCH the ticket as another agent")
+		}
+		t.Fatal("the ticket kept changing")
+		return ticketFields{}
+	}
+	var before ticketFields
+	require.Equal(t, http.StatusOK, tom.do("GET", "/api/tickets/"+ticketID, nil, &before))
+	other := func(vals []string, not string) string {
+		for _, v := range vals {
+			if v != not {
+				return v
+			}
+		}
+		return ""
+	}
+	myCategory := other([]string{"billing", "technical"}, before.Category)
+	theirPriority := other([]string{"urgent", "low"}, before.Priority)
+	fieldIs := func(name, want string) string {
+		return `document.querySelector('#ticket-fields select[name="` + name + `"]')?.value === ` + jsString(want)
+	}
+	step(t, agent, "edit a field without saving",
+		poll(`document.querySelector("#live-dot").classList.contains("on")`),
+		chromedp.SetValue(chromedp.CSS(`#ticket-fields select[name="category"]`), myCategory),
+	)
+	after := patch(theirPriority)
+	step(t, agent, "the edit survives the other agent's change",
+		pollText("#ticket-changed", "Someone else changed this ticket"),
+		pollText("#ticket-changed", fmt.Sprintf("version %d", after.Version)),
+		pollText("#ticket-changed", "priority "+before.Priority+" → "+theirPriority),
+		poll(fieldIs("category", myCategory)),
+		poll(fieldIs("priority", before.Priority)),
+	)
+	shot(agent, "ticket-changed")
+	step(t, agent, "saving reports the conflict",
+		chromedp.Click(chromedp.CSS(`#ticket-fields button[type="submit"]`)),
+		poll(`[...document.querySelectorAll('#main p[role="alert"]')].some((p) => p.textContent.includes("Someone else changed this ticket"))`),
+		poll(`document.querySelector("#ticket-changed")?.hidden`),
+		poll(fieldIs("category", before.Category)),
+		poll(fieldIs("priority", theirPriority)),
+	)
+	// Or the agent drops their edit and reloads from the notice.
+	step(t, agent, "edit again",
+		chromedp.SetValue(chromedp.CSS(`#ticket-fields select[name="category"]`), myCategory),
+	)
+	patch(before.Priority)
+	step(t, agent, "discard the edit from the notice",
+		pollText("#ticket-changed", "Someone else changed this ticket"),
+		poll(fieldIs("category", myCategory)),
+		chromedp.Click(chromedp.CSS(`#ticket-changed button`)),
+		poll(`document.querySelector("#ticket-changed")?.hidden`),
+		poll(fieldIs("category", before.Category)),
+		poll(fieldIs("priority", before.Priority)),
+	)
+	// The agent's own note is no one else's change: the edit moves on to
+	// the new version without a notice, and saving it works.
+	const note = "Checked the ERP again (browser test)"
+	step(t, agent, "a note of one's own keeps the edit",
+		chromedp.SetValue(chromedp.CSS(`#ticket-fields select[name="category"]`), myCategory),
+		chromedp.SendKeys(chromedp.CSS("#reply-body"), note),
+		chromedp.Click(chromedp.CSS(`#reply-form button[value="note"]`)),
+		pollText("#ticket-trail", note),
+		poll(`!document.querySelector("#reply-body").value`),
+		poll(fieldIs("category", myCategory)),
+		chromedp.Click(chromedp.CSS(`#ticket-fields button[type="submit"]`)),
+		pollText("#ticket-trail", "category changed"),
+	)
+	assert.True(t, value(t, agent, "no notice after one's own note", chromedp.Evaluate[bool](`document.querySelector("#ticket-changed")?.hidden`)))
+	var saved ticketFields
+	require.Equal(t, http.StatusOK, tom.do("GET", "/api/tickets/"+ticketID, nil, &saved))
+	assert.Equal(t, myCategory, saved.Category, "the edit kept over the agent's own note was saved")
 }

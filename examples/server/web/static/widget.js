@@ -2,6 +2,10 @@
 // POST /api/conversations, then chats over /ws with the conversation's
 // token. The token and the highest seq seen are kept in sessionStorage, so
 // a reload resumes the same conversation with nothing lost or repeated.
+// When an agent has read the customer's messages (a read frame from someone
+// other than the customer), "Seen" shows under the last one read; the
+// highest such mark is kept in sessionStorage too, as the API has no read
+// marks for the customer to load (marks never move back, so it stays true).
 
 import { api, h, replace, fmtTime, errorText, newClientID, filledText } from "./api.js";
 import { Live } from "./live.js";
@@ -16,9 +20,12 @@ const body = document.getElementById("body");
 const statusLine = document.getElementById("widget-status");
 const startError = document.getElementById("start-error");
 
-let session = null; // {id, token, seq}
+let session = null; // {id, token, seq, seen}: seen is the highest seq an agent has read
 let live = null;
+let customerID = ""; // the conversation's customer: their own read marks are not "Seen"
 const shown = new Map(); // seq or client_id -> element
+// The "Seen" line, moved under the customer's last message an agent has read.
+const seenLine = h("li", { class: "seen", id: "seen" }, "Seen");
 const sendButton = sendForm.querySelector("button");
 
 // What the status line says follows from the conversation's state: whether
@@ -74,8 +81,32 @@ function addMessage(m) {
     session.seq = m.seq;
     save();
   }
+  if (mine) drawSeen();
   list.scrollTop = list.scrollHeight;
-  live?.send({ type: "read", conversation_id: session.id, seq: m.seq });
+  markRead();
+}
+
+// markRead tells the hub the customer has read everything shown, while the
+// page is visible (the agents' console shows it as "Seen by customer").
+let readSent = 0; // the highest seq this page has said it read
+function markRead() {
+  if (!live || !session || document.visibilityState !== "visible" || session.seq <= readSent) return;
+  readSent = session.seq;
+  live.send({ type: "read", conversation_id: session.id, seq: session.seq });
+}
+document.addEventListener("visibilitychange", markRead);
+
+// drawSeen puts "Seen" under the customer's last stored message at or
+// below session.seen, the highest seq an agent has read (none: no line).
+function drawSeen() {
+  const upTo = session?.seen || 0;
+  let last = null;
+  for (const el of list.querySelectorAll("li.msg.mine[data-seq]")) {
+    const seq = Number(el.dataset.seq);
+    if (seq <= upTo && (!last || seq > Number(last.dataset.seq))) last = el;
+  }
+  if (!last) return seenLine.remove();
+  if (last.nextElementSibling !== seenLine) last.after(seenLine);
 }
 
 async function open() {
@@ -85,6 +116,7 @@ async function open() {
   // The conversation's status: a closed one is shown read-only.
   try {
     const c = await api("GET", `/api/conversations/${encodeURIComponent(session.id)}`, undefined, { Authorization: "Bearer " + session.token });
+    customerID = c.customer_id || "";
     if (c.status === "closed") setClosed();
   } catch (err) {
     if (err.status === 401 || err.status === 403 || err.status === 404) return reset("That conversation is no longer available.");
@@ -116,8 +148,21 @@ async function open() {
     if (live !== conn) return;
     state.connected = true;
     showStatus();
+    markRead(); // the history shown before the socket was up
   });
   live.on("message", (f) => addMessage(f.message));
+  // Read marks reach every participant, the customer's own included: only
+  // an agent's mark (anyone but the customer) says the customer was seen.
+  live.on("read", (f) => {
+    if (live !== conn || !session || f.conversation_id !== session.id || !customerID || f.participant_id === customerID) return;
+    if (f.seq > (session.seen || 0)) {
+      session.seen = f.seq;
+      save();
+    }
+    const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    drawSeen();
+    if (atEnd) list.scrollTop = list.scrollHeight;
+  });
   live.on("typing", (f) => {
     if (f.sender_type === "customer") return;
     typingLine.textContent = f.typing ? "Support is typing…" : "";
@@ -161,6 +206,8 @@ function reset(message) {
   session = null;
   sessionStorage.removeItem(KEY);
   shown.clear();
+  customerID = "";
+  readSent = 0;
   list.replaceChildren();
   Object.assign(state, { connected: false, reconnecting: false, agent: false, offline: false, closed: false });
   body.disabled = false;
@@ -181,7 +228,7 @@ startForm.addEventListener("submit", async (ev) => {
   try {
     const f = Object.fromEntries(new FormData(startForm));
     const c = await api("POST", "/api/conversations", f);
-    session = { id: c.id, token: c.token, seq: 0 };
+    session = { id: c.id, token: c.token, seq: 0, seen: 0 };
     save();
     startForm.reset();
     await open();

@@ -17,6 +17,10 @@ export async function render(root, ctx, openID) {
 
   let current = null; // {conv, seq, shown: Map, customer}
   const classifications = new Map(); // conversation id -> latest classification frame
+  // conversation id -> participant id -> read mark, from the read frames of
+  // every conversation this socket follows (the API has no read marks to
+  // load; a mark never moves back).
+  const readMarks = new Map();
 
   async function loadList() {
     const f = Object.fromEntries(new FormData(filters));
@@ -141,7 +145,24 @@ export async function render(root, ctx, openID) {
     else msgs.appendChild(el);
     current.shown.set("s" + m.seq, el);
     current.seq = Math.max(current.seq, m.seq);
+    if (mine) drawSeen();
     msgs.scrollTop = msgs.scrollHeight;
+  }
+
+  // drawSeen puts "Seen by customer" under the agent's last stored message
+  // at or below the customer's read mark (no mark: no line).
+  function drawSeen() {
+    if (!current) return;
+    const { msgs } = current.els;
+    const upTo = readMarks.get(current.conv.id)?.get(current.conv.customer_id) || 0;
+    let last = null;
+    for (const el of msgs.querySelectorAll("li.msg.mine[data-seq]")) {
+      const seq = Number(el.dataset.seq);
+      if (seq <= upTo && (!last || seq > Number(last.dataset.seq))) last = el;
+    }
+    current.els.seen ??= h("li", { class: "seen", id: "chat-seen" }, "Seen by customer");
+    if (!last) return current.els.seen.remove();
+    if (last.nextElementSibling !== current.els.seen) last.after(current.els.seen);
   }
 
   function markRead() {
@@ -152,7 +173,12 @@ export async function render(root, ctx, openID) {
 
   function drawClassification() {
     if (!current) return;
-    const f = classifications.get(current.conv.id);
+    // The newer of the live frame and the conversation's stored triage (all
+    // there is after a reload, or for a message classified before it was
+    // opened); a triage is the frame's classification with seq and at.
+    let f = classifications.get(current.conv.id);
+    const t = current.conv.triage;
+    if (t && (!f || f.seq < t.seq)) f = { conversation_id: current.conv.id, seq: t.seq, classification: t };
     if (!f) return replace(current.els.classif);
     const c = f.classification;
     replace(current.els.classif, h("h3", {}, "Classifier on message ", String(f.seq)),
@@ -186,8 +212,14 @@ export async function render(root, ctx, openID) {
       if (f.typing) typingTimer = setTimeout(() => current && (current.els.typing.textContent = ""), f.expires_in_ms || 6000);
     }),
     live.on("read", (f) => {
-      if (!current || f.conversation_id !== current.conv.id || f.participant_id === ctx.me.id) return;
-      for (const [k, el] of current.shown) if (k.startsWith("s") && Number(k.slice(1)) <= f.seq && el.classList.contains("mine")) el.title = "Read";
+      if (!readMarks.has(f.conversation_id)) readMarks.set(f.conversation_id, new Map());
+      const marks = readMarks.get(f.conversation_id);
+      marks.set(f.participant_id, Math.max(f.seq, marks.get(f.participant_id) || 0));
+      if (!current || f.conversation_id !== current.conv.id || f.participant_id !== current.conv.customer_id) return;
+      const { msgs } = current.els;
+      const atEnd = msgs.scrollHeight - msgs.scrollTop - msgs.clientHeight < 40;
+      drawSeen();
+      if (atEnd) msgs.scrollTop = msgs.scrollHeight;
     }),
     live.on("error", (f) => {
       toast(`Chat: ${f.message || f.code}`, "error");

@@ -1,6 +1,8 @@
 // tickets.js: the ticket list (filters, "load more" by cursor) and a
 // ticket's detail (classification, trail, reply and note, changes with
-// version checks).
+// version checks). The detail redraws when the ticket changes; fields the
+// agent has changed and not saved are kept then, with a notice when
+// someone else changed the ticket (saving then gets the version conflict).
 
 import { api, h, replace, query, select, input, badge, fmtTime, ago, toast, errorText, APIError, filledText } from "../api.js";
 import { reloadOnEvents } from "../live.js";
@@ -8,6 +10,7 @@ import { reloadOnEvents } from "../live.js";
 const STATUSES = ["new", "open", "pending", "resolved", "closed"];
 const CATEGORIES = ["billing", "technical", "general", "sensitive"];
 const PRIORITIES = ["low", "medium", "high", "urgent"];
+const FIELDS = [["status", "Status"], ["priority", "Priority"], ["category", "Category"], ["assignee_id", "Assignee"]];
 const opts = (vals, any) => [...(any ? [["", any]] : []), ...vals.map((v) => [v, v])];
 
 export async function render(root, ctx, id) {
@@ -95,13 +98,21 @@ async function detail(root, ctx, id) {
 
   let customer = null; // the ticket's customer, once looked up
   let integrations = null; // integration id -> name, for incident events
-  async function load() {
+  let loads = 0; // loads started: only the latest one draws
+  // load fetches the ticket and redraws. discard drops the agent's unsaved
+  // field changes (after a save, or when they ask to reload); otherwise
+  // drawSide keeps them.
+  async function load(discard = false) {
+    if (discard) discardEdits = true;
+    const n = ++loads;
     integrations ??= await api("GET", "/api/integrations?limit=500")
       .then((p) => new Map(p.items.map((i) => [i.id, i.name]))).catch(() => new Map());
     const [t, ev] = await Promise.all([api("GET", path), api("GET", path + "/events")]);
+    if (n !== loads) return; // a later load (from a later change) draws
     ticket = t;
     if (customer?.id !== t.customer_id) {
       customer = await api("GET", "/api/customers/" + encodeURIComponent(t.customer_id)).catch(() => null);
+      if (n !== loads) return;
     }
     drawHead();
     drawSide();
@@ -131,23 +142,57 @@ async function detail(root, ctx, id) {
         "; resolution due ", fmtTime(t.resolution_due), t.resolution_breached ? " (breached)" : ""));
   }
 
+  // The fields form and the ticket it was drawn from (its base): what the
+  // agent changed is the form's difference from its base, and a save sends
+  // the base's version, so that a change by someone else since is a 409.
+  let fields = null; // {form, base}
+  let discardEdits = false; // the next draw drops unsaved changes
+  let saving = false; // a save, reply or note is on its way: the change it causes is the agent's own
+  let ownVersion = 0; // the version the agent's own reply or note made, if nobody else's came between
+  const changed = h("div", { class: "notice", id: "ticket-changed", role: "status", hidden: true });
+
+  // edits returns the fields the agent has changed and not saved, name -> value.
+  function edits() {
+    if (!fields) return {};
+    const v = Object.fromEntries(new FormData(fields.form));
+    const out = {};
+    for (const [k] of FIELDS) if ((v[k] ?? "") !== (fields.base[k] || "")) out[k] = v[k] ?? "";
+    return out;
+  }
+
   function drawSide() {
     const t = ticket;
+    const mine = discardEdits ? {} : edits();
+    discardEdits = false;
+    if (Object.keys(mine).length && fields && t.version !== fields.base.version) {
+      if (saving) return; // the save's own change: it redraws when done
+      if (t.version !== ownVersion) {
+        // Someone else changed the ticket: keep the form as it is, and say so.
+        showChanged(t);
+        return;
+      }
+      // The agent's own reply or note: the form moves to the new version,
+      // with the agent's changes applied on top.
+    } else if (Object.keys(mine).length && fields) {
+      return; // nothing new: leave the form alone
+    }
     const f = h("form", { class: "stack", id: "ticket-fields" },
       h("h2", {}, "Fields"),
-      select("status", "Status", opts(STATUSES), t.status),
-      select("priority", "Priority", opts(PRIORITIES), t.priority),
-      select("category", "Category", opts(CATEGORIES), t.category),
-      select("assignee_id", "Assignee", assigneeOptions(ctx), t.assignee_id || ""),
+      select("status", "Status", opts(STATUSES), mine.status ?? t.status),
+      select("priority", "Priority", opts(PRIORITIES), mine.priority ?? t.priority),
+      select("category", "Category", opts(CATEGORIES), mine.category ?? t.category),
+      select("assignee_id", "Assignee", assigneeOptions(ctx), mine.assignee_id ?? (t.assignee_id || "")),
       h("button", { type: "submit", class: "primary" }, "Save changes"),
       h("p", { class: "muted small" }, `Version ${t.version}, updated ${ago(t.updated_at)}`));
+    const base = t;
     f.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const v = Object.fromEntries(new FormData(f));
-      const change = { version: ticket.version };
-      for (const k of ["status", "priority", "category"]) if (v[k] !== ticket[k]) change[k] = v[k];
-      if (v.assignee_id !== (ticket.assignee_id || "")) change.assignee_id = v.assignee_id;
+      const change = { version: base.version };
+      for (const k of ["status", "priority", "category"]) if (v[k] !== base[k]) change[k] = v[k];
+      if (v.assignee_id !== (base.assignee_id || "")) change.assignee_id = v.assignee_id;
       if (Object.keys(change).length === 1) return toast("Nothing changed");
+      saving = true;
       try {
         await api("PATCH", path, change);
         banner.textContent = "";
@@ -158,10 +203,31 @@ async function detail(root, ctx, id) {
         } else {
           banner.textContent = errorText(err);
         }
+      } finally {
+        saving = false;
       }
-      await load();
+      await load(true);
     });
-    replace(side, f);
+    fields = { form: f, base };
+    changed.hidden = true;
+    replace(changed);
+    replace(side, changed, f);
+  }
+
+  // showChanged tells the agent, whose unsaved changes are kept, that the
+  // ticket is now at t's version, and what changed in its fields.
+  function showChanged(t) {
+    const b = fields.base;
+    const show = (k, x) => (k === "assignee_id" ? ctx.agentName(x) : x || "—");
+    const diffs = FIELDS.filter(([k]) => (b[k] || "") !== (t[k] || ""))
+      .map(([k, label]) => `${label.toLowerCase()} ${show(k, b[k])} → ${show(k, t[k])}`);
+    changed.hidden = false;
+    replace(changed,
+      h("strong", {}, "Someone else changed this ticket"),
+      ` while you were editing: it is now version ${t.version}`, diffs.length ? ` (${diffs.join("; ")})` : "", ". ",
+      "Your unsaved changes are kept below; saving them will report the conflict. ",
+      h("button", { type: "button", class: "link", onclick: () => load(true).catch((e) => (banner.textContent = errorText(e))) },
+        "Discard my changes and reload"));
   }
 
   compose.addEventListener("submit", async (ev) => {
@@ -170,7 +236,22 @@ async function detail(root, ctx, id) {
     if (!filledText(text)) return;
     for (const b of compose.querySelectorAll("button")) b.disabled = true;
     try {
-      await api("POST", `${path}/${kind}`, { body: text.value });
+      const base = fields?.base.version;
+      let t;
+      saving = true; // until its answer says which version it made
+      try {
+        t = await api("POST", `${path}/${kind}`, { body: text.value });
+      } finally {
+        saving = false;
+      }
+      // The reply's own new version is not someone else's change: the
+      // fields move on to it at once (see drawSide), so that a save right
+      // after it is checked against that version.
+      if (t && t.version === base + 1) {
+        ownVersion = t.version;
+        ticket = t;
+        drawSide();
+      }
       text.value = "";
       toast(kind === "notes" ? "Note added" : "Reply sent");
       await load();
