@@ -9,10 +9,19 @@
 // # The offline classifier
 //
 // NewOffline returns the default model, embedded in the package and decoded
-// once; Train builds a model from a company's own labelled requests; Learn
-// folds in one correction at a time (safe while other goroutines classify);
-// Save writes a model in a versioned binary format that NewOffline reads
-// back, rejecting a foreign, corrupt or other-version file with ErrBadModel.
+// once; Train builds a model from a company's own labelled requests, from
+// nothing or on top of another model (TrainConfig.Base: the base's
+// knowledge is kept, rehearsing the examples it stores, and the new
+// requests are learned, so a deployment gets better on its own traffic);
+// Learn folds in one correction at a time (safe while other goroutines
+// classify); Save writes a model in a versioned binary format that
+// NewOffline reads back, rejecting a foreign, corrupt or other-version file
+// with ErrBadModel.
+//
+// How much a deployment's own requests are worth, measured on the blind
+// files below: on top of a model trained on the dev set, 500 labelled
+// requests by other writers raise intent accuracy over the four files from
+// 0.875 to 0.917 and 2,000 to 0.958 (README.md, Round 5).
 // A classification takes 12-15 µs on one core and is deterministic.
 //
 // Measured on requests by writers who never saw the lexicon or the code,

@@ -34,6 +34,9 @@ type model struct {
 	vocab     map[string]uint32
 	sp        *speller
 	lx        *lexicon
+	// keep are training examples stored with the model, rehearsed when a
+	// model is trained on top of it (see TrainConfig.Base).
+	keep []sample
 }
 
 func (m *model) k() int { return len(m.labels) }
@@ -102,6 +105,7 @@ func (m *model) clone() *model {
 		c.vocab[w] = n
 	}
 	c.sp = newSpeller(c.vocab)
+	c.keep = slices.Clone(m.keep)
 	return &c
 }
 
@@ -147,13 +151,22 @@ func (m *model) prune(frac float32) {
 	m.rows, m.w = rows, w
 }
 
-// addLabel adds a class with zero weights and returns its index.
+// addLabel adds a class and returns its index. Each of its weights is the
+// mean of the feature's weights for the other classes, so that its score
+// is the mean of theirs and it wins nothing until it is trained. (Zero
+// weights would not be neutral: the model has no bias term, a text's
+// scores can all be negative, and a zero score then beats every class.)
 func (m *model) addLabel(l label) int {
 	k := m.k()
 	w := make([]float32, 0, len(m.rows)*(k+1))
 	for r := range len(m.rows) {
-		w = append(w, m.w[r*k:r*k+k]...)
-		w = append(w, 0)
+		row := m.w[r*k : r*k+k]
+		var sum float32
+		for _, v := range row {
+			sum += v
+		}
+		w = append(w, row...)
+		w = append(w, sum/float32(max(k, 1)))
 	}
 	m.w = w
 	m.labels = append(m.labels, l)
@@ -171,19 +184,26 @@ func (m *model) labelIndex(name string) int {
 
 // The file format: magic, a uint16 version, then a gzip stream (whose CRC
 // catches corruption) holding the model in little-endian binary.
+//
+// Version 2 added the rehearsal examples (after the vocabulary); version 1
+// files are still read, as models without them.
 const (
 	modelMagic   = "ICCOFFLM"
-	modelVersion = 1
+	modelVersion = 2
 )
 
 // ErrBadModel means a model file is not one this package can read: not a
 // model at all, corrupt, or written by an incompatible version.
 var ErrBadModel = errors.New("classify: bad offline model file")
 
-func (m *model) save(w io.Writer) error {
+func (m *model) save(w io.Writer) error { return m.saveVersion(w, modelVersion) }
+
+// saveVersion writes m in format version v (1 or 2); tests write version
+// 1 to check that it is still read.
+func (m *model) saveVersion(w io.Writer, v uint16) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(modelMagic)
-	binary.Write(bw, binary.LittleEndian, uint16(modelVersion))
+	binary.Write(bw, binary.LittleEndian, v)
 	zw, err := gzip.NewWriterLevel(bw, gzip.BestCompression)
 	if err != nil {
 		return err
@@ -209,6 +229,13 @@ func (m *model) save(w io.Writer) error {
 	for _, w := range words {
 		e.str(w)
 		e.u32(m.vocab[w])
+	}
+	if v >= 2 {
+		e.u32(uint32(len(m.keep)))
+		for _, s := range m.keep {
+			e.str(s.text)
+			e.u32(uint32(s.y))
+		}
 	}
 	// Weights are quantised to int16 with one scale for the whole model;
 	// rows are written in hash order so that the file is deterministic.
@@ -264,8 +291,9 @@ func loadModel(r io.Reader) (*model, error) {
 	if !bytes.Equal(head[:len(modelMagic)], []byte(modelMagic)) {
 		return nil, fmt.Errorf("%w: not an offline classifier model (wrong magic)", ErrBadModel)
 	}
-	if v := binary.LittleEndian.Uint16(head[len(modelMagic):]); v != modelVersion {
-		return nil, fmt.Errorf("%w: format version %d, this package reads version %d", ErrBadModel, v, modelVersion)
+	version := binary.LittleEndian.Uint16(head[len(modelMagic):])
+	if version < 1 || version > modelVersion {
+		return nil, fmt.Errorf("%w: format version %d, this package reads versions 1 to %d", ErrBadModel, version, modelVersion)
 	}
 	zr, err := gzip.NewReader(br)
 	if err != nil {
@@ -295,6 +323,16 @@ func loadModel(r io.Reader) (*model, error) {
 	for range nv {
 		w := d.str()
 		m.vocab[w] = d.u32()
+	}
+	if version >= 2 {
+		nk := d.count(1_000_000)
+		for range nk {
+			s := sample{text: d.str(), y: int(d.u32())}
+			if d.err == nil && s.y >= len(m.labels) {
+				d.err = fmt.Errorf("rehearsal example of label %d of %d", s.y, len(m.labels))
+			}
+			m.keep = append(m.keep, s)
+		}
 	}
 	scale := d.f32()
 	nr := d.count(50_000_000)

@@ -25,6 +25,7 @@ type trainOptions struct {
 	calibrate bool
 	ensemble  int // models averaged
 	seed      uint64
+	keep      func(i int, e Example) bool // which examples the model may store
 }
 
 // sample is a training example reduced to its label and text.
@@ -40,6 +41,12 @@ func buildVocab(lx *lexicon, texts []string) map[string]uint32 {
 	for _, w := range lx.words {
 		v[w]++
 	}
+	addVocab(v, lx, texts)
+	return v
+}
+
+// addVocab counts the words of texts into v.
+func addVocab(v map[string]uint32, lx *lexicon, texts []string) {
 	var toks []string
 	for _, t := range texts {
 		toks = lx.normalize(tokenize(t, toks[:0]), nil)
@@ -49,7 +56,6 @@ func buildVocab(lx *lexicon, texts []string) map[string]uint32 {
 			}
 		}
 	}
-	return v
 }
 
 // perturber makes variants of training texts: synonyms from the lexicon,

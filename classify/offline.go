@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -99,7 +100,32 @@ type TrainConfig struct {
 	// Seed makes training reproducible; the same examples and seed give
 	// the same model.
 	Seed uint64
+	// Base, if set, is the model to start from, typically the default
+	// model (NewOffline with a zero config): its labels, vocabulary and
+	// weights are kept and the examples are learned on top, so a
+	// deployment adds its own tickets without losing what the base knew.
+	// New intents are added; an intent the base already has keeps its
+	// category and escalation. Base is read, never changed. On a base that
+	// predicts intents, an example with only a category (an agent's
+	// correction of a ticket's category, say) teaches the base's most
+	// likely intent of that category for its text, as Learn does.
+	//
+	// Training on top of a base rehearses the examples the base keeps (up
+	// to RehearsalPerLabel per label, stored in the model file), so that
+	// examples of a few intents do not pull words shared with the others
+	// towards them; a base that keeps none (a version 1 file) learns the
+	// examples alone and forgets more.
+	Base *Offline
+	// KeepExample reports whether examples[i] may be stored in the model
+	// file as one of its rehearsal examples; nil allows every example.
+	// Return false for examples that must not ship with the model (the
+	// default model keeps only examples written for this project).
+	KeepExample func(i int, e Example) bool
 }
+
+// RehearsalPerLabel is how many of its training examples per label a
+// trained model keeps for later training on top of it (TrainConfig.Base).
+const RehearsalPerLabel = 40
 
 func (c TrainConfig) options() (trainOptions, error) {
 	o := trainOptions{
@@ -136,14 +162,28 @@ func Train(ctx context.Context, examples []Example, cfg TrainConfig) (*Offline, 
 	if name == "" {
 		name = "custom"
 	}
-	m, err := train(ctx, examples, o, name)
+	var base *model
+	if cfg.Base != nil {
+		cfg.Base.mu.RLock()
+		base = cfg.Base.m.clone()
+		cfg.Base.mu.RUnlock()
+	}
+	o.keep = cfg.KeepExample
+	m, err := trainFrom(ctx, examples, o, name, base)
 	if err != nil {
 		return nil, err
 	}
 	return &Offline{m: m}, nil
 }
 
+// train trains a model on examples from zero weights.
 func train(ctx context.Context, examples []Example, o trainOptions, name string) (*model, error) {
+	return trainFrom(ctx, examples, o, name, nil)
+}
+
+// trainFrom trains a model on examples, starting from base (which it takes
+// over and changes) when base is not nil, else from zero weights.
+func trainFrom(ctx context.Context, examples []Example, o trainOptions, name string, base *model) (*model, error) {
 	if len(examples) == 0 {
 		return nil, fmt.Errorf("%w: no examples", ErrInvalidInput)
 	}
@@ -156,6 +196,32 @@ func train(ctx context.Context, examples []Example, o trainOptions, name string)
 			hasIntent = false
 		}
 	}
+	if base != nil && base.hasIntent && !hasIntent {
+		// As in Learn: an example with only a category teaches the base's
+		// most likely intent of that category for its text.
+		examples = slices.Clone(examples)
+		for i, e := range examples {
+			if e.Intent != "" {
+				continue
+			}
+			a := base.analyze(stripLetter(Truncate(e.Text, MaxInputBytes)))
+			p := base.predict(&a, nil)
+			y := -1
+			for j, l := range base.labels {
+				if l.Category == e.Category && (y < 0 || p[j] > p[y]) {
+					y = j
+				}
+			}
+			if y < 0 {
+				return nil, fmt.Errorf("example %d: %w: the base model has no intent in category %q", i, ErrInvalidInput, e.Category)
+			}
+			examples[i].Intent = base.labels[y].Name
+		}
+		hasIntent = true
+	}
+	if base != nil && !base.hasIntent {
+		hasIntent = false // a base that predicts categories learns categories
+	}
 	type tally struct {
 		cats      map[Category]int
 		esc, n    int
@@ -164,8 +230,11 @@ func train(ctx context.Context, examples []Example, o trainOptions, name string)
 	byName := map[string]*tally{}
 	var names []string
 	keyOf := func(e Example) string {
-		if hasIntent {
+		switch {
+		case hasIntent:
 			return e.Intent
+		case e.Category == "":
+			return string(defaultIntentCategory(e.Intent))
 		}
 		return string(e.Category)
 	}
@@ -187,12 +256,20 @@ func train(ctx context.Context, examples []Example, o trainOptions, name string)
 			t.esc++
 		}
 	}
-	if len(names) < 2 {
+	if base == nil && len(names) < 2 {
 		return nil, fmt.Errorf("%w: need at least two labels, have %d", ErrInvalidInput, len(names))
 	}
-	m := &model{name: name, fc: o.fc, hasIntent: hasIntent, temp: 1, lx: loadLexicon()}
+	m := base
+	if m == nil {
+		m = &model{fc: o.fc, hasIntent: hasIntent, temp: 1, lx: loadLexicon()}
+	}
+	m.name = name
 	index := map[string]int{}
-	for i, n := range names {
+	for _, n := range names {
+		if i := m.labelIndex(n); i >= 0 {
+			index[n] = i // the base's label keeps its category and escalation
+			continue
+		}
 		t := byName[n]
 		best := CategoryGeneral
 		for _, c := range Categories {
@@ -200,8 +277,13 @@ func train(ctx context.Context, examples []Example, o trainOptions, name string)
 				best = c
 			}
 		}
-		m.labels = append(m.labels, label{Name: n, Category: best, Escalate: 2*t.esc > t.n})
-		index[n] = i
+		l := label{Name: n, Category: best, Escalate: 2*t.esc > t.n}
+		if base != nil {
+			index[n] = m.addLabel(l)
+			continue
+		}
+		index[n] = len(m.labels)
+		m.labels = append(m.labels, l)
 	}
 	samples := make([]sample, len(examples))
 	texts := make([]string, len(examples))
@@ -211,10 +293,16 @@ func train(ctx context.Context, examples []Example, o trainOptions, name string)
 		texts[i] = stripLetter(e.Text)
 		samples[i] = sample{text: texts[i], y: index[keyOf(e)]}
 	}
-	m.vocab = buildVocab(m.lx, texts)
+	rehearse := samples
+	if base != nil {
+		addVocab(m.vocab, m.lx, texts)
+		rehearse = append(slices.Clone(samples), base.keep...)
+	} else {
+		m.vocab = buildVocab(m.lx, texts)
+	}
 	m.sp = newSpeller(m.vocab)
 	p := newPerturber(m.lx)
-	if o.calibrate && len(samples) >= 50 {
+	if o.calibrate && base == nil && len(samples) >= 50 {
 		// Fit the temperature on a held-out fifth, reworded by the
 		// perturber so that it looks like text the model has not seen.
 		rng := rand.New(rand.NewPCG(o.seed, 0xca1))
@@ -233,16 +321,43 @@ func train(ctx context.Context, examples []Example, o trainOptions, name string)
 		}
 		cm := &model{name: name, fc: o.fc, hasIntent: hasIntent, temp: 1, lx: m.lx,
 			labels: m.labels, vocab: m.vocab, sp: m.sp}
-		if err := cm.fitEnsemble(ctx, fitS, o, p); err != nil {
+		if err := cm.fitEnsemble(ctx, fitS, o, p, false); err != nil {
 			return nil, err
 		}
 		m.temp = cm.fitTemperature(heldT, heldC)
 	}
-	if err := m.fitEnsemble(ctx, samples, o, p); err != nil {
+	if err := m.fitEnsemble(ctx, rehearse, o, p, base != nil); err != nil {
 		return nil, err
 	}
 	m.prune(pruneBelow)
+	m.keep = chooseRehearsal(examples, samples, m.keep, o)
 	return m, nil
+}
+
+// chooseRehearsal picks the examples a model keeps for training on top of
+// it: per label, up to RehearsalPerLabel of the new samples that o.keep
+// allows, in an order drawn from the seed, then the base's kept ones
+// (prev) while there is room.
+func chooseRehearsal(examples []Example, samples, prev []sample, o trainOptions) []sample {
+	rng := rand.New(rand.NewPCG(o.seed, 0x4e4))
+	count := map[int]int{}
+	var keep []sample
+	for _, i := range rng.Perm(len(samples)) {
+		s := samples[i]
+		if count[s.y] >= RehearsalPerLabel || (o.keep != nil && !o.keep(i, examples[i])) {
+			continue
+		}
+		count[s.y]++
+		keep = append(keep, s)
+	}
+	for _, s := range prev {
+		if count[s.y] < RehearsalPerLabel {
+			count[s.y]++
+			keep = append(keep, s)
+		}
+	}
+	slices.SortStableFunc(keep, func(a, b sample) int { return a.y - b.y })
+	return keep
 }
 
 // pruneBelow is the share of the largest weight under which a feature is
@@ -252,12 +367,18 @@ const pruneBelow = 0.04
 
 // fitEnsemble fits o.ensemble models with different seeds (so different
 // augmentations and orders) and keeps the average of their weights, which
-// for a linear model is the average of their scores.
-func (m *model) fitEnsemble(ctx context.Context, samples []sample, o trainOptions, p *perturber) error {
+// for a linear model is the average of their scores. With warm, each
+// starts from m's weights instead of zero.
+func (m *model) fitEnsemble(ctx context.Context, samples []sample, o trainOptions, p *perturber, warm bool) error {
 	n := max(o.ensemble, 1)
+	startRows, startW := m.rows, m.w
+	if !warm {
+		startRows, startW = map[uint64]int32{}, nil
+	}
 	m.rows, m.w = map[uint64]int32{}, nil
 	for i := range n {
-		part := &model{fc: m.fc, temp: 1, lx: m.lx, labels: m.labels, vocab: m.vocab, sp: m.sp, rows: map[uint64]int32{}}
+		part := &model{fc: m.fc, temp: 1, lx: m.lx, labels: m.labels, vocab: m.vocab, sp: m.sp,
+			rows: maps.Clone(startRows), w: slices.Clone(startW)}
 		oi := o
 		oi.seed = o.seed + uint64(i)*0x9e3779b97f4a7c15
 		if err := part.fit(ctx, samples, oi, p); err != nil {

@@ -45,6 +45,7 @@ func run(data, out string) error {
 	if err != nil {
 		return err
 	}
+	devRows := len(exs)
 	exs = append(exs, extraExamples()...)
 	// Wording files: requests written for this project by people who had
 	// not seen the lexicon, used to find its gaps and then as training data.
@@ -60,7 +61,10 @@ func run(data, out string) error {
 		exs = append(exs, more...)
 	}
 	start := time.Now()
-	m, err := classify.Train(context.Background(), exs, classify.TrainConfig{Name: "v1", Seed: 1})
+	// The model file keeps rehearsal examples for training on top of it;
+	// only this project's own examples may ship in it, not the dev set's.
+	keep := func(i int, _ classify.Example) bool { return i >= devRows }
+	m, err := classify.Train(context.Background(), exs, classify.TrainConfig{Name: "v1", Seed: 1, KeepExample: keep})
 	if err != nil {
 		return err
 	}
