@@ -405,6 +405,14 @@ func (c *Offline) Save(w io.Writer) error {
 	return nil
 }
 
+// Model names the model as its results do (Result.Model), such as
+// "offline/v1" for the default model.
+func (c *Offline) Model() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return "offline/" + c.m.name
+}
+
 // Labels returns the intents (or, for a model trained without intents, the
 // categories) the classifier can answer, in the model's order.
 func (c *Offline) Labels() []string {

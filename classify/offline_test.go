@@ -170,6 +170,7 @@ func TestTrainSaveLoad(t *testing.T) {
 	r := classifyText(t, m, "i forgot the password")
 	assert.Equal(t, "recover_password", r.Intent)
 	assert.Equal(t, "offline/tiny", r.Model)
+	assert.Equal(t, r.Model, m.Model())
 
 	var buf bytes.Buffer
 	require.NoError(t, m.Save(&buf))
