@@ -74,20 +74,27 @@ func newDeskEnv(t *testing.T) *deskEnv {
 // deskOptions{} gives the real offline classifier.
 func newDeskEnvWith(t *testing.T, opts deskOptions) *deskEnv {
 	t.Helper()
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b := memory.New()
 	t.Cleanup(func() { _ = b.Close() })
+	e := newDeskEnvOn(t, b, opts)
+	e.admin = e.createAgent("admin@test.example", testAdminPassword, icc.RoleAdmin, []string{"technical", "billing", "sensitive"}, 10)
+	e.agent = e.createAgent("agent@test.example", testAgentPassword, icc.RoleAgent, []string{"technical", "billing", "sensitive"}, 10)
+	return e
+}
+
+// newDeskEnvOn returns a deskEnv whose desk is set up with opts on b,
+// without creating agents: another server on the same store, say.
+func newDeskEnvOn(t *testing.T, b icc.Backend, opts deskOptions) *deskEnv {
+	t.Helper()
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s := newServer(b, logger)
 	s.bcryptCost = bcrypt.MinCost
 	clock := &fakeClock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	s.loginLimiter = newRateLimiter(loginFailures, loginWindow, clock.Now)
 	s.publicLimiter = newRateLimiter(publicTicketsPerWindow, publicTicketWindow, clock.Now)
 	require.NoError(t, s.setupDesk(t.Context(), opts))
-	e := &deskEnv{t: t, s: s, h: s.handler(), backend: b, logs: logs, clock: clock}
-	e.admin = e.createAgent("admin@test.example", testAdminPassword, icc.RoleAdmin, []string{"technical", "billing", "sensitive"}, 10)
-	e.agent = e.createAgent("agent@test.example", testAgentPassword, icc.RoleAgent, []string{"technical", "billing", "sensitive"}, 10)
-	return e
+	return &deskEnv{t: t, s: s, h: s.handler(), backend: b, logs: logs, clock: clock}
 }
 
 // createAgent stores an online agent with a password.

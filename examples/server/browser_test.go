@@ -282,6 +282,15 @@ func TestBrowserUI(t *testing.T) {
 		poll(seenUnder("#chat-seen", "Seen by customer", answer2)),
 	)
 	shot(agent, "chat-seen")
+	// After a reload the console draws "Seen by customer" with the history,
+	// from the stored read marks: no read frame comes (the customer has
+	// read everything already), and the hub replays none.
+	step(t, agent, "reload the console",
+		chromedp.Reload(),
+		pollText("#chat-messages", answer2),
+	)
+	assert.True(t, value(t, agent, "Seen by customer at once after the reload",
+		chromedp.Evaluate[bool](seenUnder("#chat-seen", "Seen by customer", answer2))))
 	// The customer writes again; the open console reads it, and the
 	// widget's "Seen" moves under it.
 	const thanks = "Thank you, that was quick"
@@ -310,8 +319,17 @@ func TestBrowserUI(t *testing.T) {
 	}
 	step(t, customer, "see the widget closed", closed...)
 	step(t, customer, "reload the closed widget", append([]chromedp.Action[chromedp.Void]{chromedp.Reload()}, closed...)...)
-	// The widget keeps the agents' read mark over the reload.
+	// The widget keeps the agents' read mark over the reload, and loads it
+	// from the API when the page has forgotten it.
 	step(t, customer, "Seen after the reload", poll(seenUnder("#seen", "Seen", thanks)))
+	require.True(t, value(t, customer, "forget the stored read mark", chromedp.Evaluate[bool](`(() => {
+		const s = JSON.parse(sessionStorage.getItem("icc.widget"));
+		s.seen = 0; sessionStorage.setItem("icc.widget", JSON.stringify(s)); return true; })()`)))
+	step(t, customer, "Seen from the API after a reload",
+		chromedp.Reload(),
+		pollText("#messages", thanks),
+		poll(seenUnder("#seen", "Seen", thanks)),
+	)
 	shot(customer, "widget-closed")
 
 	// The other screens render from the API.

@@ -177,6 +177,7 @@ func (a *chatAPI) routes() {
 	s.handle("GET /api/conversations", s.agentOnly(a.handleList))
 	s.handle("GET /api/conversations/{id}", a.handleGet)
 	s.handle("GET /api/conversations/{id}/messages", a.handleMessages)
+	s.handle("GET /api/conversations/{id}/read-marks", a.handleReadMarks)
 	s.handle("POST /api/conversations/{id}/assign", s.agentOnly(a.handleAssign))
 	s.handle("POST /api/conversations/{id}/close", s.agentOnly(a.handleClose))
 	s.handle("POST /api/conversations/{id}/ticket", s.agentOnly(a.handleTicket))
@@ -520,12 +521,8 @@ func (a *chatAPI) handleList(w http.ResponseWriter, r *http.Request) error {
 // (sentiment, escalation reasons, a draft reply) is, like the
 // classification frames, for the team.
 func (a *chatAPI) handleGet(w http.ResponseWriter, r *http.Request) error {
-	p, err := a.participant(r, false)
+	p, id, err := a.reader(r)
 	if err != nil {
-		return err
-	}
-	id := r.PathValue("id")
-	if err := mayRead(p, id); err != nil {
 		return err
 	}
 	c, err := a.s.backend.GetConversation(r.Context(), id)
@@ -550,12 +547,8 @@ type messagesBody struct {
 // handleMessages returns the messages after after_seq (default 0), oldest
 // first, at most limit, to an agent or to the conversation's customer.
 func (a *chatAPI) handleMessages(w http.ResponseWriter, r *http.Request) error {
-	p, err := a.participant(r, false)
+	_, id, err := a.reader(r)
 	if err != nil {
-		return err
-	}
-	id := r.PathValue("id")
-	if err := mayRead(p, id); err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -583,6 +576,34 @@ func (a *chatAPI) handleMessages(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, a.s.logger, http.StatusOK, messagesBody{Items: msgs, LastSeq: max(c.LastSeq, lastSeq(msgs))})
 	return nil
+}
+
+// handleReadMarks returns how far each participant (agents and the
+// customer) has read the conversation, ordered by participant id, to an
+// agent or to the conversation's customer: a console or widget opened or
+// reloaded shows read receipts from these before any live read frame.
+func (a *chatAPI) handleReadMarks(w http.ResponseWriter, r *http.Request) error {
+	_, id, err := a.reader(r)
+	if err != nil {
+		return err
+	}
+	marks, err := a.s.backend.ListReadMarks(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, a.s.logger, http.StatusOK, items(marks))
+	return nil
+}
+
+// reader returns the participant of r and the conversation id of its
+// path, when the participant may read that conversation.
+func (a *chatAPI) reader(r *http.Request) (chat.Participant, string, error) {
+	p, err := a.participant(r, false)
+	if err != nil {
+		return p, "", err
+	}
+	id := r.PathValue("id")
+	return p, id, mayRead(p, id)
 }
 
 // lastSeq is the seq of the last message, or 0.

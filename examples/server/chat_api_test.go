@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -684,7 +683,7 @@ func TestConversationAndMessages(t *testing.T) {
 	b := e.start("b@test.example", "B", "")
 	agent := e.asAgent()
 
-	for _, path := range []string{"/api/conversations/" + a.ID, "/api/conversations/" + a.ID + "/messages"} {
+	for _, path := range []string{"/api/conversations/" + a.ID, "/api/conversations/" + a.ID + "/messages", "/api/conversations/" + a.ID + "/read-marks"} {
 		t.Run(path, func(t *testing.T) {
 			assert.Equal(t, http.StatusOK, agent.do("GET", path, nil).Code)
 			assert.Equal(t, http.StatusOK, e.withToken(a.Token).do("GET", path, nil).Code)
@@ -731,6 +730,60 @@ func TestConversationAndMessages(t *testing.T) {
 	} {
 		requireError(t, agent.do("GET", "/api/conversations/"+b.ID+"/messages?"+bad.query, nil), 422, "invalid", bad.field)
 	}
+}
+
+// TestConversationReadMarks: the read marks set over the WebSocket can be
+// loaded over REST by an agent and by the customer (the token), so that a
+// reloaded page shows read receipts at once; who may not read the
+// conversation gets the errors of TestConversationAndMessages.
+func TestConversationReadMarks(t *testing.T) {
+	e := newChatEnv(t)
+	agentHTTP := e.asAgent()
+	st := e.start("marks@test.example", "Marks", "Hello?")
+	other := e.start("other@test.example", "Other", "")
+	path := "/api/conversations/" + st.ID + "/read-marks"
+
+	// Nobody has read anything yet: an empty list, not null.
+	w := agentHTTP.do("GET", path, nil)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.JSONEq(t, `{"items":[]}`, w.Body.String())
+
+	agent := e.agentWS(agentHTTP)
+	cust := e.customerWS(st)
+	agent.replay(st.ID, 0)
+	cust.replay(st.ID, 0)
+	cust.send(map[string]any{"type": "read", "conversation_id": st.ID, "seq": 1})
+	agent.until(func(f wsFrame) bool { return f.Type == chat.TypeRead && f.ParticipantID == st.CustomerID })
+	agent.send(map[string]any{"type": "read", "conversation_id": st.ID, "seq": 1})
+	cust.until(func(f wsFrame) bool { return f.Type == chat.TypeRead && f.ParticipantID == e.agent.ID })
+	// A mark never moves back: an older read changes nothing (the hub
+	// answers it with the stored mark).
+	cust.send(map[string]any{"type": "read", "conversation_id": st.ID, "seq": 0})
+	rf := agent.until(func(f wsFrame) bool { return f.Type == chat.TypeRead && f.ParticipantID == st.CustomerID })
+	assert.Equal(t, int64(1), rf.Seq)
+
+	doc := loadOpenAPI(t)
+	for name, c := range map[string]*client{"agent": agentHTTP, "customer": e.withToken(st.Token)} {
+		t.Run(name, func(t *testing.T) {
+			w := c.do("GET", path, nil)
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			var v any
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &v))
+			assert.Empty(t, doc.problems(doc.responseSchema(t, "GET", path, http.StatusOK), v, "$"))
+			marks := decode[itemsBody[icc.ReadMark]](t, w).Items
+			got := map[string]int64{}
+			for _, m := range marks {
+				assert.Equal(t, st.ID, m.ConversationID)
+				assert.False(t, m.UpdatedAt.IsZero())
+				got[m.ParticipantID] = m.Seq
+			}
+			assert.Equal(t, map[string]int64{st.CustomerID: 1, e.agent.ID: 1}, got)
+		})
+	}
+
+	requireError(t, e.anon().do("GET", path, nil), 401, "unauthorized", "")
+	requireError(t, e.withToken(other.Token).do("GET", path, nil), 403, "forbidden", "")
+	requireError(t, agentHTTP.do("GET", "/api/conversations/"+icc.NewID()+"/read-marks", nil), 404, "not_found", "")
 }
 
 func TestAssignConversation(t *testing.T) {
@@ -883,21 +936,7 @@ func TestRunChatDrainsOnShutdown(t *testing.T) {
 // backend on one schema; a customer on server A and an agent on server B
 // chat both ways.
 func TestChatTwoServersPostgres(t *testing.T) {
-	dbURL := testDatabaseURL(t)
-	schema := "icc_server_chat_" + icc.NewID()[16:]
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dbURL)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
+	dbURL, schema := testPostgresSchema(t, "icc_server_chat_")
 
 	newNode := func(name string) (*server, *chatAPI, *httptest.Server) {
 		logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})).With("node", name)

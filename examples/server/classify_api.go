@@ -22,48 +22,51 @@ const (
 	classifyCacheSize = 2048
 )
 
-// newClassifier returns the server's classifier and the part of it that
-// learns from corrections: opts.Classifier when set, else the offline
-// classifier alone, or, with a Gemini API key, a cache over a chain of
-// Gemini then the offline classifier.
-func newClassifier(ctx context.Context, opts deskOptions, logger *slog.Logger) (classify.Classifier, learner, error) {
+// newClassifier returns the server's classifier, the part of it that
+// learns from corrections and the offline model that retrains from them:
+// opts.Classifier when set (learning when it has a Learn method, never
+// retrained), else the offline model alone, or, with a Gemini API key, a
+// cache over a chain of Gemini then the offline model.
+func newClassifier(ctx context.Context, opts deskOptions, logger *slog.Logger) (classify.Classifier, learner, *offlineModel, error) {
 	if opts.Classifier != nil {
 		l, _ := opts.Classifier.(learner)
 		logger.InfoContext(ctx, "classifier ready", "classifier", fmt.Sprintf("%T", opts.Classifier))
-		return opts.Classifier, l, nil
+		return opts.Classifier, l, nil, nil
 	}
-	off, err := classify.NewOffline(classify.OfflineConfig{})
+	off, err := newOfflineModel()
 	if err != nil {
-		return nil, nil, fmt.Errorf("offline classifier: %w", err)
+		return nil, nil, nil, fmt.Errorf("offline classifier: %w", err)
 	}
 	if strings.TrimSpace(opts.GeminiAPIKey) == "" {
 		logger.InfoContext(ctx, "classifier ready", "classifier", "offline")
-		return off, off, nil
+		return off, off, off, nil
 	}
 	gem, err := classify.NewGemini(ctx, classify.GeminiConfig{
 		APIKey: opts.GeminiAPIKey, Model: opts.GeminiModel, BaseURL: opts.GeminiBaseURL, Logger: logger,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("gemini classifier: %w", err)
+		return nil, nil, nil, fmt.Errorf("gemini classifier: %w", err)
 	}
 	chain, err := classify.NewChain(
 		classify.ChainStep{Name: "gemini", Classifier: gem, Timeout: geminiStepTimeout},
 		classify.ChainStep{Name: "offline", Classifier: off},
 	)
 	if err != nil {
-		return nil, nil, fmt.Errorf("classifier chain: %w", err)
+		return nil, nil, nil, fmt.Errorf("classifier chain: %w", err)
 	}
 	cache, err := classify.NewCache(chain, classifyCacheSize)
 	if err != nil {
-		return nil, nil, fmt.Errorf("classifier cache: %w", err)
+		return nil, nil, nil, fmt.Errorf("classifier cache: %w", err)
 	}
+	off.cache = cache
 	logger.InfoContext(ctx, "classifier ready", "classifier", "gemini with offline fallback", "model", gem.Model())
-	return cache, off, nil
+	return cache, off, off, nil
 }
 
-// classifyRoutes registers the classifier endpoint.
+// classifyRoutes registers the classifier endpoints.
 func (s *server) classifyRoutes() {
 	s.handle("POST /api/classify", s.agentOnly(s.handleClassify))
+	s.classifierRoutes()
 }
 
 // classifyRequest is the body of POST /api/classify.

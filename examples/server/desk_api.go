@@ -40,9 +40,14 @@ type deskOptions struct {
 	GeminiBaseURL string
 	// Classifier, when set, is used instead of the offline classifier or
 	// the Gemini chain (the Gemini fields are then ignored); corrections
-	// teach it when it has a Learn method. Tests set one whose answers do
-	// not change when the shipped model is retrained.
+	// teach it when it has a Learn method, and it is never retrained from
+	// the store (classifier_api.go). Tests set one whose answers do not
+	// change when the shipped model is retrained.
 	Classifier classify.Classifier
+	// Retrain sets the epochs and augmented copies of retraining from
+	// corrections; the zero value is classify's defaults. Tests ask for
+	// less, which is fast enough for the race detector.
+	Retrain classify.TrainConfig
 	// SecureCookies marks the session cookie Secure on every response, for
 	// a server behind a TLS-terminating proxy.
 	SecureCookies bool
@@ -67,11 +72,14 @@ func (s *server) setupDesk(ctx context.Context, opts deskOptions) error {
 	if s.useBackendSessions() {
 		s.logger.InfoContext(ctx, "sessions kept in the database")
 	}
-	c, l, err := newClassifier(ctx, opts, s.logger)
+	c, l, off, err := newClassifier(ctx, opts, s.logger)
 	if err != nil {
 		return err
 	}
-	s.classifier, s.learner = c, l
+	s.classifier, s.learner, s.offline = c, l, off
+	if off != nil {
+		off.train = classify.TrainConfig{Epochs: opts.Retrain.Epochs, Augment: opts.Retrain.Augment}
+	}
 	cfg := icc.DeskConfig{
 		Store:        s.backend,
 		Classifier:   c,

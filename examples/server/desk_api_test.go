@@ -340,8 +340,8 @@ func (s *spyLearner) Learn(ctx context.Context, ex classify.Example) error {
 
 func TestCategoryCorrectionTeachesClassifier(t *testing.T) {
 	e := newDeskEnvWith(t, deskOptions{}) // the real offline classifier
-	_, isOffline := e.s.learner.(*classify.Offline)
-	assert.True(t, isOffline, "the offline classifier learns by default")
+	require.NotNil(t, e.s.offline)
+	assert.Same(t, e.s.offline, e.s.learner, "the offline classifier learns by default")
 	spy := &spyLearner{got: make(chan classify.Example, 1)}
 	e.s.learner = spy
 	c := e.asAgent()

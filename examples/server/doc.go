@@ -23,6 +23,13 @@
 // -trusted-proxies proxy, the client its X-Forwarded-For names (read from
 // the right, past trusted proxies).
 //
+// The desk's classifier (classifier_api.go) is the offline model, or Gemini
+// with it as the fallback. An agent's change of a ticket's category teaches
+// the offline model at once; at start-up (in the background) and on POST
+// /api/classifier/train (admins) it is retrained from the corrections in
+// the store, so that every instance of a cluster converges on one model.
+// GET /api/classifier says which model serves.
+//
 // Integration monitoring runs in the server (monitor_api.go): the monitor
 // checks every enabled integration on its interval and is closed, with the
 // integration-log recorder, on shutdown. Its API, for signed-in agents
@@ -59,6 +66,7 @@
 //	GET  /api/conversations                   agents: open ones with unread counts
 //	GET  /api/conversations/{id}              agents, or the customer's token
 //	GET  /api/conversations/{id}/messages     ?after_seq=&limit=; agents or the token
+//	GET  /api/conversations/{id}/read-marks   agents or the token: {"items":[read marks]}
 //	POST /api/conversations/{id}/assign       agents: {"agent_id"}
 //	POST /api/conversations/{id}/close        agents
 //	POST /api/conversations/{id}/ticket       agents: a desk ticket with the transcript

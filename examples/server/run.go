@@ -71,8 +71,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // integration monitor with the mock CRM and ERP (which s reaches at
 // self), the ticket desk with its classifier, sessions and SLA watcher,
 // the live chat hub, the metrics token, the trusted proxies, the session
-// idle timeout, the configured admin and the demo data, and warns when no
-// admin exists. It returns the demo logins to print, if any.
+// idle timeout, the configured admin and the demo data, warns when no
+// admin exists and starts retraining the classifier from the stored
+// corrections in the background. It returns the demo logins to print, if any.
 func (s *server) setup(ctx context.Context, cfg config, self string) (logins []demoLogin, err error) {
 	s.metrics.token = cfg.MetricsToken
 	s.trustedProxies = cfg.TrustedProxies
@@ -129,6 +130,7 @@ func (s *server) setup(ctx context.Context, cfg config, self string) (logins []d
 	// Started last, so that a failed setup leaves nothing running.
 	s.startSLAWatcher(ctx, s.backend, defaultSLAInterval)
 	s.startMonitor(ctx, self)
+	s.startRetrain(ctx)
 	return logins, nil
 }
 

@@ -42,10 +42,13 @@ type server struct {
 	recorder *monitor.Recorder
 	mocks    *mocks
 	crm      *crmDirectory
-	// desk, classifier and learner are set by setupDesk (desk_api.go).
+	// desk, classifier and learner are set by setupDesk (desk_api.go);
+	// so is offline, the offline model retrained from corrections
+	// (classifier_api.go), nil when tests inject a classifier.
 	desk       *icc.Desk
 	classifier classify.Classifier
 	learner    learner
+	offline    *offlineModel
 	// loginLimiter and publicLimiter throttle sign-in failures and the
 	// public ticket form (ratelimit.go).
 	loginLimiter  *rateLimiter

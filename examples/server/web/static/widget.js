@@ -2,10 +2,10 @@
 // POST /api/conversations, then chats over /ws with the conversation's
 // token. The token and the highest seq seen are kept in sessionStorage, so
 // a reload resumes the same conversation with nothing lost or repeated.
-// When an agent has read the customer's messages (a read frame from someone
-// other than the customer), "Seen" shows under the last one read; the
-// highest such mark is kept in sessionStorage too, as the API has no read
-// marks for the customer to load (marks never move back, so it stays true).
+// When an agent has read the customer's messages (a read mark of someone
+// other than the customer: loaded from the API on open, then live read
+// frames), "Seen" shows under the last one read; the highest such mark is
+// kept in sessionStorage too (marks never move back, so it stays true).
 
 import { api, h, replace, fmtTime, errorText, newClientID, filledText } from "./api.js";
 import { Live } from "./live.js";
@@ -96,6 +96,28 @@ function markRead() {
 }
 document.addEventListener("visibilitychange", markRead);
 
+// seenUpTo notes that an agent has read up to seq (the highest mark wins).
+function seenUpTo(seq) {
+  if (seq > (session.seen || 0)) {
+    session.seen = seq;
+    save();
+  }
+}
+
+// loadSeen loads the agents' stored read marks (the customer's own are not
+// "Seen"): on open, for the history drawn next, and after a reconnect, for
+// read frames missed meanwhile. Without them, the mark in sessionStorage
+// stands.
+async function loadSeen() {
+  const s = session;
+  if (!s || !customerID) return;
+  const marks = await api("GET", `/api/conversations/${encodeURIComponent(s.id)}/read-marks`, undefined,
+    { Authorization: "Bearer " + s.token }).catch(() => null);
+  if (session !== s) return; // a new conversation was started meanwhile
+  for (const m of marks?.items || []) if (m.participant_id !== customerID) seenUpTo(m.seq);
+  drawSeen();
+}
+
 // drawSeen puts "Seen" under the customer's last stored message at or
 // below session.seen, the highest seq an agent has read (none: no line).
 function drawSeen() {
@@ -121,6 +143,7 @@ async function open() {
   } catch (err) {
     if (err.status === 401 || err.status === 403 || err.status === 404) return reset("That conversation is no longer available.");
   }
+  await loadSeen();
   // History first, over REST with the token; then live from the last seq.
   let after = 0;
   try {
@@ -149,16 +172,14 @@ async function open() {
     state.connected = true;
     showStatus();
     markRead(); // the history shown before the socket was up
+    if (state.reconnecting) loadSeen();
   });
   live.on("message", (f) => addMessage(f.message));
   // Read marks reach every participant, the customer's own included: only
   // an agent's mark (anyone but the customer) says the customer was seen.
   live.on("read", (f) => {
     if (live !== conn || !session || f.conversation_id !== session.id || !customerID || f.participant_id === customerID) return;
-    if (f.seq > (session.seen || 0)) {
-      session.seen = f.seq;
-      save();
-    }
+    seenUpTo(f.seq);
     const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     drawSeen();
     if (atEnd) list.scrollTop = list.scrollHeight;

@@ -1,7 +1,8 @@
 // analytics.js: ticket figures over a date range (volume, resolution and
-// first response, SLA, CSAT, agents, classifier) and integration stats.
+// first response, SLA, CSAT, agents, classifier), integration stats, and the
+// classifier model in use, which admins can retrain from corrections.
 
-import { api, h, replace, query, select, input, fmtDur, durOf, seconds, pct, errorText } from "../api.js";
+import { api, h, replace, query, select, input, fmtDur, durOf, seconds, pct, fmtTime, toast, errorText } from "../api.js";
 import { barChart, hbars } from "../charts.js";
 
 const day = (d) => d.toISOString().slice(0, 10);
@@ -15,7 +16,8 @@ export async function render(root, ctx) {
     select("window", "Integration window", [["1h", "1 hour"], ["24h", "24 hours"], ["7d", "7 days"], ["30d", "30 days"]], "24h"),
     h("button", { type: "submit", class: "primary" }, "Show"));
   const out = h("div", { id: "analytics" });
-  replace(root, h("h1", {}, "Analytics"), form, out);
+  const model = h("section", { class: "card", id: "classifier-model", "aria-labelledby": "classifier-model-h" });
+  replace(root, h("h1", {}, "Analytics"), form, out, model);
 
   async function load() {
     const f = Object.fromEntries(new FormData(form));
@@ -61,11 +63,45 @@ export async function render(root, ctx) {
             fmtDur(durOf(i.stats.calls, i.stats.call_latency?.p50)), fmtDur(durOf(i.stats.calls, i.stats.call_latency?.p95)), fmtDur(durOf(i.stats.calls, i.stats.call_latency?.p99))]))));
   }
 
+  async function loadModel() {
+    try {
+      drawModel(await api("GET", "/api/classifier"));
+    } catch (err) {
+      replace(model, h("h2", { id: "classifier-model-h" }, "Classifier model"), h("p", { class: "error", role: "alert" }, errorText(err)));
+    }
+  }
+
+  function drawModel(st) {
+    const learned = st.from_corrections
+      ? `Retrained from ${st.corrections} agent correction${st.corrections === 1 ? "" : "s"} on ${fmtTime(st.trained_at)}.`
+      : "The shipped model, not retrained from corrections.";
+    replace(model, h("h2", { id: "classifier-model-h" }, "Classifier model"),
+      h("p", {}, h("strong", {}, st.model || "—"), " ", learned),
+      h("p", { class: "muted small", role: "status" }, st.training ? "A retrain is running." : ""),
+      ctx.me?.role === "admin"
+        ? h("button", { type: "button", id: "classifier-retrain", disabled: st.training, onclick: retrain }, "Retrain from corrections")
+        : null);
+  }
+
+  async function retrain(ev) {
+    const btn = ev.currentTarget;
+    btn.disabled = true;
+    btn.textContent = "Retraining…";
+    try {
+      const st = await api("POST", "/api/classifier/train");
+      toast("Retrain finished");
+      drawModel(st);
+    } catch (err) {
+      toast(errorText(err), "error");
+      await loadModel();
+    }
+  }
+
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     load();
   });
-  await load();
+  await Promise.all([load(), loadModel()]);
 }
 
 function kpi(label, value) {

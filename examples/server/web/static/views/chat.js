@@ -18,9 +18,14 @@ export async function render(root, ctx, openID) {
   let current = null; // {conv, seq, shown: Map, customer}
   const classifications = new Map(); // conversation id -> latest classification frame
   // conversation id -> participant id -> read mark, from the read frames of
-  // every conversation this socket follows (the API has no read marks to
-  // load; a mark never moves back).
+  // every conversation this socket follows and the marks loaded when a
+  // conversation is opened (a mark never moves back: the higher one wins).
   const readMarks = new Map();
+  function setMark(convID, participantID, seq) {
+    if (!readMarks.has(convID)) readMarks.set(convID, new Map());
+    const marks = readMarks.get(convID);
+    marks.set(participantID, Math.max(seq, marks.get(participantID) || 0));
+  }
 
   async function loadList() {
     const f = Object.fromEntries(new FormData(filters));
@@ -50,10 +55,14 @@ export async function render(root, ctx, openID) {
     current.els = { msgs, typing, classif, text, head };
     replace(pane, head, msgs, typing, composer, classif);
     drawHead();
-    // The customer's name labels their messages: known before they are drawn.
-    const customer = await api("GET", "/api/customers/" + encodeURIComponent(conv.customer_id)).catch(() => null);
+    // The customer's name labels their messages: known before they are drawn,
+    // as are the stored read marks ("Seen by customer" after a reload).
+    const [customer, marks] = await Promise.all([
+      api("GET", "/api/customers/" + encodeURIComponent(conv.customer_id)).catch(() => null),
+      api("GET", `${path}/read-marks`).catch(() => null)]);
     if (!current || current.conv.id !== id) return; // another conversation was opened meanwhile
     current.customer = customer;
+    for (const m of marks?.items || []) setMark(id, m.participant_id, m.seq);
     drawHead();
 
     let after = 0;
@@ -65,6 +74,7 @@ export async function render(root, ctx, openID) {
       if (after >= page.last_seq) break;
     }
     drawClassification();
+    drawSeen();
     live?.subscribe(id, after);
     markRead();
 
@@ -212,9 +222,7 @@ export async function render(root, ctx, openID) {
       if (f.typing) typingTimer = setTimeout(() => current && (current.els.typing.textContent = ""), f.expires_in_ms || 6000);
     }),
     live.on("read", (f) => {
-      if (!readMarks.has(f.conversation_id)) readMarks.set(f.conversation_id, new Map());
-      const marks = readMarks.get(f.conversation_id);
-      marks.set(f.participant_id, Math.max(f.seq, marks.get(f.participant_id) || 0));
+      setMark(f.conversation_id, f.participant_id, f.seq);
       if (!current || f.conversation_id !== current.conv.id || f.participant_id !== current.conv.customer_id) return;
       const { msgs } = current.els;
       const atEnd = msgs.scrollHeight - msgs.scrollTop - msgs.clientHeight < 40;

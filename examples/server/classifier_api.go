@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/icclabs/commandcenter/classify"
+	"github.com/icclabs/commandcenter/icc"
+)
+
+// Retraining from corrections.
+const (
+	// retrainTicketLimit is how many of the newest tickets a retrain reads
+	// for corrections; older corrections are left out, which bounds both
+	// the scan and the training time.
+	retrainTicketLimit = 10_000
+	// retrainModelName names a model retrained from corrections: its
+	// answers say "offline/desk".
+	retrainModelName = "desk"
+	// retrainSeed makes retraining reproducible, so that every instance
+	// of a cluster trains the same model from the same store.
+	retrainSeed = 1
+)
+
+// offlineModel is the server's offline classifier, which a retrain from
+// corrections replaces whole: it classifies and learns with the current
+// *classify.Offline and swaps in a new one atomically. It also keeps what
+// GET /api/classifier reports. Live corrections learned while a retrain
+// runs are replayed onto the new model before it is swapped in, so none is
+// lost.
+type offlineModel struct {
+	cur atomic.Pointer[classify.Offline]
+	// cache, when set, holds answers of a classifier in front of this one
+	// and is purged when a new model is swapped in.
+	cache *classify.Cache
+	// train holds the epochs and augmented copies of a retrain (zero:
+	// classify's defaults).
+	train classify.TrainConfig
+
+	mu       sync.Mutex
+	info     classifierStatus // Training is kept in training
+	training bool
+	pending  []classify.Example // live corrections since the running retrain began
+}
+
+// newOfflineModel returns an offlineModel serving the shipped default
+// model.
+func newOfflineModel() (*offlineModel, error) {
+	off, err := classify.NewOffline(classify.OfflineConfig{})
+	if err != nil {
+		return nil, err
+	}
+	m := &offlineModel{info: classifierStatus{Model: off.Model()}}
+	m.cur.Store(off)
+	return m, nil
+}
+
+// Classify classifies with the current model.
+func (m *offlineModel) Classify(ctx context.Context, req classify.Request) (classify.Result, error) {
+	return m.cur.Load().Classify(ctx, req)
+}
+
+// Learn teaches the current model one correction, and keeps it for the
+// model a running retrain is about to swap in.
+func (m *offlineModel) Learn(ctx context.Context, ex classify.Example) error {
+	m.mu.Lock()
+	if m.training {
+		m.pending = append(m.pending, ex)
+	}
+	off := m.cur.Load()
+	m.mu.Unlock()
+	return off.Learn(ctx, ex)
+}
+
+// begin marks a retrain as running and starts keeping live corrections; it
+// reports false when one is already running.
+func (m *offlineModel) begin() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.training {
+		return false
+	}
+	m.training, m.pending = true, nil
+	return true
+}
+
+// end marks the running retrain as finished, whether or not it swapped a
+// model in.
+func (m *offlineModel) end() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.training, m.pending = false, nil
+}
+
+// swap replaces the model with off, trained on n corrections, after
+// teaching it the live corrections learned meanwhile, and purges the cache.
+func (m *offlineModel) swap(ctx context.Context, off *classify.Offline, n int, logger *slog.Logger) {
+	m.mu.Lock()
+	for _, ex := range m.pending {
+		if err := off.Learn(ctx, ex); err != nil {
+			logger.WarnContext(ctx, "replaying a correction on the retrained classifier failed", "err", err)
+		}
+	}
+	m.pending = nil
+	m.cur.Store(off)
+	m.info = classifierStatus{Model: off.Model(), FromCorrections: true, Corrections: n, TrainedAt: time.Now().UTC()}
+	m.mu.Unlock()
+	if m.cache != nil {
+		m.cache.Purge()
+	}
+}
+
+// status returns what GET /api/classifier reports.
+func (m *offlineModel) status() classifierStatus {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.info
+	st.Training = m.training
+	return st
+}
+
+// classifierStatus is the answer of GET /api/classifier and POST
+// /api/classifier/train.
+type classifierStatus struct {
+	// Model is the offline model in use (with Gemini, the fallback), as
+	// its answers name it: "offline/v1" for the shipped model,
+	// "offline/desk" once retrained.
+	Model string `json:"model"`
+	// FromCorrections says that the model was retrained from agents'
+	// corrections, Corrections of them, at TrainedAt. Corrections learned
+	// live since then are not counted.
+	FromCorrections bool      `json:"from_corrections"`
+	Corrections     int       `json:"corrections"`
+	TrainedAt       time.Time `json:"trained_at,omitzero"`
+	// Training says that a retrain is running.
+	Training bool `json:"training"`
+}
+
+// classifierRoutes registers the classifier model endpoints.
+func (s *server) classifierRoutes() {
+	s.handle("GET /api/classifier", s.agentOnly(s.handleClassifierStatus))
+	s.handle("POST /api/classifier/train", s.adminOnly(s.handleClassifierTrain))
+}
+
+// handleClassifierStatus reports the offline model in use. With a
+// classifier injected by tests there is none, and the answer is empty.
+func (s *server) handleClassifierStatus(w http.ResponseWriter, r *http.Request) error {
+	var st classifierStatus
+	if s.offline != nil {
+		st = s.offline.status()
+	}
+	writeJSON(w, s.logger, http.StatusOK, st)
+	return nil
+}
+
+// handleClassifierTrain retrains the offline model from the corrections in
+// the store and answers when it is done; 409 when a retrain is running.
+func (s *server) handleClassifierTrain(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.retrainFromCorrections(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, s.logger, http.StatusOK, st)
+	return nil
+}
+
+// retrainFromCorrections retrains the offline model from the agents'
+// corrections in the store (see retrain). It is an ECONFLICT error when a
+// retrain is already running or the server's classifier was injected.
+func (s *server) retrainFromCorrections(ctx context.Context) (classifierStatus, error) {
+	if s.offline == nil {
+		return classifierStatus{}, icc.Errorf(icc.ECONFLICT, "this server's classifier does not learn from corrections")
+	}
+	if !s.offline.begin() {
+		return classifierStatus{}, icc.Errorf(icc.ECONFLICT, "the classifier is already being retrained")
+	}
+	err := func() error {
+		defer s.offline.end()
+		return s.retrain(ctx)
+	}()
+	if err != nil {
+		return classifierStatus{}, err
+	}
+	return s.offline.status(), nil
+}
+
+// startRetrain retrains the offline model from the store's corrections in
+// the background, once, so that every instance of a cluster starts from
+// the same model; the current model serves meanwhile. Shutdown cancels the
+// retrain and waits for it. It does nothing for an injected classifier.
+func (s *server) startRetrain(ctx context.Context) {
+	if s.offline == nil {
+		return
+	}
+	if !s.offline.begin() { // marked at once, so that GET says it is coming
+		return
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer s.offline.end()
+		if err := s.retrain(rctx); err != nil && rctx.Err() == nil {
+			s.logger.WarnContext(rctx, "retraining the classifier at start failed", "err", err)
+		}
+	})
+	s.onShutdown(func(context.Context) error {
+		cancel()
+		wg.Wait()
+		return nil
+	})
+}
+
+// retrain does a retrain the caller has begun: it reads the corrections
+// among the newest retrainTicketLimit tickets, trains on them on top of
+// the shipped default model (never on top of an earlier retrain, so that
+// retrains do not drift), makes sure each correction holds for its own
+// text, and swaps the result in. Without corrections the
+// model is left as it is.
+func (s *server) retrain(ctx context.Context) error {
+	start := time.Now()
+	examples, scanned, err := s.corrections(ctx)
+	if err != nil {
+		return fmt.Errorf("read corrections: %w", err)
+	}
+	if len(examples) == 0 {
+		s.logger.InfoContext(ctx, "classifier not retrained: no corrections", "tickets", scanned,
+			"took", time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	base, err := classify.NewOffline(classify.OfflineConfig{})
+	if err != nil {
+		return fmt.Errorf("default classifier: %w", err)
+	}
+	cfg := s.offline.train
+	cfg.Base, cfg.Name, cfg.Seed = base, retrainModelName, retrainSeed
+	off, err := classify.Train(ctx, examples, cfg)
+	if err != nil {
+		return fmt.Errorf("train classifier: %w", err)
+	}
+	// Training weighs a correction against the model's rehearsed examples
+	// and may leave its own text with the old answer; as when it was made
+	// live, each correction then holds for its text (Learn does nothing
+	// for the texts training already got right).
+	for _, ex := range examples {
+		if err := off.Learn(ctx, ex); err != nil {
+			return fmt.Errorf("train classifier: %w", err)
+		}
+	}
+	s.offline.swap(ctx, off, len(examples), s.logger)
+	s.logger.InfoContext(ctx, "classifier retrained from corrections", "corrections", len(examples), "tickets", scanned,
+		"took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// corrections returns, as examples, the agents' corrections among the
+// newest retrainTicketLimit tickets, newest first, and how many tickets
+// it read. A ticket was corrected when its category differs from the one
+// its successful classification gave (which also counts a ticket an agent
+// created with a category the classifier disagreed with: an agent's label
+// all the same); the text is the desk's (icc.Correction.Text).
+func (s *server) corrections(ctx context.Context) ([]classify.Example, int, error) {
+	var out []classify.Example
+	scanned := 0
+	f := icc.TicketFilter{Sort: icc.SortNewest}
+	for scanned < retrainTicketLimit {
+		f.Limit = min(icc.MaxLimit, retrainTicketLimit-scanned)
+		p, err := s.backend.ListTickets(ctx, f)
+		if err != nil {
+			return nil, scanned, err
+		}
+		scanned += len(p.Items)
+		for _, t := range p.Items {
+			c := t.Classification
+			if c == nil || c.Error != "" || c.Category == "" || t.Category == c.Category || !t.Category.Valid() {
+				continue
+			}
+			text := t.Subject + "\n" + t.Body
+			if strings.TrimSpace(text) == "" {
+				continue
+			}
+			out = append(out, classify.Example{Text: text, Category: t.Category})
+		}
+		if p.Next == "" {
+			break
+		}
+		f.Cursor = p.Next
+	}
+	return out, scanned, nil
+}
