@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -47,6 +48,31 @@ type offlineModel struct {
 	info     classifierStatus // Training is kept in training
 	training bool
 	pending  []classify.Example // live corrections since the running retrain began
+	// learned is the category each corrected ticket was last taught to
+	// the current model as, so that a ticket seen again (its later
+	// updates, or this instance's own change coming back over the bus) is
+	// not taught twice.
+	learned map[string]icc.Category
+}
+
+// maxLearnedTickets bounds offlineModel.learned; past it the map starts
+// over, and a ticket seen again is taught again, which changes little.
+const maxLearnedTickets = 100_000
+
+// learnTicket teaches the current model a ticket's correction, unless it
+// already learned that ticket with that category.
+func (m *offlineModel) learnTicket(ctx context.Context, ticketID string, ex classify.Example) error {
+	m.mu.Lock()
+	if m.learned[ticketID] == ex.Category {
+		m.mu.Unlock()
+		return nil
+	}
+	if m.learned == nil || len(m.learned) >= maxLearnedTickets {
+		m.learned = map[string]icc.Category{}
+	}
+	m.learned[ticketID] = ex.Category
+	m.mu.Unlock()
+	return m.Learn(ctx, ex)
 }
 
 // newOfflineModel returns an offlineModel serving the shipped default
@@ -107,7 +133,7 @@ func (m *offlineModel) swap(ctx context.Context, off *classify.Offline, n int, l
 			logger.WarnContext(ctx, "replaying a correction on the retrained classifier failed", "err", err)
 		}
 	}
-	m.pending = nil
+	m.pending, m.learned = nil, nil
 	m.cur.Store(off)
 	m.info = classifierStatus{Model: off.Model(), FromCorrections: true, Corrections: n, TrainedAt: time.Now().UTC()}
 	m.mu.Unlock()
@@ -216,6 +242,54 @@ func (s *server) startRetrain(ctx context.Context) {
 	})
 }
 
+// startCorrectionFollower teaches this instance's offline model the
+// corrections agents make on other instances sharing the store: it follows
+// the ticket events on the bus, and for each updated ticket whose category
+// now differs from its classification's, teaches the model that ticket
+// (once per ticket and category). Events the bus drops are not replayed;
+// those corrections arrive with the next retrain. It stops on shutdown and
+// does nothing for an injected classifier.
+func (s *server) startCorrectionFollower(ctx context.Context) error {
+	if s.offline == nil {
+		return nil
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	sub, err := s.backend.Subscribe(fctx, icc.TopicTickets)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("follow corrections: %w", err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for e := range sub.Events() {
+			if e.Type != "ticket.updated" {
+				continue
+			}
+			t, err := s.backend.GetTicket(fctx, e.ID)
+			if err != nil {
+				if fctx.Err() == nil && !errors.Is(err, icc.ErrNotFound) {
+					s.logger.WarnContext(fctx, "reading an updated ticket for corrections failed", "ticket", e.ID, "err", err)
+				}
+				continue
+			}
+			ex, ok := correctionOf(t)
+			if !ok {
+				continue
+			}
+			if err := s.offline.learnTicket(context.WithoutCancel(fctx), t.ID, ex); err != nil {
+				s.logger.WarnContext(fctx, "learning a correction made elsewhere failed", "ticket", t.ID, "err", err)
+			}
+		}
+	})
+	s.onShutdown(func(context.Context) error {
+		cancel()
+		err := sub.Close()
+		wg.Wait()
+		return err
+	})
+	return nil
+}
+
 // retrain does a retrain the caller has begun: it reads the corrections
 // among the newest retrainTicketLimit tickets, trains on them on top of
 // the shipped default model (never on top of an earlier retrain, so that
@@ -259,11 +333,8 @@ func (s *server) retrain(ctx context.Context) error {
 }
 
 // corrections returns, as examples, the agents' corrections among the
-// newest retrainTicketLimit tickets, newest first, and how many tickets
-// it read. A ticket was corrected when its category differs from the one
-// its successful classification gave (which also counts a ticket an agent
-// created with a category the classifier disagreed with: an agent's label
-// all the same); the text is the desk's (icc.Correction.Text).
+// newest retrainTicketLimit tickets (see correctionOf), newest first, and
+// how many tickets it read.
 func (s *server) corrections(ctx context.Context) ([]classify.Example, int, error) {
 	var out []classify.Example
 	scanned := 0
@@ -276,15 +347,9 @@ func (s *server) corrections(ctx context.Context) ([]classify.Example, int, erro
 		}
 		scanned += len(p.Items)
 		for _, t := range p.Items {
-			c := t.Classification
-			if c == nil || c.Error != "" || c.Category == "" || t.Category == c.Category || !t.Category.Valid() {
-				continue
+			if ex, ok := correctionOf(t); ok {
+				out = append(out, ex)
 			}
-			text := t.Subject + "\n" + t.Body
-			if strings.TrimSpace(text) == "" {
-				continue
-			}
-			out = append(out, classify.Example{Text: text, Category: t.Category})
 		}
 		if p.Next == "" {
 			break
@@ -292,4 +357,21 @@ func (s *server) corrections(ctx context.Context) ([]classify.Example, int, erro
 		f.Cursor = p.Next
 	}
 	return out, scanned, nil
+}
+
+// correctionOf returns t as a correction to learn, if it is one: a ticket
+// whose category differs from the one its successful classification gave
+// (which also counts a ticket an agent created with a category the
+// classifier disagreed with: an agent's label all the same), with the
+// desk's text (icc.Correction.Text).
+func correctionOf(t *icc.Ticket) (classify.Example, bool) {
+	c := t.Classification
+	if c == nil || c.Error != "" || c.Category == "" || t.Category == c.Category || !t.Category.Valid() {
+		return classify.Example{}, false
+	}
+	text := t.Subject + "\n" + t.Body
+	if strings.TrimSpace(text) == "" {
+		return classify.Example{}, false
+	}
+	return classify.Example{Text: text, Category: t.Category}, true
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -276,4 +277,47 @@ func storeTickets(t *testing.T, e *deskEnv, tickets ...*icc.Ticket) {
 		tk.UpdatedAt = tk.CreatedAt
 		require.NoError(t, e.backend.CreateTicket(ctx, tk))
 	}
+}
+
+// TestCorrectionLearnedByOtherInstances: a correction made on one server
+// is learned at once by another server on the same store, through the
+// ticket events on the bus, and by the first server only once.
+func TestCorrectionLearnedByOtherInstances(t *testing.T) {
+	b := memory.New()
+	t.Cleanup(func() { _ = b.Close() })
+	e1 := newDeskEnvOn(t, b, quickRetrain)
+	e2 := newDeskEnvOn(t, b, quickRetrain)
+	for _, e := range []*deskEnv{e1, e2} {
+		require.NoError(t, e.s.startCorrectionFollower(t.Context()))
+		t.Cleanup(func() { runShutdownHooks(t, e.s) })
+	}
+	e1.agent = e1.createAgent("agent@test.example", testAgentPassword, icc.RoleAgent, []string{"technical", "billing", "sensitive"}, 10)
+	e2.agent = e1.agent
+	agent1, agent2 := e1.asAgent(), e2.asAgent()
+
+	tk := newTicket(t, agent1, "Strange charge", "There is a line on my statement I do not understand")
+	require.NotNil(t, tk.Classification)
+	to := icc.CategoryTechnical
+	if tk.Category == to {
+		to = icc.CategoryBilling
+	}
+	classifyOn := func(c *client) classify.Result {
+		return decode[classify.Result](t, c.do("POST", "/api/classify", map[string]string{"subject": tk.Subject, "body": tk.Body}))
+	}
+	require.NotEqual(t, to, classifyOn(agent2).Category)
+
+	w := agent1.do("PATCH", "/api/tickets/"+tk.ID, map[string]any{"version": tk.Version, "category": to})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, to, classifyOn(agent1).Category, "learned at once where it was made")
+	require.Eventually(t, func() bool { return classifyOn(agent2).Category == to }, 10*time.Second, 10*time.Millisecond,
+		"the other instance learns the correction from the bus")
+
+	// A later update of the ticket is not taught again.
+	e1.s.offline.mu.Lock()
+	assert.Equal(t, to, e1.s.offline.learned[tk.ID])
+	e1.s.offline.mu.Unlock()
+	tk2 := decode[icc.Ticket](t, agent1.do("GET", "/api/tickets/"+tk.ID, nil))
+	w = agent1.do("PATCH", "/api/tickets/"+tk.ID, map[string]any{"version": tk2.Version, "priority": "urgent"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, 1, strings.Count(e1.logs.String(), "classifier learned a correction"))
 }

@@ -62,6 +62,12 @@ type learner interface {
 	Learn(ctx context.Context, ex classify.Example) error
 }
 
+// ticketLearner is a learner that remembers which ticket a correction came
+// from, so that it learns each ticket's correction once (offlineModel).
+type ticketLearner interface {
+	learnTicket(ctx context.Context, ticketID string, ex classify.Example) error
+}
+
 // setupDesk builds the classifier and the ticket Desk (reading s.directory
 // and s.monitor, the desk's incident source, so set them up first), keeps sessions in the database when the backend has
 // one, registers the desk, auth, customer, agent and classify routes and,
@@ -115,7 +121,13 @@ func (s *server) learnCorrection(ctx context.Context, c icc.Correction) {
 	if s.learner == nil {
 		return
 	}
-	err := s.learner.Learn(context.WithoutCancel(ctx), classify.Example{Text: c.Text, Category: c.To})
+	ex := classify.Example{Text: c.Text, Category: c.To}
+	var err error
+	if tl, ok := s.learner.(ticketLearner); ok {
+		err = tl.learnTicket(context.WithoutCancel(ctx), c.TicketID, ex) // not again when its event comes back
+	} else {
+		err = s.learner.Learn(context.WithoutCancel(ctx), ex)
+	}
 	if err != nil {
 		s.logger.WarnContext(ctx, "learning a correction failed", "ticket", c.TicketID, "err", err)
 		return

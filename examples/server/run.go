@@ -72,8 +72,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // self), the ticket desk with its classifier, sessions and SLA watcher,
 // the live chat hub, the metrics token, the trusted proxies, the session
 // idle timeout, the configured admin and the demo data, warns when no
-// admin exists and starts retraining the classifier from the stored
-// corrections in the background. It returns the demo logins to print, if any.
+// admin exists, starts retraining the classifier from the stored
+// corrections in the background and follows the corrections made on other
+// instances. It returns the demo logins to print, if any.
 func (s *server) setup(ctx context.Context, cfg config, self string) (logins []demoLogin, err error) {
 	s.metrics.token = cfg.MetricsToken
 	s.trustedProxies = cfg.TrustedProxies
@@ -127,7 +128,11 @@ func (s *server) setup(ctx context.Context, cfg config, self string) (logins []d
 		}
 	}
 	s.warnIfNoAdmin(ctx)
-	// Started last, so that a failed setup leaves nothing running.
+	// Started last, so that a failed setup leaves nothing running (the
+	// follower first: it is the one that can fail, and then stops itself).
+	if err := s.startCorrectionFollower(ctx); err != nil {
+		return nil, err
+	}
 	s.startSLAWatcher(ctx, s.backend, defaultSLAInterval)
 	s.startMonitor(ctx, self)
 	s.startRetrain(ctx)
