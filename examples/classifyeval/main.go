@@ -1,6 +1,10 @@
 // Command classifyeval measures a classifier on a labelled CSV file.
 //
-//	go run ./examples/classifyeval [-model default | -train TRAIN.csv] [-gemini] [-allow-unknown-intents] -data EVAL.csv
+//	go run ./examples/classifyeval [-model default | -train TRAIN.csv [-base default|MODEL] [-save MODEL]] [-gemini] [-allow-unknown-intents] -data EVAL.csv
+//
+// -base trains on top of the shipped model (default) or of a model file
+// instead of from nothing, and -save writes the trained model, which the
+// reference server loads with -classifier-model.
 //
 // Both files have a header row with a text column and any of category,
 // intent and escalate (true/false). It prints accuracy, macro-F1, a
@@ -21,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	useGemini := fs.Bool("gemini", false, "evaluate the Gemini classifier (needs GEMINI_API_KEY)")
 	dataPath := fs.String("data", "", "CSV to evaluate on (required)")
 	allowUnknown := fs.Bool("allow-unknown-intents", false, "count rows whose intent the model does not know as intent errors instead of failing")
+	basePath := fs.String("base", "", "with -train: train on top of this model, default (the shipped model) or a file written by -save, instead of from nothing")
+	savePath := fs.String("save", "", "with -train: write the trained model to this file (a server loads it with -classifier-model)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: classifyeval [-model default | -train TRAIN.csv] [-gemini] -data EVAL.csv")
 		fs.PrintDefaults()
@@ -63,7 +70,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := evaluate(context.Background(), *modelName, *trainPath, *useGemini, *allowUnknown, *dataPath, stdout, stderr); err != nil {
+	o := options{model: *modelName, train: *trainPath, base: *basePath, save: *savePath, gemini: *useGemini,
+		allowUnknown: *allowUnknown, data: *dataPath}
+	if err := evaluate(context.Background(), o, stdout); err != nil {
 		fmt.Fprintln(stderr, "classifyeval:", err)
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -74,9 +83,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func evaluate(ctx context.Context, modelName, trainPath string, useGemini, allowUnknown bool, dataPath string, stdout, stderr io.Writer) error {
+// options are classifyeval's flags.
+type options struct {
+	model, train, base, save string
+	gemini, allowUnknown     bool
+	data                     string
+}
+
+func evaluate(ctx context.Context, o options, stdout io.Writer) error {
+	modelName, trainPath, useGemini, allowUnknown, dataPath := o.model, o.train, o.gemini, o.allowUnknown, o.data
 	if dataPath == "" {
 		return usageError{errors.New("-data is required")}
+	}
+	if trainPath == "" && (o.base != "" || o.save != "") {
+		return usageError{errors.New("-base and -save go with -train")}
 	}
 	if fs := fsArgs(modelName, trainPath, useGemini); fs > 1 {
 		return usageError{errors.New("use only one of -model, -train and -gemini")}
@@ -118,12 +138,30 @@ func evaluate(ctx context.Context, modelName, trainPath string, useGemini, allow
 				exs[i].Escalate = *r.escalate
 			}
 		}
+		cfg := classify.TrainConfig{Name: "trained"}
+		if o.base != "" {
+			base, err := loadModel(o.base)
+			if err != nil {
+				return err
+			}
+			cfg.Base = base
+		}
 		start := time.Now()
-		off, err := classify.Train(ctx, exs, classify.TrainConfig{Name: "trained"})
+		off, err := classify.Train(ctx, exs, cfg)
 		if err != nil {
 			return usageError{fmt.Errorf("training on %s: %w", trainPath, err)}
 		}
-		fmt.Fprintf(stdout, "trained on %d examples from %s in %.1fs\n", len(exs), trainPath, time.Since(start).Seconds())
+		on := ""
+		if o.base != "" {
+			on = " on top of " + cfg.Base.Model()
+		}
+		fmt.Fprintf(stdout, "trained on %d examples from %s%s in %.1fs\n", len(exs), trainPath, on, time.Since(start).Seconds())
+		if o.save != "" {
+			if err := saveModel(off, o.save); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "wrote the model to %s\n", o.save)
+		}
 		c, labels = off, off.Labels()
 	default:
 		off, err := classify.NewOffline(classify.OfflineConfig{})
@@ -151,6 +189,45 @@ func evaluate(ctx context.Context, modelName, trainPath string, useGemini, allow
 		}
 	}
 	return report(ctx, c, data, stdout)
+}
+
+// loadModel returns the shipped model for "default", else the model in
+// the file at path; a missing or bad file is a usageError.
+func loadModel(path string) (*classify.Offline, error) {
+	if path == "default" {
+		return classify.NewOffline(classify.OfflineConfig{})
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("-base: %w", err)}
+	}
+	defer f.Close()
+	off, err := classify.NewOffline(classify.OfflineConfig{Model: f})
+	if err != nil {
+		return nil, usageError{fmt.Errorf("-base %s: %w", path, err)}
+	}
+	return off, nil
+}
+
+// saveModel writes off to path through a temporary file, so that a
+// failure never leaves half a model where a server would load it.
+func saveModel(off *classify.Offline, path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".classifyeval-*")
+	if err != nil {
+		return usageError{fmt.Errorf("-save: %w", err)}
+	}
+	defer os.Remove(tmp.Name())
+	if err := off.Save(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("-save: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("-save: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return usageError{fmt.Errorf("-save: %w", err)}
+	}
+	return nil
 }
 
 func fsArgs(modelName, trainPath string, useGemini bool) int {

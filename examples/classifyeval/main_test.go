@@ -66,6 +66,51 @@ cannot log in lost my password,technical,recover_password
 	assert.Regexp(t, `category_accuracy=\d\.\d{3} category_macro_f1=\d\.\d{3} ece=\d\.\d{3} n=1\n$`, out)
 }
 
+// TestRunTrainOnBase: -save writes the trained model, and -base trains on
+// top of a saved one, which keeps what the base knew.
+func TestRunTrainOnBase(t *testing.T) {
+	first := `text,category,intent
+I want a refund,billing,get_refund
+refund my order please,billing,get_refund
+give me my money back,billing,get_refund
+I forgot my password,technical,recover_password
+reset my password please,technical,recover_password
+cannot log in lost my password,technical,recover_password
+`
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.iccm")
+	code, out, errs := runEval("-train", writeCSV(t, first), "-save", base, "-data", writeCSV(t, "text,category\nplease refund me,billing\n"))
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "wrote the model to "+base)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no temporary file left beside the model")
+
+	more := `text,category,intent
+where is my parcel,general,track_order
+track my order please,general,track_order
+my package has not arrived,general,track_order
+`
+	eval := writeCSV(t, "text,intent\nplease refund me,get_refund\nI lost my password,recover_password\nwhere is my package,track_order\n")
+	code, out, errs = runEval("-train", writeCSV(t, more), "-base", base, "-data", eval)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "trained on 3 examples")
+	assert.Contains(t, out, "on top of offline/trained")
+	assert.Regexp(t, `intent_accuracy=1\.000 `, out, "the base's intents and the new one")
+
+	for name, args := range map[string][]string{
+		"-base without -train": {"-base", base, "-data", eval},
+		"-save without -train": {"-save", base, "-data", eval},
+		"missing base":         {"-train", writeCSV(t, more), "-base", filepath.Join(dir, "nope.iccm"), "-data", eval},
+		"not a model":          {"-train", writeCSV(t, more), "-base", eval, "-data", eval},
+		"unwritable save":      {"-train", writeCSV(t, more), "-save", filepath.Join(dir, "no", "such", "dir.iccm"), "-data", eval},
+	} {
+		code, _, errs := runEval(args...)
+		assert.Equal(t, 2, code, name)
+		assert.NotEmpty(t, errs, name)
+	}
+}
+
 func TestRunBadInput(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope.csv")
 	for name, args := range map[string][]string{

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,9 @@ type offlineModel struct {
 	// train holds the epochs and augmented copies of a retrain (zero:
 	// classify's defaults).
 	train classify.TrainConfig
+	// file is the model file the server serves and retrains on top of
+	// (-classifier-model); nil is the shipped model.
+	file []byte
 
 	mu       sync.Mutex
 	info     classifierStatus // Training is kept in training
@@ -75,16 +79,27 @@ func (m *offlineModel) learnTicket(ctx context.Context, ticketID string, ex clas
 	return m.Learn(ctx, ex)
 }
 
-// newOfflineModel returns an offlineModel serving the shipped default
-// model.
-func newOfflineModel() (*offlineModel, error) {
-	off, err := classify.NewOffline(classify.OfflineConfig{})
+// newOfflineModel returns an offlineModel serving the model in file, or
+// the shipped default model when file is nil.
+func newOfflineModel(file []byte) (*offlineModel, error) {
+	m := &offlineModel{file: file}
+	off, err := m.base()
 	if err != nil {
 		return nil, err
 	}
-	m := &offlineModel{info: classifierStatus{Model: off.Model()}}
+	m.info = classifierStatus{Model: off.Model()}
 	m.cur.Store(off)
 	return m, nil
+}
+
+// base returns a fresh copy of the model a retrain starts from: the model
+// file the server was given, or the shipped model. A fresh one each time,
+// because the model in service learns live corrections.
+func (m *offlineModel) base() (*classify.Offline, error) {
+	if m.file == nil {
+		return classify.NewOffline(classify.OfflineConfig{})
+	}
+	return classify.NewOffline(classify.OfflineConfig{Model: bytes.NewReader(m.file)})
 }
 
 // Classify classifies with the current model.
@@ -292,10 +307,10 @@ func (s *server) startCorrectionFollower(ctx context.Context) error {
 
 // retrain does a retrain the caller has begun: it reads the corrections
 // among the newest retrainTicketLimit tickets, trains on them on top of
-// the shipped default model (never on top of an earlier retrain, so that
-// retrains do not drift), makes sure each correction holds for its own
-// text, and swaps the result in. Without corrections the
-// model is left as it is.
+// the base model (the -classifier-model file or the shipped model; never
+// on top of an earlier retrain, so that retrains do not drift), makes sure
+// each correction holds for its own text, and swaps the result in.
+// Without corrections the model is left as it is.
 func (s *server) retrain(ctx context.Context) error {
 	start := time.Now()
 	examples, scanned, err := s.corrections(ctx)
@@ -307,9 +322,9 @@ func (s *server) retrain(ctx context.Context) error {
 			"took", time.Since(start).Round(time.Millisecond))
 		return nil
 	}
-	base, err := classify.NewOffline(classify.OfflineConfig{})
+	base, err := s.offline.base()
 	if err != nil {
-		return fmt.Errorf("default classifier: %w", err)
+		return fmt.Errorf("base classifier: %w", err)
 	}
 	cfg := s.offline.train
 	cfg.Base, cfg.Name, cfg.Seed = base, retrainModelName, retrainSeed

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -200,7 +201,7 @@ func TestStartRetrainStopsOnShutdown(t *testing.T) {
 // runs is taught to the model swapped in, and the cache in front is
 // purged.
 func TestRetrainKeepsLiveCorrections(t *testing.T) {
-	m, err := newOfflineModel()
+	m, err := newOfflineModel(nil)
 	require.NoError(t, err)
 	cache, err := classify.NewCache(m, 8)
 	require.NoError(t, err)
@@ -320,4 +321,28 @@ func TestCorrectionLearnedByOtherInstances(t *testing.T) {
 	w = agent1.do("PATCH", "/api/tickets/"+tk.ID, map[string]any{"version": tk2.Version, "priority": "urgent"})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Equal(t, 1, strings.Count(e1.logs.String(), "classifier learned a correction"))
+}
+
+// TestClassifierModelFile: a server given a model file serves it, and a
+// retrain builds on it, not on the shipped model.
+func TestClassifierModelFile(t *testing.T) {
+	file, err := os.ReadFile(writeTinyModel(t, t.TempDir()))
+	require.NoError(t, err)
+	opts := quickRetrain
+	opts.Model = file
+	e := newDeskEnvWith(t, opts)
+	admin := e.asAdmin()
+	assert.Equal(t, classifierStatus{Model: "offline/tiny"}, classifierStatusOf(t, admin))
+	res := decode[classify.Result](t, admin.do("POST", "/api/classify", map[string]string{"body": "please refund my money"}))
+	assert.Equal(t, "offline/tiny", res.Model)
+	assert.Equal(t, "get_refund", res.Intent)
+
+	storeTickets(t, e, &icc.Ticket{Subject: "Card declined", Body: "my card is declined at checkout", Category: icc.CategoryBilling,
+		Classification: &icc.Classification{Category: icc.CategoryTechnical}})
+	w := admin.do("POST", "/api/classifier/train", nil)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	res = decode[classify.Result](t, admin.do("POST", "/api/classify", map[string]string{"subject": "Card declined", "body": "my card is declined at checkout"}))
+	assert.Equal(t, icc.CategoryBilling, res.Category)
+	assert.Equal(t, "get_refund", res.Intent, "the tiny model's only billing intent: trained on top of the file's model")
+	assert.Equal(t, "offline/desk", res.Model)
 }

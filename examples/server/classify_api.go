@@ -33,7 +33,7 @@ func newClassifier(ctx context.Context, opts deskOptions, logger *slog.Logger) (
 		logger.InfoContext(ctx, "classifier ready", "classifier", fmt.Sprintf("%T", opts.Classifier))
 		return opts.Classifier, l, nil, nil
 	}
-	off, err := newOfflineModel()
+	off, err := newOfflineModel(opts.Model)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("offline classifier: %w", err)
 	}

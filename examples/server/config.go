@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,12 +10,14 @@ import (
 	"maps"
 	"net"
 	"net/netip"
+	"os"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/icclabs/commandcenter/classify"
 	"github.com/icclabs/commandcenter/icc"
 )
 
@@ -35,6 +38,12 @@ type config struct {
 	AdminPassword string // that admin's password (environment only)
 	GeminiAPIKey  string // enables the Gemini classifier (environment only)
 	GeminiModel   string // Gemini model; the classify default when empty
+	// ClassifierModel is an offline model file (classify.Offline.Save, e.g.
+	// written by classifyeval -save) to serve and retrain on top of
+	// instead of the shipped model; classifierModel holds it, read and
+	// checked while parsing.
+	ClassifierModel string
+	classifierModel []byte
 	// ChatOrigins are host patterns (path.Match syntax) of other origins
 	// whose pages may open the chat WebSocket; the server's own host always
 	// may.
@@ -96,6 +105,7 @@ func envVars() map[string]string {
 		"secure-cookies":       "ICC_SECURE_COOKIES",
 		"admin-email":          "ICC_ADMIN_EMAIL",
 		"gemini-model":         "ICC_GEMINI_MODEL",
+		"classifier-model":     "ICC_CLASSIFIER_MODEL",
 		"chat-origins":         "ICC_CHAT_ORIGINS",
 		"metrics-token":        "ICC_METRICS_TOKEN",
 		"session-idle-timeout": "ICC_SESSION_IDLE_TIMEOUT",
@@ -121,6 +131,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		secure      = fs.Bool("secure-cookies", false, "mark the session cookie Secure even on plain HTTP (behind a TLS-terminating proxy); it is always Secure over TLS")
 		adminEmail  = fs.String("admin-email", "", "`email` of an admin to create, or to give the admin role and the password in "+envAdminPassword+", at start")
 		geminiModel = fs.String("gemini-model", "", "Gemini `model` used when "+envGeminiAPIKey+" is set (default the classify package's)")
+		classModel  = fs.String("classifier-model", "", "offline classifier model `file` to serve and retrain on top of, e.g. written by classifyeval -train ... -base default -save FILE (default the shipped model)")
 		chatOrigins = fs.String("chat-origins", "", "comma-separated host `patterns` (e.g. shop.example.com,*.example.org) of other sites whose pages may open the chat WebSocket; the server's own host always may")
 		metricsTok  = fs.String("metrics-token", "", "bearer `token` that GET /metrics requires (default none: /metrics is public); prefer the environment variable, a flag shows in the process list")
 		idleTimeout = fs.Duration("session-idle-timeout", defaultSessionIdleTimeout, "`time` after which an unused sign-in ends (0: off; at most the session lifetime, "+icc.HumanDuration(sessionLifetime)+")")
@@ -178,6 +189,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		AdminPassword:      getenv(envAdminPassword),
 		GeminiAPIKey:       strings.TrimSpace(getenv(envGeminiAPIKey)),
 		GeminiModel:        strings.TrimSpace(*geminiModel),
+		ClassifierModel:    strings.TrimSpace(*classModel),
 		MetricsToken:       strings.TrimSpace(*metricsTok),
 		SessionIdleTimeout: *idleTimeout,
 	}
@@ -204,6 +216,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if cfg.SessionIdleTimeout > sessionLifetime {
 		return config{}, configErrorf("%s %s: must not be more than the session lifetime, %s (0 turns the idle timeout off)",
 			from("session-idle-timeout"), cfg.SessionIdleTimeout, icc.HumanDuration(sessionLifetime))
+	}
+	if cfg.ClassifierModel != "" {
+		if cfg.classifierModel, err = readClassifierModel(cfg.ClassifierModel); err != nil {
+			return config{}, configErrorf("%s %q: %v", from("classifier-model"), cfg.ClassifierModel, err)
+		}
 	}
 	if cfg.TrustedProxies, err = parseTrustedProxies(*proxies); err != nil {
 		return config{}, configErrorf("%s %q: %v", from("trusted-proxies"), *proxies, err)
@@ -366,4 +383,18 @@ Environment only (secrets, never flags):
     	Google Gemini API key: classify with Gemini first and the offline
     	classifier as fallback (default: offline classifier only)
 `, envAdminPassword, minPasswordLen, envGeminiAPIKey)
+}
+
+// readClassifierModel reads an offline model file and checks that the
+// classify package can load it, so that a wrong file stops the server at
+// once with a clear message.
+func readClassifierModel(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := classify.NewOffline(classify.OfflineConfig{Model: bytes.NewReader(b)}); err != nil {
+		return nil, err
+	}
+	return b, nil
 }

@@ -2,15 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/icclabs/commandcenter/classify"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -195,4 +199,50 @@ func TestExitCode(t *testing.T) {
 	assert.Equal(t, 2, exitCode(configErrorf("bad"), &out))
 	assert.Equal(t, 1, exitCode(errors.New("listen: address in use"), &out))
 	assert.Contains(t, out.String(), "server: listen: address in use")
+}
+
+// TestParseConfigClassifierModel: -classifier-model reads a model file and
+// checks it at once; a missing or foreign file is a configuration error.
+func TestParseConfigClassifierModel(t *testing.T) {
+	dir := t.TempDir()
+	model := writeTinyModel(t, dir)
+	cfg, err := parseConfig([]string{"-classifier-model", model}, mapEnv(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, model, cfg.ClassifierModel)
+	assert.NotEmpty(t, cfg.classifierModel)
+	cfg, err = parseConfig(nil, mapEnv(map[string]string{"ICC_CLASSIFIER_MODEL": model}), io.Discard)
+	require.NoError(t, err)
+	assert.NotEmpty(t, cfg.classifierModel)
+
+	foreign := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(foreign, []byte("not a model"), 0o600))
+	for name, path := range map[string]string{"missing": filepath.Join(dir, "nope.iccm"), "foreign": foreign} {
+		_, err := parseConfig([]string{"-classifier-model", path}, mapEnv(nil), io.Discard)
+		var cerr *configError
+		require.True(t, errors.As(err, &cerr), "%s: %v", name, err)
+		assert.Contains(t, err.Error(), "-classifier-model", name)
+	}
+	_, err = parseConfig([]string{"-classifier-model", foreign}, mapEnv(nil), io.Discard)
+	assert.ErrorContains(t, err, "not an offline classifier model")
+}
+
+// writeTinyModel trains a small offline model named "tiny" and saves it in
+// dir, returning its path.
+func writeTinyModel(t *testing.T, dir string) string {
+	t.Helper()
+	var exs []classify.Example
+	for _, text := range []string{"refund me", "I want my money back", "refund my order"} {
+		exs = append(exs, classify.Example{Text: text, Category: classify.CategoryBilling, Intent: "get_refund"})
+	}
+	for _, text := range []string{"I forgot my password", "reset my password", "cannot log in"} {
+		exs = append(exs, classify.Example{Text: text, Category: classify.CategoryTechnical, Intent: "recover_password"})
+	}
+	m, err := classify.Train(context.Background(), exs, classify.TrainConfig{Name: "tiny", Seed: 1})
+	require.NoError(t, err)
+	path := filepath.Join(dir, "tiny.iccm")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, m.Save(f))
+	require.NoError(t, f.Close())
+	return path
 }

@@ -44,6 +44,9 @@ type deskOptions struct {
 	// the store (classifier_api.go). Tests set one whose answers do not
 	// change when the shipped model is retrained.
 	Classifier classify.Classifier
+	// Model is an offline model file (classify.Offline.Save) to serve and
+	// retrain on top of; nil is the shipped model.
+	Model []byte
 	// Retrain sets the epochs and augmented copies of retraining from
 	// corrections; the zero value is classify's defaults. Tests ask for
 	// less, which is fast enough for the race detector.

@@ -96,6 +96,7 @@ func (s *server) setup(ctx context.Context, cfg config, self string) (logins []d
 	err = s.setupDesk(ctx, deskOptions{
 		GeminiAPIKey:  cfg.GeminiAPIKey,
 		GeminiModel:   cfg.GeminiModel,
+		Model:         cfg.classifierModel,
 		SecureCookies: cfg.SecureCookies,
 	})
 	if err != nil {
