@@ -51,8 +51,8 @@ func TestRunOmitsAbsentColumns(t *testing.T) {
 	assert.Regexp(t, `^escalate_f1=\d\.\d{3} n=2$`, lines[len(lines)-1])
 }
 
-func TestRunTrain(t *testing.T) {
-	train := `text,category,intent
+// refundsAndPasswords is a tiny training file of two intents.
+const refundsAndPasswords = `text,category,intent
 I want a refund,billing,get_refund
 refund my order please,billing,get_refund
 give me my money back,billing,get_refund
@@ -60,7 +60,9 @@ I forgot my password,technical,recover_password
 reset my password please,technical,recover_password
 cannot log in lost my password,technical,recover_password
 `
-	code, out, errs := runEval("-train", writeCSV(t, train), "-data", writeCSV(t, "text,category\nplease refund me,billing\n"))
+
+func TestRunTrain(t *testing.T) {
+	code, out, errs := runEval("-train", writeCSV(t, refundsAndPasswords), "-data", writeCSV(t, "text,category\nplease refund me,billing\n"))
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "trained on 6 examples")
 	assert.Regexp(t, `category_accuracy=\d\.\d{3} category_macro_f1=\d\.\d{3} ece=\d\.\d{3} n=1\n$`, out)
@@ -69,17 +71,9 @@ cannot log in lost my password,technical,recover_password
 // TestRunTrainOnBase: -save writes the trained model, and -base trains on
 // top of a saved one, which keeps what the base knew.
 func TestRunTrainOnBase(t *testing.T) {
-	first := `text,category,intent
-I want a refund,billing,get_refund
-refund my order please,billing,get_refund
-give me my money back,billing,get_refund
-I forgot my password,technical,recover_password
-reset my password please,technical,recover_password
-cannot log in lost my password,technical,recover_password
-`
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base.iccm")
-	code, out, errs := runEval("-train", writeCSV(t, first), "-save", base, "-data", writeCSV(t, "text,category\nplease refund me,billing\n"))
+	code, out, errs := runEval("-train", writeCSV(t, refundsAndPasswords), "-save", base, "-data", writeCSV(t, "text,category\nplease refund me,billing\n"))
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "wrote the model to "+base)
 	entries, err := os.ReadDir(dir)
