@@ -29,6 +29,7 @@ func TestTrainFromBase(t *testing.T) {
 	m, err := Train(ctx, more, TrainConfig{Name: "tiny-plus", Seed: 7, Base: base})
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"get_refund", "recover_password", "track_order", "complaint", "rotate_api_key"}, m.Labels())
+	assert.Equal(t, Categories, m.Categories())
 	r := classifyText(t, m, "we need a new api key, the old one leaked")
 	assert.Equal(t, "rotate_api_key", r.Intent)
 	assert.Equal(t, CategoryTechnical, r.Category, "a new intent takes its examples' category")
@@ -68,6 +69,7 @@ func TestTrainFromBase(t *testing.T) {
 	}
 	noTech, err := Train(ctx, two, TrainConfig{Seed: 7})
 	require.NoError(t, err)
+	assert.Equal(t, []Category{CategoryBilling, CategoryGeneral, CategorySensitive}, noTech.Categories())
 	_, err = Train(ctx, []Example{{Text: "the zorblax is slow", Category: CategoryTechnical}}, TrainConfig{Base: noTech})
 	assert.ErrorIs(t, err, ErrInvalidInput, "the base has no technical intent")
 	// A base that predicts categories learns categories from examples with intents.

@@ -15,8 +15,10 @@
 // requests are learned, so a deployment gets better on its own traffic);
 // Learn folds in one correction at a time (safe while other goroutines
 // classify); Save writes a model in a versioned binary format that
-// NewOffline reads back, rejecting a foreign, corrupt or other-version file
-// with ErrBadModel.
+// NewOffline reads back, with the version 1 files of earlier releases
+// (which do not read version 2), rejecting a foreign, corrupt or
+// unknown-version file with ErrBadModel. A saved model holds up to 40 of
+// its training texts per label (TrainConfig.KeepExample).
 //
 // How much a deployment's own requests are worth, measured on the blind
 // files below: on top of a model trained on the dev set, 500 labelled

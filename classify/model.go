@@ -327,11 +327,11 @@ func loadModel(r io.Reader) (*model, error) {
 	if version >= 2 {
 		nk := d.count(1_000_000)
 		for range nk {
-			s := sample{text: d.str(), y: int(d.u32())}
-			if d.err == nil && s.y >= len(m.labels) {
-				d.err = fmt.Errorf("rehearsal example of label %d of %d", s.y, len(m.labels))
+			text, y := d.str(), d.u32()
+			if d.err == nil && uint64(y) >= uint64(len(m.labels)) {
+				d.err = fmt.Errorf("rehearsal example of label %d of %d", y, len(m.labels))
 			}
-			m.keep = append(m.keep, s)
+			m.keep = append(m.keep, sample{text: text, y: int(y)})
 		}
 	}
 	scale := d.f32()

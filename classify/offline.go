@@ -43,7 +43,8 @@ type OfflineConfig struct {
 
 // NewOffline returns an offline classifier using cfg.Model, or the default
 // model when cfg.Model is nil. A file that is not a model, is corrupt or
-// has another format version gives an error wrapping ErrBadModel.
+// has a format version this package does not read (it reads versions 1
+// and 2) gives an error wrapping ErrBadModel.
 func NewOffline(cfg OfflineConfig) (*Offline, error) {
 	if cfg.Model == nil {
 		m, err := defaultModel()
@@ -118,8 +119,12 @@ type TrainConfig struct {
 	Base *Offline
 	// KeepExample reports whether examples[i] may be stored in the model
 	// file as one of its rehearsal examples; nil allows every example.
-	// Return false for examples that must not ship with the model (the
-	// default model keeps only examples written for this project).
+	// A saved model therefore holds up to RehearsalPerLabel training
+	// texts per label, verbatim: return false for examples that must not
+	// ship with the model, such as customers' messages in a file that
+	// leaves the company (the default model keeps only examples written
+	// for this project). A model that keeps none forgets more when
+	// trained on top of.
 	KeepExample func(i int, e Example) bool
 }
 
@@ -396,6 +401,8 @@ func (m *model) fitEnsemble(ctx context.Context, samples []sample, o trainOption
 }
 
 // Save writes the model in a versioned binary format that NewOffline reads.
+// The file holds the model's rehearsal examples, training texts verbatim
+// (see TrainConfig.KeepExample).
 func (c *Offline) Save(w io.Writer) error {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -411,6 +418,25 @@ func (c *Offline) Model() string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return "offline/" + c.m.name
+}
+
+// Categories returns the categories the model can answer, in the order of
+// Categories. An example with only a category teaches a model trained on
+// top of this one (TrainConfig.Base) only for these.
+func (c *Offline) Categories() []Category {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	has := map[Category]bool{}
+	for _, l := range c.m.labels {
+		has[l.Category] = true
+	}
+	var out []Category
+	for _, cat := range Categories {
+		if has[cat] {
+			out = append(out, cat)
+		}
+	}
+	return out
 }
 
 // Labels returns the intents (or, for a model trained without intents, the

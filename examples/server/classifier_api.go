@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,16 @@ type offlineModel struct {
 	// (-classifier-model); nil is the shipped model.
 	file []byte
 
+	// Retrains run in the background, one at a time, in goroutines owned
+	// by the model and stopped by close.
+	runCtx  context.Context
+	runStop context.CancelFunc
+	runWG   sync.WaitGroup
+	stopped bool // close was called: no more retrains
+	// instance names this server in its retrain announcements, so that it
+	// does not follow its own.
+	instance string
+
 	mu       sync.Mutex
 	info     classifierStatus // Training is kept in training
 	training bool
@@ -64,25 +75,37 @@ type offlineModel struct {
 const maxLearnedTickets = 100_000
 
 // learnTicket teaches the current model a ticket's correction, unless it
-// already learned that ticket with that category.
-func (m *offlineModel) learnTicket(ctx context.Context, ticketID string, ex classify.Example) error {
+// already learned that ticket with that category; it reports whether it
+// taught it.
+func (m *offlineModel) learnTicket(ctx context.Context, ticketID string, ex classify.Example) (bool, error) {
 	m.mu.Lock()
 	if m.learned[ticketID] == ex.Category {
 		m.mu.Unlock()
-		return nil
+		return false, nil
 	}
 	if m.learned == nil || len(m.learned) >= maxLearnedTickets {
 		m.learned = map[string]icc.Category{}
 	}
 	m.learned[ticketID] = ex.Category
+	m.info.LiveCorrections++
 	m.mu.Unlock()
-	return m.Learn(ctx, ex)
+	return true, m.Learn(ctx, ex)
+}
+
+// learnedAs returns the category the current model was last taught for a
+// ticket, if it was.
+func (m *offlineModel) learnedAs(ticketID string) (icc.Category, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.learned[ticketID]
+	return c, ok
 }
 
 // newOfflineModel returns an offlineModel serving the model in file, or
 // the shipped default model when file is nil.
 func newOfflineModel(file []byte) (*offlineModel, error) {
-	m := &offlineModel{file: file}
+	m := &offlineModel{file: file, instance: instanceID()}
+	m.runCtx, m.runStop = context.WithCancel(context.Background())
 	off, err := m.base()
 	if err != nil {
 		return nil, err
@@ -120,15 +143,41 @@ func (m *offlineModel) Learn(ctx context.Context, ex classify.Example) error {
 }
 
 // begin marks a retrain as running and starts keeping live corrections; it
-// reports false when one is already running.
+// reports false when one is already running or the model was closed.
 func (m *offlineModel) begin() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.training {
+	if m.training || m.stopped {
 		return false
 	}
 	m.training, m.pending = true, nil
 	return true
+}
+
+// run begins a retrain and runs retrain in the background with the
+// model's context, ending it when retrain returns; it reports false, and
+// runs nothing, when a retrain is already running or the model is closed.
+func (m *offlineModel) run(retrain func(ctx context.Context)) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.training || m.stopped {
+		return false
+	}
+	m.training, m.pending = true, nil
+	m.runWG.Go(func() {
+		defer m.end()
+		retrain(m.runCtx)
+	})
+	return true
+}
+
+// close cancels a running retrain, waits for it and refuses later ones.
+func (m *offlineModel) close() {
+	m.mu.Lock()
+	m.stopped = true
+	m.mu.Unlock()
+	m.runStop()
+	m.runWG.Wait()
 }
 
 // end marks the running retrain as finished, whether or not it swapped a
@@ -144,13 +193,16 @@ func (m *offlineModel) end() {
 func (m *offlineModel) swap(ctx context.Context, off *classify.Offline, n int, logger *slog.Logger) {
 	m.mu.Lock()
 	for _, ex := range m.pending {
-		if err := off.Learn(ctx, ex); err != nil {
+		// Not cancelled with the retrain: once it swaps, nothing learned
+		// live meanwhile may be lost.
+		if err := off.Learn(context.WithoutCancel(ctx), ex); err != nil {
 			logger.WarnContext(ctx, "replaying a correction on the retrained classifier failed", "err", err)
 		}
 	}
+	m.info = classifierStatus{Model: off.Model(), FromCorrections: true, Corrections: n, TrainedAt: time.Now().UTC(),
+		LiveCorrections: len(m.pending)}
 	m.pending, m.learned = nil, nil
 	m.cur.Store(off)
-	m.info = classifierStatus{Model: off.Model(), FromCorrections: true, Corrections: n, TrainedAt: time.Now().UTC()}
 	m.mu.Unlock()
 	if m.cache != nil {
 		m.cache.Purge()
@@ -179,6 +231,10 @@ type classifierStatus struct {
 	FromCorrections bool      `json:"from_corrections"`
 	Corrections     int       `json:"corrections"`
 	TrainedAt       time.Time `json:"trained_at,omitzero"`
+	// LiveCorrections counts the corrections learned live since the
+	// model was trained or loaded, made here or, through the bus, on
+	// another instance.
+	LiveCorrections int `json:"live_corrections"`
 	// Training says that a retrain is running.
 	Training bool `json:"training"`
 }
@@ -200,99 +256,82 @@ func (s *server) handleClassifierStatus(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-// handleClassifierTrain retrains the offline model from the corrections in
-// the store and answers when it is done; 409 when a retrain is running.
+// handleClassifierTrain starts retraining the offline model from the
+// corrections in the store, in the background, and answers 202 with the
+// status (training: true); GET /api/classifier tells when it is done. The
+// other instances sharing the store retrain too when it has succeeded. 409
+// when a retrain is already running or the classifier does not learn.
 func (s *server) handleClassifierTrain(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.retrainFromCorrections(r.Context())
-	if err != nil {
-		return err
+	if s.offline == nil {
+		return icc.Errorf(icc.ECONFLICT, "this server's classifier does not learn from corrections")
 	}
-	writeJSON(w, s.logger, http.StatusOK, st)
+	if !s.startRetrain("asked by an admin", true) {
+		return icc.Errorf(icc.ECONFLICT, "the classifier is already being retrained")
+	}
+	writeJSON(w, s.logger, http.StatusAccepted, s.offline.status())
 	return nil
 }
 
-// retrainFromCorrections retrains the offline model from the agents'
-// corrections in the store (see retrain). It is an ECONFLICT error when a
-// retrain is already running or the server's classifier was injected.
-func (s *server) retrainFromCorrections(ctx context.Context) (classifierStatus, error) {
-	if s.offline == nil {
-		return classifierStatus{}, icc.Errorf(icc.ECONFLICT, "this server's classifier does not learn from corrections")
-	}
-	if !s.offline.begin() {
-		return classifierStatus{}, icc.Errorf(icc.ECONFLICT, "the classifier is already being retrained")
-	}
-	err := func() error {
-		defer s.offline.end()
-		return s.retrain(ctx)
-	}()
-	if err != nil {
-		return classifierStatus{}, err
-	}
-	return s.offline.status(), nil
-}
+// topicClassifier is the bus topic on which an instance tells the others
+// that an admin had it retrain its classifier, so that they retrain too.
+const topicClassifier = "classifier"
 
 // startRetrain retrains the offline model from the store's corrections in
-// the background, once, so that every instance of a cluster starts from
-// the same model; the current model serves meanwhile. Shutdown cancels the
-// retrain and waits for it. It does nothing for an injected classifier.
-func (s *server) startRetrain(ctx context.Context) {
+// the background (the current model serves meanwhile) and reports whether
+// it started one: not when one is running, the server is shutting down or
+// the classifier was injected. With tell, a successful retrain is announced
+// on the bus, and the other instances sharing the store retrain as well.
+// Shutdown cancels a running retrain and waits for it.
+func (s *server) startRetrain(why string, tell bool) bool {
 	if s.offline == nil {
-		return
+		return false
 	}
-	if !s.offline.begin() { // marked at once, so that GET says it is coming
-		return
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		defer s.offline.end()
-		if err := s.retrain(rctx); err != nil && rctx.Err() == nil {
-			s.logger.WarnContext(rctx, "retraining the classifier at start failed", "err", err)
+	return s.offline.run(func(ctx context.Context) {
+		err := s.retrain(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.logger.WarnContext(ctx, "retraining the classifier failed", "why", why, "err", err)
+		case err == nil && tell:
+			e := icc.Event{Topic: topicClassifier, Type: "classifier.retrained", ID: s.offline.instance, At: time.Now().UTC()}
+			if err := s.backend.Publish(ctx, e); err != nil {
+				s.logger.WarnContext(ctx, "telling the other instances to retrain failed", "err", err)
+			}
 		}
-	})
-	s.onShutdown(func(context.Context) error {
-		cancel()
-		wg.Wait()
-		return nil
 	})
 }
 
-// startCorrectionFollower teaches this instance's offline model the
-// corrections agents make on other instances sharing the store: it follows
-// the ticket events on the bus, and for each updated ticket whose category
-// now differs from its classification's, teaches the model that ticket
-// (once per ticket and category). Events the bus drops are not replayed;
-// those corrections arrive with the next retrain. It stops on shutdown and
-// does nothing for an injected classifier.
+// startCorrectionFollower keeps this instance's offline model in step with
+// the other instances sharing the store. It follows the ticket events on
+// the bus: an updated ticket whose category now differs from its
+// classification's is taught to the model (once per ticket and category),
+// and so is a ticket set back to the category the model was taught
+// otherwise (a correction undone). When another instance announces a
+// retrain, or the bus reports events this instance missed, it retrains in
+// the background. It stops on shutdown and does nothing for an injected
+// classifier.
 func (s *server) startCorrectionFollower(ctx context.Context) error {
 	if s.offline == nil {
 		return nil
 	}
 	fctx, cancel := context.WithCancel(ctx)
-	sub, err := s.backend.Subscribe(fctx, icc.TopicTickets)
+	sub, err := s.backend.Subscribe(fctx, icc.TopicTickets, topicClassifier)
 	if err != nil {
 		cancel()
 		return fmt.Errorf("follow corrections: %w", err)
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		var dropped int64
 		for e := range sub.Events() {
-			if e.Type != "ticket.updated" {
-				continue
+			if d := sub.Dropped(); d > dropped {
+				dropped = d
+				s.startRetrain("missed bus events", false)
 			}
-			t, err := s.backend.GetTicket(fctx, e.ID)
-			if err != nil {
-				if fctx.Err() == nil && !errors.Is(err, icc.ErrNotFound) {
-					s.logger.WarnContext(fctx, "reading an updated ticket for corrections failed", "ticket", e.ID, "err", err)
-				}
-				continue
-			}
-			ex, ok := correctionOf(t)
-			if !ok {
-				continue
-			}
-			if err := s.offline.learnTicket(context.WithoutCancel(fctx), t.ID, ex); err != nil {
-				s.logger.WarnContext(fctx, "learning a correction made elsewhere failed", "ticket", t.ID, "err", err)
+			switch {
+			case e.Topic == topicClassifier && e.Type == "classifier.retrained" && e.ID != s.offline.instance:
+				s.startRetrain("another instance retrained", false)
+			case e.Topic == icc.TopicTickets && e.Type == "ticket.updated":
+				s.followTicket(fctx, e.ID)
 			}
 		}
 	})
@@ -303,6 +342,30 @@ func (s *server) startCorrectionFollower(ctx context.Context) error {
 		return err
 	})
 	return nil
+}
+
+// followTicket teaches the offline model what an updated ticket says: its
+// correction, or, when the model was taught the ticket as another category
+// that the ticket no longer has, the ticket's category now.
+func (s *server) followTicket(ctx context.Context, id string) {
+	t, err := s.backend.GetTicket(ctx, id)
+	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, icc.ErrNotFound) {
+			s.logger.WarnContext(ctx, "reading an updated ticket for corrections failed", "ticket", id, "err", err)
+		}
+		return
+	}
+	ex, ok := correctionOf(t)
+	if !ok {
+		was, taught := s.offline.learnedAs(t.ID)
+		if !taught || was == t.Category || !t.Category.Valid() {
+			return
+		}
+		ex = classify.Example{Text: t.Subject + "\n" + t.Body, Category: t.Category} // a correction undone
+	}
+	if _, err := s.offline.learnTicket(context.WithoutCancel(ctx), t.ID, ex); err != nil {
+		s.logger.WarnContext(ctx, "learning a correction made elsewhere failed", "ticket", t.ID, "err", err)
+	}
 }
 
 // retrain does a retrain the caller has begun: it reads the corrections
@@ -326,6 +389,21 @@ func (s *server) retrain(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("base classifier: %w", err)
 	}
+	// A correction to a category the base model has no intent for cannot
+	// be taught; it is left out rather than failing the whole retrain.
+	can := base.Categories()
+	kept := examples[:0]
+	for _, ex := range examples {
+		if slices.Contains(can, ex.Category) {
+			kept = append(kept, ex)
+		}
+	}
+	if skipped := len(examples) - len(kept); skipped > 0 {
+		s.logger.WarnContext(ctx, "corrections left out: the base model has no intent in their category", "corrections", skipped)
+	}
+	if examples = kept; len(examples) == 0 {
+		return nil
+	}
 	cfg := s.offline.train
 	cfg.Base, cfg.Name, cfg.Seed = base, retrainModelName, retrainSeed
 	off, err := classify.Train(ctx, examples, cfg)
@@ -336,7 +414,7 @@ func (s *server) retrain(ctx context.Context) error {
 	// and may leave its own text with the old answer; as when it was made
 	// live, each correction then holds for its text (Learn does nothing
 	// for the texts training already got right).
-	for _, ex := range examples {
+	for _, ex := range slices.Backward(examples) { // oldest first: a later correction of a similar text wins
 		if err := off.Learn(ctx, ex); err != nil {
 			return fmt.Errorf("train classifier: %w", err)
 		}

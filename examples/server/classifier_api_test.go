@@ -86,6 +86,15 @@ func TestClassifierRetrainsFromCorrections(t *testing.T) {
 			st := classifierStatusOf(t, agent)
 			assert.Equal(t, classifierStatus{Model: "offline/v1"}, st, "the shipped model serves until a retrain")
 
+			// Another instance on the same store follows the bus: it learns
+			// the correction live, and retrains when the first announces
+			// its retrain.
+			e2 := newDeskEnvOn(t, b2, quickRetrain)
+			e2.admin, e2.agent = e.admin, e.agent
+			require.NoError(t, e2.s.startCorrectionFollower(t.Context()))
+			t.Cleanup(func() { runShutdownHooks(t, e2.s) })
+			agent2 := e2.asAgent()
+
 			tk := newTicket(t, agent, "Strange charge", "There is a line on my statement I do not understand")
 			require.NotNil(t, tk.Classification)
 			to := icc.CategoryTechnical
@@ -95,33 +104,34 @@ func TestClassifierRetrainsFromCorrections(t *testing.T) {
 			w := agent.do("PATCH", "/api/tickets/"+tk.ID, map[string]any{"version": tk.Version, "category": to})
 			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 
+			require.Eventually(t, func() bool { return classifierStatusOf(t, agent2).LiveCorrections == 1 }, retrainWait, 10*time.Millisecond,
+				"the other instance learns the correction from the bus")
+
 			w = admin.do("POST", "/api/classifier/train", nil)
-			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-			st = decode[classifierStatus](t, w)
+			require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+			started := decode[classifierStatus](t, w)
+			assert.True(t, started.Training, "it runs in the background")
 			doc := loadOpenAPI(t)
 			var v any
 			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &v))
-			assert.Empty(t, doc.problems(doc.responseSchema(t, "POST", "/api/classifier/train", http.StatusOK), v, "$"))
+			assert.Empty(t, doc.problems(doc.responseSchema(t, "POST", "/api/classifier/train", http.StatusAccepted), v, "$"))
+			st = waitRetrainDone(t, agent)
 			assert.Equal(t, "offline/desk", st.Model)
 			assert.True(t, st.FromCorrections)
 			assert.Equal(t, 1, st.Corrections)
 			assert.False(t, st.TrainedAt.IsZero())
-			assert.False(t, st.Training)
-			assert.Equal(t, st, classifierStatusOf(t, agent))
+			assert.Zero(t, st.LiveCorrections)
 			assert.Contains(t, e.logs.String(), "classifier retrained from corrections")
 
 			res := decode[classify.Result](t, agent.do("POST", "/api/classify", map[string]string{"subject": tk.Subject, "body": tk.Body}))
 			assert.Equal(t, to, res.Category, "the retrained model knows the correction")
 			assert.Equal(t, "offline/desk", res.Model)
 
-			// Another instance on the same store learns the correction at
-			// start-up; the shipped model serves meanwhile.
-			e2 := newDeskEnvOn(t, b2, quickRetrain)
-			e2.admin, e2.agent = e.admin, e.agent
-			t.Cleanup(func() { runShutdownHooks(t, e2.s) })
-			e2.s.startRetrain(t.Context())
-			agent2 := e2.asAgent()
-			st2 := waitRetrainDone(t, agent2)
+			var st2 classifierStatus
+			require.Eventually(t, func() bool {
+				st2 = classifierStatusOf(t, agent2)
+				return st2.FromCorrections && !st2.Training
+			}, retrainWait, 10*time.Millisecond, "the other instance retrains when told")
 			assert.Equal(t, "offline/desk", st2.Model)
 			assert.True(t, st2.FromCorrections)
 			assert.Equal(t, 1, st2.Corrections)
@@ -169,8 +179,8 @@ func TestClassifierEndpointsAccess(t *testing.T) {
 
 	// Without corrections a retrain changes nothing.
 	w := admin.do("POST", "/api/classifier/train", nil)
-	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	assert.Equal(t, classifierStatus{Model: "offline/v1"}, decode[classifierStatus](t, w))
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	assert.Equal(t, classifierStatus{Model: "offline/v1"}, waitRetrainDone(t, admin))
 	assert.Contains(t, e.logs.String(), "classifier not retrained: no corrections")
 }
 
@@ -179,7 +189,7 @@ func TestClassifierEndpointsAccess(t *testing.T) {
 func TestClassifierInjectedIsNotRetrained(t *testing.T) {
 	e := newDeskEnv(t)
 	assert.Nil(t, e.s.offline)
-	e.s.startRetrain(t.Context()) // does nothing
+	assert.False(t, e.s.startRetrain("test", false), "does nothing")
 	admin := e.asAdmin()
 	assert.Equal(t, classifierStatus{}, classifierStatusOf(t, admin))
 	requireError(t, admin.do("POST", "/api/classifier/train", nil), 409, "conflict", "")
@@ -190,11 +200,12 @@ func TestClassifierInjectedIsNotRetrained(t *testing.T) {
 func TestStartRetrainStopsOnShutdown(t *testing.T) {
 	e := newDeskEnvWith(t, quickRetrain)
 	storeTickets(t, e, &icc.Ticket{Subject: "Corrected", Category: icc.CategoryBilling, Classification: &icc.Classification{Category: icc.CategoryTechnical}})
-	e.s.startRetrain(t.Context())
+	require.True(t, e.s.startRetrain("start-up", false))
 	assert.True(t, e.s.offline.status().Training, "marked before serving goes on")
 	assert.False(t, e.s.offline.begin(), "a retrain is running")
 	runShutdownHooks(t, e.s)
 	assert.False(t, e.s.offline.status().Training, "shutdown waited for the retrain")
+	assert.False(t, e.s.startRetrain("after shutdown", false), "no retrain after shutdown")
 }
 
 // TestRetrainKeepsLiveCorrections: a correction learned while a retrain
@@ -280,9 +291,9 @@ func storeTickets(t *testing.T, e *deskEnv, tickets ...*icc.Ticket) {
 	}
 }
 
-// TestCorrectionLearnedByOtherInstances: a correction made on one server
-// is learned at once by another server on the same store, through the
-// ticket events on the bus, and by the first server only once.
+// TestCorrectionLearnedByOtherInstances: a correction made on one server,
+// and its undoing, are learned at once by another server on the same
+// store, through the ticket events on the bus, and by each server once.
 func TestCorrectionLearnedByOtherInstances(t *testing.T) {
 	b := memory.New()
 	t.Cleanup(func() { _ = b.Close() })
@@ -313,14 +324,27 @@ func TestCorrectionLearnedByOtherInstances(t *testing.T) {
 	require.Eventually(t, func() bool { return classifyOn(agent2).Category == to }, 10*time.Second, 10*time.Millisecond,
 		"the other instance learns the correction from the bus")
 
-	// A later update of the ticket is not taught again.
-	e1.s.offline.mu.Lock()
-	assert.Equal(t, to, e1.s.offline.learned[tk.ID])
-	e1.s.offline.mu.Unlock()
+	// A later update that leaves the category is not taught again, and a
+	// correction undone is learned everywhere. Events from one instance
+	// arrive in order, so once the undoing is learned, the update before
+	// it has been seen.
 	tk2 := decode[icc.Ticket](t, agent1.do("GET", "/api/tickets/"+tk.ID, nil))
 	w = agent1.do("PATCH", "/api/tickets/"+tk.ID, map[string]any{"version": tk2.Version, "priority": "urgent"})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	assert.Equal(t, 1, strings.Count(e1.logs.String(), "classifier learned a correction"))
+	tk2 = decode[icc.Ticket](t, w)
+	w = agent1.do("PATCH", "/api/tickets/"+tk.ID, map[string]any{"version": tk2.Version, "category": tk.Category})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, tk.Category, classifyOn(agent1).Category)
+	require.Eventually(t, func() bool { return classifyOn(agent2).Category == tk.Category }, 10*time.Second, 10*time.Millisecond,
+		"the other instance learns that the correction was undone")
+	assert.Equal(t, 2, classifierStatusOf(t, agent2).LiveCorrections, "the correction and its undoing, nothing for the priority")
+	require.Eventually(t, func() bool {
+		e1.s.offline.mu.Lock()
+		defer e1.s.offline.mu.Unlock()
+		return e1.s.offline.learned[tk.ID] == tk.Category
+	}, 10*time.Second, 10*time.Millisecond)
+	assert.Equal(t, 2, classifierStatusOf(t, agent1).LiveCorrections, "its own changes coming back over the bus are not taught again")
+	assert.Equal(t, 2, strings.Count(e1.logs.String(), "classifier learned a correction"))
 }
 
 // TestClassifierModelFile: a server given a model file serves it, and a
@@ -338,11 +362,17 @@ func TestClassifierModelFile(t *testing.T) {
 	assert.Equal(t, "get_refund", res.Intent)
 
 	storeTickets(t, e, &icc.Ticket{Subject: "Card declined", Body: "my card is declined at checkout", Category: icc.CategoryBilling,
-		Classification: &icc.Classification{Category: icc.CategoryTechnical}})
+		Classification: &icc.Classification{Category: icc.CategoryTechnical}},
+		// The tiny model has no sensitive intent: this one is left out.
+		&icc.Ticket{Subject: "Rude", Body: "your staff was rude", Category: icc.CategorySensitive,
+			Classification: &icc.Classification{Category: icc.CategoryTechnical}})
 	w := admin.do("POST", "/api/classifier/train", nil)
-	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	waitRetrainDone(t, admin)
 	res = decode[classify.Result](t, admin.do("POST", "/api/classify", map[string]string{"subject": "Card declined", "body": "my card is declined at checkout"}))
 	assert.Equal(t, icc.CategoryBilling, res.Category)
 	assert.Equal(t, "get_refund", res.Intent, "the tiny model's only billing intent: trained on top of the file's model")
 	assert.Equal(t, "offline/desk", res.Model)
+	assert.Equal(t, 1, classifierStatusOf(t, admin).Corrections)
+	assert.Contains(t, e.logs.String(), "corrections left out: the base model has no intent in their category")
 }

@@ -68,7 +68,8 @@ type learner interface {
 // ticketLearner is a learner that remembers which ticket a correction came
 // from, so that it learns each ticket's correction once (offlineModel).
 type ticketLearner interface {
-	learnTicket(ctx context.Context, ticketID string, ex classify.Example) error
+	// learnTicket reports whether it taught ex (false: already learned).
+	learnTicket(ctx context.Context, ticketID string, ex classify.Example) (bool, error)
 }
 
 // setupDesk builds the classifier and the ticket Desk (reading s.directory
@@ -88,6 +89,7 @@ func (s *server) setupDesk(ctx context.Context, opts deskOptions) error {
 	s.classifier, s.learner, s.offline = c, l, off
 	if off != nil {
 		off.train = classify.TrainConfig{Epochs: opts.Retrain.Epochs, Augment: opts.Retrain.Augment}
+		s.onShutdown(func(context.Context) error { off.close(); return nil })
 	}
 	cfg := icc.DeskConfig{
 		Store:        s.backend,
@@ -125,15 +127,18 @@ func (s *server) learnCorrection(ctx context.Context, c icc.Correction) {
 		return
 	}
 	ex := classify.Example{Text: c.Text, Category: c.To}
-	var err error
+	taught, err := true, error(nil)
 	if tl, ok := s.learner.(ticketLearner); ok {
-		err = tl.learnTicket(context.WithoutCancel(ctx), c.TicketID, ex) // not again when its event comes back
+		taught, err = tl.learnTicket(context.WithoutCancel(ctx), c.TicketID, ex) // not again when its event comes back
 	} else {
 		err = s.learner.Learn(context.WithoutCancel(ctx), ex)
 	}
 	if err != nil {
 		s.logger.WarnContext(ctx, "learning a correction failed", "ticket", c.TicketID, "err", err)
 		return
+	}
+	if !taught {
+		return // the bus brought it first
 	}
 	s.logger.InfoContext(ctx, "classifier learned a correction", "ticket", c.TicketID, "from", c.From, "to", c.To)
 }

@@ -26,9 +26,10 @@
 // The desk's classifier (classifier_api.go) is the offline model, or Gemini
 // with it as the fallback. An agent's change of a ticket's category teaches
 // the offline model at once, on every instance (the others follow the
-// ticket events on the bus); at start-up (in the background) and on POST
-// /api/classifier/train (admins) it is retrained from the corrections in
-// the store, so that every instance of a cluster converges on one model.
+// ticket events on the bus); at start-up and on POST /api/classifier/train
+// (admins), in the background, it is retrained from the corrections in the
+// store, and a retrain an admin asked for is announced on the bus so that
+// the other instances retrain too: a cluster converges on one model.
 // GET /api/classifier says which model serves.
 //
 // Integration monitoring runs in the server (monitor_api.go): the monitor

@@ -136,7 +136,7 @@ func (s *server) setup(ctx context.Context, cfg config, self string) (logins []d
 	}
 	s.startSLAWatcher(ctx, s.backend, defaultSLAInterval)
 	s.startMonitor(ctx, self)
-	s.startRetrain(ctx)
+	s.startRetrain("start-up", false)
 	return logins, nil
 }
 

@@ -75,22 +75,32 @@ export async function render(root, ctx) {
     const learned = st.from_corrections
       ? `Retrained from ${st.corrections} agent correction${st.corrections === 1 ? "" : "s"} on ${fmtTime(st.trained_at)}.`
       : "The shipped model, not retrained from corrections.";
+    const live = st.live_corrections ? ` ${st.live_corrections} more learned live since.` : "";
     replace(model, h("h2", { id: "classifier-model-h" }, "Classifier model"),
-      h("p", {}, h("strong", {}, st.model || "—"), " ", learned),
+      h("p", {}, h("strong", {}, st.model || "—"), " ", learned, live),
       h("p", { class: "muted small", role: "status" }, st.training ? "A retrain is running." : ""),
       ctx.me?.role === "admin"
         ? h("button", { type: "button", id: "classifier-retrain", disabled: st.training, onclick: retrain }, "Retrain from corrections")
         : null);
   }
 
+  // retrain starts a retrain (it runs in the background on the server) and
+  // polls the status until it is done.
   async function retrain(ev) {
     const btn = ev.currentTarget;
     btn.disabled = true;
     btn.textContent = "Retraining…";
     try {
-      const st = await api("POST", "/api/classifier/train");
-      toast("Retrain finished");
+      let st = await api("POST", "/api/classifier/train");
       drawModel(st);
+      while (st.training && document.body.contains(model)) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        st = await api("GET", "/api/classifier");
+      }
+      if (document.body.contains(model)) {
+        toast("Retrain finished");
+        drawModel(st);
+      }
     } catch (err) {
       toast(errorText(err), "error");
       await loadModel();
