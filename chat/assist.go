@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/icclabs/commandcenter/classify"
 	"github.com/icclabs/commandcenter/icc"
@@ -17,7 +18,10 @@ const (
 	// conversation: promising one would contradict what the customer sees.
 	textFlagged = "We have let the team know that this conversation needs attention."
 	textOffline = "No agent is online right now. Leave your email address and we will answer you by email."
-	textClosed  = "This conversation was closed."
+	// textOfflineKnown replaces textOffline when the customer's address is
+	// known (Config.Contact).
+	textOfflineKnown = "No agent is online right now. We will answer you by email at %s: write what we should know here, or leave another address."
+	textClosed       = "This conversation was closed."
 )
 
 // Client ids of the hub's own messages; the store's idempotency makes each
@@ -268,12 +272,22 @@ func (h *Hub) flag(set map[string]bool, id string) bool {
 }
 
 // offline tells the customer once that no agent is online and asks for an
-// email address; a later message with one turns the conversation into a
-// ticket (with Config.Tickets). It reports whether m did so, or another
-// writer converted the conversation meanwhile.
+// email address, or, when Config.Contact knows it, says where the answer
+// will go; a later message turns the conversation into a ticket (with
+// Config.Tickets) when it gives an address or the customer's is known. It
+// reports whether m did so, or another writer converted the conversation
+// meanwhile.
 func (h *Hub) offline(ctx context.Context, conv *icc.Conversation, m icc.Message) (ticket bool, err error) {
+	var known string // the customer's address, when Contact knows it
+	if h.cfg.Tickets != nil && conv.TicketID == "" {
+		known = h.contact(ctx, icc.SenderCustomer, conv.CustomerID).Email
+	}
 	if !h.flag(h.offlined, conv.ID) {
-		a, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientOffline, SenderType: icc.SenderSystem, Body: textOffline})
+		body := textOffline
+		if known != "" {
+			body = fmt.Sprintf(textOfflineKnown, known)
+		}
+		a, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientOffline, SenderType: icc.SenderSystem, Body: body})
 		if err != nil {
 			return false, err
 		}
@@ -286,8 +300,11 @@ func (h *Hub) offline(ctx context.Context, conv *icc.Conversation, m icc.Message
 		return false, nil
 	}
 	email := emailRE.FindString(m.Body)
-	if email == "" {
+	if email == "" && known == "" {
 		return false, nil
+	}
+	if strings.EqualFold(email, known) {
+		email = "" // the customer's own address: the ticket has the customer
 	}
 	_, err = h.ConvertToTicket(ctx, conv.ID, icc.NewTicket{CustomerEmail: email})
 	if errors.Is(err, icc.ErrConflict) {

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -213,6 +214,46 @@ func TestOfflineModeTicket(t *testing.T) {
 
 	_, err = e.hub.ConvertToTicket(context.Background(), conv.ID, icc.NewTicket{})
 	assert.ErrorIs(t, err, icc.ErrConflict)
+}
+
+// TestOfflineModeKnownEmail: when Config.Contact knows the customer's
+// address, the offline notice says where the answer will go instead of
+// asking, the next message turns the conversation into a ticket, and the
+// transcript names the customer.
+func TestOfflineModeKnownEmail(t *testing.T) {
+	var st *memory.Store // set below; Contact runs only once messages flow
+	contact := func(ctx context.Context, typ icc.SenderType, id string) (Contact, error) {
+		if typ != icc.SenderCustomer {
+			return Contact{}, nil
+		}
+		c, err := st.GetCustomer(ctx, id)
+		if err != nil {
+			return Contact{}, err
+		}
+		return Contact{Name: c.Name, Email: c.Email}, nil
+	}
+	_, store, conv, c := offlineDeskEnv(t, Config{Contact: contact})
+	st = store
+	c.message(conv.ID, "c1", "my printer is on fire")
+	c.expect(TypeAck)
+	c.expect(TypeMessage)
+	notice := c.expect(TypeMessage).msg(t)
+	assert.Equal(t, fmt.Sprintf(textOfflineKnown, "jane@example.com"), notice.Body)
+	c.message(conv.ID, "c2", "it is the model X200")
+	c.expect(TypeAck)
+	c.expect(TypeMessage)
+	note := c.expect(TypeMessage).msg(t)
+	assert.Contains(t, note.Body, "ticket #")
+
+	got, err := st.GetConversation(context.Background(), conv.ID)
+	require.NoError(t, err)
+	ticket, err := st.GetTicket(context.Background(), got.TicketID)
+	require.NoError(t, err)
+	assert.Equal(t, conv.CustomerID, ticket.CustomerID)
+	assert.NotContains(t, ticket.Body, "Contact email:", "the customer's own address is not repeated")
+	assert.Contains(t, ticket.Body, "customer Jane <jane@example.com>: my printer is on fire")
+	assert.NotContains(t, ticket.Body, conv.CustomerID)
+	assert.Contains(t, ticket.Body, "system: "+notice.Body)
 }
 
 // TestConvertToTicket: an agent turns a conversation into a ticket.

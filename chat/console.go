@@ -201,21 +201,37 @@ func (h *Hub) ConvertToTicket(ctx context.Context, conversationID string, in icc
 	return t, nil
 }
 
-// transcript renders every message of a conversation, one per line.
+// transcript renders every message of a conversation, one per line,
+// naming the senders when Config.Contact knows them.
 func (h *Hub) transcript(ctx context.Context, id string) (string, error) {
 	var b strings.Builder
 	var after int64
+	names := map[string]string{} // sender type and id -> how the transcript names them
+	who := func(m icc.Message) string {
+		if m.SenderID == "" {
+			return string(m.SenderType)
+		}
+		key := string(m.SenderType) + " " + m.SenderID
+		if n, ok := names[key]; ok {
+			return n
+		}
+		n := key
+		if c := h.contact(ctx, m.SenderType, m.SenderID); c.Name != "" || c.Email != "" {
+			n = strings.TrimSpace(string(m.SenderType) + " " + c.Name)
+			if c.Email != "" {
+				n += " <" + c.Email + ">"
+			}
+		}
+		names[key] = n
+		return n
+	}
 	for b.Len() < icc.MaxBodyLen {
 		msgs, err := h.store.ListMessages(ctx, id, after, icc.MaxLimit)
 		if err != nil {
 			return "", err
 		}
 		for _, m := range msgs {
-			who := string(m.SenderType)
-			if m.SenderID != "" {
-				who += " " + m.SenderID
-			}
-			fmt.Fprintf(&b, "[%s] %s: %s\n", m.CreatedAt.UTC().Format("2006-01-02 15:04:05"), who, m.Body)
+			fmt.Fprintf(&b, "[%s] %s: %s\n", m.CreatedAt.UTC().Format("2006-01-02 15:04:05"), who(m), m.Body)
 			after = m.Seq
 		}
 		if len(msgs) < icc.MaxLimit {

@@ -137,8 +137,10 @@
 // Config.OnEscalate runs once, and the bot never answers that conversation
 // again. Otherwise, when no agent is online (Config.AgentsOnline, or the
 // presence of every hub) and nobody is assigned, the customer is told so
-// once and asked for an email address; a message with one turns the
-// conversation into a ticket through Config.Tickets with the transcript,
+// once and asked for an email address (or, when Config.Contact knows it,
+// told where the answer will go); a message with an address (or any later
+// message, when it is known) turns the conversation into a ticket through
+// Config.Tickets with the transcript, whose senders Config.Contact names,
 // and the bot answers neither that message nor any later one in a
 // conversation that has a ticket (however it got one).
 // Config.BotReply (default DefaultBotReply) decides whether the bot answers;

@@ -181,10 +181,41 @@ type Config struct {
 	// AgentsOnline counts agents available for chat (default: the agents
 	// online on every hub sharing the bus, see Hub.AgentsOnline).
 	AgentsOnline func(ctx context.Context) int
+	// Contact, when set, tells who a customer or an agent is by id. Ticket
+	// transcripts then name the senders instead of giving their ids, and
+	// with no agent online a customer whose email address is known is told
+	// where the answer will go instead of being asked for an address. An
+	// error or an empty Contact falls back to the id and to asking.
+	Contact func(ctx context.Context, senderType icc.SenderType, id string) (Contact, error)
 	// Instance identifies this hub on the bus (default: a random id).
 	Instance string
 	// Clock tells the time (default icc.SystemClock).
 	Clock icc.Clock
+}
+
+// Contact is who a participant is, as Config.Contact tells it.
+type Contact struct {
+	Name  string
+	Email string
+}
+
+// contact asks Config.Contact who a participant is; without it, or on an
+// error (logged), the Contact is empty.
+func (h *Hub) contact(ctx context.Context, senderType icc.SenderType, id string) Contact {
+	if h.cfg.Contact == nil || id == "" {
+		return Contact{}
+	}
+	sctx, cancel := h.storeCtx(ctx)
+	defer cancel()
+	c, err := h.cfg.Contact(sctx, senderType, id)
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.Warn("chat: looking up a contact failed", "sender_type", senderType, "id", id, "err", err)
+		}
+		return Contact{}
+	}
+	c.Email = emailRE.FindString(c.Email) // only an address, nothing else, goes into texts
+	return c
 }
 
 // TopicChat is the bus topic of conversation life-cycle events

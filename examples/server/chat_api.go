@@ -89,6 +89,7 @@ func (s *server) setupChat(ctx context.Context, opts chatOptions) (*chatAPI, err
 		Instance:       opts.Instance,
 		BotReply:       botReply,
 		Notices:        notices,
+		Contact:        s.chatContact,
 		OnEscalate: func(ctx context.Context, c *icc.Conversation, m icc.Message, cls chat.Classification) {
 			s.logger.InfoContext(ctx, "chat handed to a human", "conversation", c.ID, "seq", m.Seq,
 				"category", cls.Category, "reasons", cls.Reasons)
@@ -514,6 +515,27 @@ func (a *chatAPI) handleList(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, a.s.logger, http.StatusOK, page)
 	return nil
+}
+
+// chatContact tells the chat hub who a customer or agent is, so that the
+// offline notice uses the customer's address on file and ticket
+// transcripts name the senders. Agents are named without their address.
+func (s *server) chatContact(ctx context.Context, typ icc.SenderType, id string) (chat.Contact, error) {
+	switch typ {
+	case icc.SenderCustomer:
+		c, err := s.backend.GetCustomer(ctx, id)
+		if err != nil {
+			return chat.Contact{}, err
+		}
+		return chat.Contact{Name: c.Name, Email: c.Email}, nil
+	case icc.SenderAgent:
+		a, err := s.backend.GetAgent(ctx, id)
+		if err != nil {
+			return chat.Contact{}, err
+		}
+		return chat.Contact{Name: a.Name}, nil
+	}
+	return chat.Contact{}, nil
 }
 
 // handleGet returns one conversation, to an agent or to its customer. Only

@@ -434,6 +434,7 @@ func TestChatBotWhenNoAgentOnline(t *testing.T) {
 		return f.Type == chat.TypeMessage && f.msg(t).SenderType == icc.SenderSystem
 	}).msg(t)
 	assert.Contains(t, m.Body, "No agent is online")
+	assert.Contains(t, m.Body, "alone@test.example", "the customer's address on file, not a request for one")
 	m = cust.until(func(f wsFrame) bool {
 		return f.Type == chat.TypeMessage && f.msg(t).SenderType == icc.SenderBot
 	}).msg(t)
