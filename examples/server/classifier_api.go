@@ -142,11 +142,18 @@ func (m *offlineModel) Learn(ctx context.Context, ex classify.Example) error {
 	return off.Learn(ctx, ex)
 }
 
-// begin marks a retrain as running and starts keeping live corrections; it
-// reports false when one is already running or the model was closed.
+// begin marks a retrain as running, without running one, until end (tests
+// hold a retrain open with it); see beginLocked.
 func (m *offlineModel) begin() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.beginLocked()
+}
+
+// beginLocked marks a retrain as running and starts keeping live
+// corrections; it reports false when one is already running or the model
+// was closed. m.mu is held.
+func (m *offlineModel) beginLocked() bool {
 	if m.training || m.stopped {
 		return false
 	}
@@ -157,13 +164,13 @@ func (m *offlineModel) begin() bool {
 // run begins a retrain and runs retrain in the background with the
 // model's context, ending it when retrain returns; it reports false, and
 // runs nothing, when a retrain is already running or the model is closed.
+// The goroutine is added under m.mu, so close never waits before it is.
 func (m *offlineModel) run(retrain func(ctx context.Context)) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.training || m.stopped {
+	if !m.beginLocked() {
 		return false
 	}
-	m.training, m.pending = true, nil
 	m.runWG.Go(func() {
 		defer m.end()
 		retrain(m.runCtx)
