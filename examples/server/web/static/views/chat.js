@@ -27,6 +27,16 @@ export async function render(root, ctx, openID) {
     marks.set(participantID, Math.max(seq, marks.get(participantID) || 0));
   }
 
+  // triageBadges sums up the classifier's reading of a conversation's
+  // latest customer message for the list: its category, a high or urgent
+  // priority, and whether it asks for a human.
+  function triageBadges(t) {
+    if (!t) return null;
+    return h("span", { class: "triage", "aria-label": "Classifier" }, badge(t.category),
+      t.priority === "high" || t.priority === "urgent" ? badge(t.priority) : null,
+      t.escalate ? badge("escalated", "b-urgent") : null);
+  }
+
   async function loadList() {
     const f = Object.fromEntries(new FormData(filters));
     const page = await api("GET", "/api/conversations" + query({ ...f, limit: 100 }));
@@ -35,6 +45,7 @@ export async function render(root, ctx, openID) {
         onclick: () => { location.hash = "#/chat/" + encodeURIComponent(c.id); } },
         h("strong", {}, c.subject || "(no subject)"),
         h("span", { class: "muted small" }, `${ctx.agentName(c.assignee_id)} · ${ago(c.last_message_at || c.created_at)}`),
+        triageBadges(c.triage),
         c.unread > 0 && !(current && current.conv.id === c.id) ? h("span", { class: "unread", "aria-label": `${c.unread} unread` }, String(c.unread)) : null))) :
       h("li", { class: "muted" }, "No conversations."));
   }
