@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -114,6 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		connCfg.RuntimeParams["application_name"] = "icc"
 	}
 	connCfg.RuntimeParams["timezone"] = "UTC"
+	connCfg.OnNotice = noticeLogger(log)
 
 	if err := prepareSchema(ctx, connCfg, cfg.Schema); err != nil {
 		return nil, err
@@ -267,4 +269,21 @@ func isConnErr(err error) bool {
 // inTx runs fn in a transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+}
+
+// noticeLogger logs the notices the database sends: a RAISE NOTICE of
+// this package's SQL (a migration saying which integrations it renamed) at
+// info level, warnings at warn level, and routine notices, such as those
+// of IF NOT EXISTS statements, at debug level only.
+func noticeLogger(log *slog.Logger) pgconn.NoticeHandler {
+	return func(_ *pgconn.PgConn, n *pgconn.Notice) {
+		lvl := slog.LevelDebug
+		switch {
+		case n.Severity == "WARNING":
+			lvl = slog.LevelWarn
+		case n.Code == "00000": // RAISE NOTICE without an error code
+			lvl = slog.LevelInfo
+		}
+		log.Log(context.Background(), lvl, "postgres: "+strings.ToLower(n.Severity), "message", n.Message, "code", n.Code)
+	}
 }

@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -388,7 +390,9 @@ func runMigration(t *testing.T, s *Store, name string) {
 func TestMigrationCaseDuplicateNames(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := Open(ctx, Config{URL: testURL(t), Schema: newSchema(t), Logger: testLogger(t)})
+	var logs lockedBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s, err := Open(ctx, Config{URL: testURL(t), Schema: newSchema(t), Logger: logger})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	// Back to the state before 00004: names unique by exact case only.
@@ -417,6 +421,28 @@ func TestMigrationCaseDuplicateNames(t *testing.T) {
 	assert.Equal(t, "Test API", got.Name, "the oldest keeps its name")
 	err = s.CreateIntegration(ctx, &icc.Integration{Name: "TEST api"})
 	assert.Equal(t, icc.ECONFLICT, icc.ErrorCode(err))
+	// The renames are logged (the migration reports them with RAISE NOTICE).
+	assert.Contains(t, logs.String(), "renamed from test api to")
+	assert.NotContains(t, logs.String(), "already exists, skipping", "routine notices only at debug level")
+}
+
+// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a
+// logger.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // TestMigrationCleansLegacyText: tickets and integrations stored before tags
