@@ -17,7 +17,8 @@ import (
 // resolved tickets), from scratch and on top of the dev-set model
 // (TrainConfig.Base), and, for comparison, the dev-set model taught the
 // same requests one at a time with Learn. Each is measured on the four
-// blind files. It is slow, so it runs only with ICC_LEARNING_CURVE=1:
+// blind files. It is slow, so it runs only with ICC_LEARNING_CURVE=1 (or
+// =2, for a second shuffle of the requests):
 //
 //	ICC_LEARNING_CURVE=1 go test -run TestLearningCurve -v -timeout 60m ./classify
 func TestLearningCurve(t *testing.T) {
