@@ -24,7 +24,8 @@
 // files below: on top of a model trained on the dev set, 500 labelled
 // requests by other writers raise intent accuracy over the four files from
 // 0.875 to 0.917 and 2,000 to 0.958 (README.md, Round 5).
-// A classification takes 12-15 µs on one core and is deterministic.
+// A classification takes 12-25 µs on one core, depending on the host, and
+// is deterministic.
 //
 // Measured on requests by writers who never saw the lexicon or the code,
 // in files never used for tuning (a plain file, two hard ones and an inbox

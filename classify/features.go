@@ -179,26 +179,30 @@ const (
 	negationScope = 4
 )
 
-// match returns the length and concept of the longest lexicon phrase at
-// the start of words, or 0.
+// match returns the length and concept of the longest lexicon phrase (of
+// at most maxMatch words) at the start of words, or 0. It extends the run
+// only while some longer phrase begins with it.
 func (lx *lexicon) match(words []string) (int, string) {
-	var hs [8]uint64
+	best, concept := 0, ""
 	h := uint64(fnvOffset)
-	n := min(lx.maxLen, len(words), len(hs))
+	n := min(lx.maxLen, len(words), maxMatch)
 	for j := range n {
 		if j > 0 {
 			h = (h ^ ' ') * fnvPrime
 		}
 		h = hashStr(h, words[j])
-		hs[j] = h
-	}
-	for j := n - 1; j >= 0; j-- {
-		if c, ok := lx.phrases[hs[j]]; ok {
-			return j + 1, c
+		if c, ok := lx.phrases[h]; ok {
+			best, concept = j+1, c
+		}
+		if !lx.prefixes[h] {
+			break
 		}
 	}
-	return 0, ""
+	return best, concept
 }
+
+// maxMatch is the longest phrase, in words, that match looks for.
+const maxMatch = 8
 
 // speller corrects words it does not know to the most frequent known word
 // one edit away (deletion, insertion, substitution or transposition).

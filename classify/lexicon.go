@@ -142,10 +142,14 @@ which: wich
 type lexicon struct {
 	norm    map[string][]string // one token -> replacement tokens
 	phrases map[uint64]string   // phraseHash of a phrase -> concept
-	list    map[string][]string // concept -> its phrases, space-joined
-	maxLen  int                 // longest phrase, in tokens
-	words   []string            // every word the lexicon knows
-	common  map[string]bool     // everyday English words (commonText)
+	// prefixes holds the phraseHash of every run of words a longer phrase
+	// begins with, so that matching stops at the first word no phrase
+	// continues with.
+	prefixes map[uint64]bool
+	list     map[string][]string // concept -> its phrases, space-joined
+	maxLen   int                 // longest phrase, in tokens
+	words    []string            // every word the lexicon knows
+	common   map[string]bool     // everyday English words (commonText)
 	// commonDels indexes the everyday words by their one-letter
 	// deletions for the speller; built once, shared by every model.
 	commonDels map[string][]string
@@ -215,6 +219,16 @@ var loadLexicon = sync.OnceValue(func() *lexicon {
 			toks[len(toks)-1] = last + "s"
 			if key := phraseHash(toks); lx.phrases[key] == "" {
 				lx.phrases[key] = concept
+			}
+		}
+	}
+	// A plural has the prefixes of its singular.
+	lx.prefixes = map[uint64]bool{}
+	for _, list := range lx.list {
+		for _, p := range list {
+			toks := strings.Fields(p)
+			for n := 1; n < len(toks); n++ {
+				lx.prefixes[phraseHash(toks[:n])] = true
 			}
 		}
 	}

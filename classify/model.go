@@ -82,13 +82,14 @@ func softmax(z []float32, t float32) {
 
 func (m *model) analyze(text string) analysis { return analyze(text, m.lx, m.sp, m.fc) }
 
-// predict returns the label probabilities for text.
-func (m *model) predict(a *analysis, fs []feature) []float32 {
-	fs = a.features(m.fc, fs[:0])
+// predict returns the label probabilities for an analysed text, and the
+// features it built in buf (grown as needed), so that callers can reuse buf.
+func (m *model) predict(a *analysis, buf []feature) ([]float32, []feature) {
+	fs := a.features(m.fc, buf[:0])
 	p := make([]float32, m.k())
 	m.logits(fs, p)
 	softmax(p, m.temp)
-	return p
+	return p, fs
 }
 
 // clone returns a deep copy that can be trained without touching m.
@@ -154,8 +155,9 @@ func (m *model) prune(frac float32) {
 // addLabel adds a class and returns its index. Each of its weights is the
 // mean of the feature's weights for the other classes, so that its score
 // is the mean of theirs and it wins nothing until it is trained. (Zero
-// weights would not be neutral: the model has no bias term, a text's
-// scores can all be negative, and a zero score then beats every class.)
+// weights, the bias feature's included, would not be neutral: a text's
+// scores for the trained classes can all be negative, and a zero score
+// then beats every one.)
 func (m *model) addLabel(l label) int {
 	k := m.k()
 	w := make([]float32, 0, len(m.rows)*(k+1))

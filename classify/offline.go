@@ -210,7 +210,7 @@ func trainFrom(ctx context.Context, examples []Example, o trainOptions, name str
 				continue
 			}
 			a := base.analyze(stripLetter(Truncate(e.Text, MaxInputBytes)))
-			p := base.predict(&a, nil)
+			p, _ := base.predict(&a, nil)
 			y := -1
 			for j, l := range base.labels {
 				if l.Category == e.Category && (y < 0 || p[j] > p[y]) {
@@ -496,7 +496,7 @@ func (c *Offline) Learn(ctx context.Context, ex Example) error {
 			y = m.addLabel(label{Name: ex.Intent, Category: cat, Escalate: ex.Escalate})
 		}
 	case m.hasIntent:
-		p := m.predict(&a, nil)
+		p, _ := m.predict(&a, nil)
 		for j, l := range m.labels {
 			if l.Category == ex.Category && (y < 0 || p[j] > p[y]) {
 				y = j
@@ -562,8 +562,8 @@ func (c *Offline) Classify(ctx context.Context, req Request) (Result, error) {
 	if fsp == nil {
 		fsp = new([]feature)
 	}
-	p := m.predict(&a, *fsp)
-	*fsp = (*fsp)[:0]
+	p, fs := m.predict(&a, *fsp)
+	*fsp = fs[:0] // kept with its grown capacity, so the next call need not allocate it
 	c.bufs.Put(fsp)
 	var catP [4]float32
 	for j, l := range m.labels {

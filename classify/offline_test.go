@@ -280,8 +280,8 @@ func TestLearnFromCorrection(t *testing.T) {
 	require.NoError(t, c.Learn(ctx, Example{Text: "my api key leaked in a public repo", Category: CategoryTechnical, Intent: "rotate_api_key"}))
 	assert.Equal(t, "rotate_api_key", classifyText(t, c, "my api key was leaked in a repo").Intent)
 	assert.Contains(t, c.Labels(), "rotate_api_key")
-	// A new intent takes nothing else: the model has no bias term, so a
-	// new intent with zero weights used to win every request whose scores
+	// A new intent takes nothing else: with zero weights (its bias
+	// feature's too) a new intent used to win every request whose scores
 	// were all negative ("I want my money back" became rotate_api_key).
 	for text, want := range map[string]string{
 		"I want my money back for this purchase": "get_refund",

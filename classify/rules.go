@@ -182,37 +182,58 @@ func theftOfSecret(words []string) bool {
 // cueTable maps the hash of every cue phrase to the kinds of cue it is,
 // so that one pass over a text finds all its cues.
 type cueTable struct {
-	set    map[uint64]cue
-	maxLen int
+	set map[uint64]cueEntry // by phraseHash of a cue phrase or of its first words
+}
+
+// cueEntry is what a run of words is in the cue table: the kinds of cue
+// it is a whole phrase of, and whether it begins a longer phrase.
+type cueEntry struct {
+	kinds  cue
+	prefix bool
 }
 
 // cues is the table of cueLists, built once.
 var cues = func() cueTable {
-	t := cueTable{set: map[uint64]cue{}}
+	t := cueTable{set: map[uint64]cueEntry{}}
 	for kind, list := range cueLists {
 		for _, ph := range strings.Split(list, ",") {
 			toks := loadLexicon().normalize(tokenize(ph, nil), nil)
 			if len(toks) == 0 {
 				continue
 			}
-			t.set[phraseHash(toks)] |= kind
-			t.maxLen = max(t.maxLen, len(toks))
+			for n := 1; n < len(toks); n++ {
+				e := t.set[phraseHash(toks[:n])]
+				e.prefix = true
+				t.set[phraseHash(toks[:n])] = e
+			}
+			e := t.set[phraseHash(toks)]
+			e.kinds |= kind
+			t.set[phraseHash(toks)] = e
 		}
 	}
 	return t
 }()
 
-// scan returns the kinds of cue whose phrases occur in words.
+// scan returns the kinds of cue whose phrases occur in words. From each
+// word it extends the run only while the run begins some cue phrase, so
+// most words cost one lookup.
 func (t cueTable) scan(words []string) cue {
 	var found cue
 	for i := range words {
 		h := uint64(fnvOffset)
-		for n := 0; n < t.maxLen && i+n < len(words); n++ {
+		for n := 0; i+n < len(words); n++ {
 			if n > 0 {
 				h = (h ^ ' ') * fnvPrime
 			}
 			h = hashStr(h, words[i+n])
-			found |= t.set[h]
+			e, ok := t.set[h]
+			if !ok {
+				break
+			}
+			found |= e.kinds
+			if !e.prefix {
+				break
+			}
 		}
 	}
 	return found
