@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -63,42 +64,6 @@ type offlineModel struct {
 	info     classifierStatus // Training is kept in training
 	training bool
 	pending  []classify.Example // live corrections since the running retrain began
-	// learned is the category each corrected ticket was last taught to
-	// the current model as, so that a ticket seen again (its later
-	// updates, or this instance's own change coming back over the bus) is
-	// not taught twice.
-	learned map[string]icc.Category
-}
-
-// maxLearnedTickets bounds offlineModel.learned; past it the map starts
-// over, and a ticket seen again is taught again, which changes little.
-const maxLearnedTickets = 100_000
-
-// learnTicket teaches the current model a ticket's correction, unless it
-// already learned that ticket with that category; it reports whether it
-// taught it.
-func (m *offlineModel) learnTicket(ctx context.Context, ticketID string, ex classify.Example) (bool, error) {
-	m.mu.Lock()
-	if m.learned[ticketID] == ex.Category {
-		m.mu.Unlock()
-		return false, nil
-	}
-	if m.learned == nil || len(m.learned) >= maxLearnedTickets {
-		m.learned = map[string]icc.Category{}
-	}
-	m.learned[ticketID] = ex.Category
-	m.info.LiveCorrections++
-	m.mu.Unlock()
-	return true, m.Learn(ctx, ex)
-}
-
-// learnedAs returns the category the current model was last taught for a
-// ticket, if it was.
-func (m *offlineModel) learnedAs(ticketID string) (icc.Category, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.learned[ticketID]
-	return c, ok
 }
 
 // newOfflineModel returns an offlineModel serving the model in file, or
@@ -130,10 +95,12 @@ func (m *offlineModel) Classify(ctx context.Context, req classify.Request) (clas
 	return m.cur.Load().Classify(ctx, req)
 }
 
-// Learn teaches the current model one correction, and keeps it for the
-// model a running retrain is about to swap in.
+// Learn teaches the current model one correction made live (here or on
+// another instance), counts it, and keeps it for the model a running
+// retrain is about to swap in.
 func (m *offlineModel) Learn(ctx context.Context, ex classify.Example) error {
 	m.mu.Lock()
+	m.info.LiveCorrections++
 	if m.training {
 		m.pending = append(m.pending, ex)
 	}
@@ -208,7 +175,7 @@ func (m *offlineModel) swap(ctx context.Context, off *classify.Offline, n int, l
 	}
 	m.info = classifierStatus{Model: off.Model(), FromCorrections: true, Corrections: n, TrainedAt: time.Now().UTC(),
 		LiveCorrections: len(m.pending)}
-	m.pending, m.learned = nil, nil
+	m.pending = nil
 	m.cur.Store(off)
 	m.mu.Unlock()
 	if m.cache != nil {
@@ -280,8 +247,35 @@ func (s *server) handleClassifierTrain(w http.ResponseWriter, r *http.Request) e
 }
 
 // topicClassifier is the bus topic on which an instance tells the others
-// that an admin had it retrain its classifier, so that they retrain too.
-const topicClassifier = "classifier"
+// sharing the store about a correction it took (evCorrection: ID the
+// ticket, Data its new category) and about a retrain an admin asked of it
+// (evRetrained), so that they learn and retrain too.
+const (
+	topicClassifier = "classifier"
+	evCorrection    = "classifier.correction"
+	evRetrained     = "classifier.retrained"
+)
+
+// announceCorrection tells the other instances that an agent corrected a
+// ticket here; a failure is logged (they learn it at their next retrain).
+func (s *server) announceCorrection(ctx context.Context, c icc.Correction) {
+	if s.offline == nil {
+		return
+	}
+	data, err := json.Marshal(correctionEvent{Category: c.To})
+	if err == nil {
+		err = s.backend.Publish(ctx, icc.Event{Topic: topicClassifier, Type: evCorrection, ID: c.TicketID, Data: data,
+			Origin: s.offline.instance, At: time.Now().UTC()})
+	}
+	if err != nil {
+		s.logger.WarnContext(ctx, "telling the other instances about a correction failed", "ticket", c.TicketID, "err", err)
+	}
+}
+
+// correctionEvent is the Data of an evCorrection event.
+type correctionEvent struct {
+	Category icc.Category `json:"category"`
+}
 
 // startRetrain retrains the offline model from the store's corrections in
 // the background (the current model serves meanwhile) and reports whether
@@ -299,7 +293,7 @@ func (s *server) startRetrain(why string, tell bool) bool {
 		case err != nil && ctx.Err() == nil:
 			s.logger.WarnContext(ctx, "retraining the classifier failed", "why", why, "err", err)
 		case err == nil && tell:
-			e := icc.Event{Topic: topicClassifier, Type: "classifier.retrained", ID: s.offline.instance, At: time.Now().UTC()}
+			e := icc.Event{Topic: topicClassifier, Type: evRetrained, Origin: s.offline.instance, At: time.Now().UTC()}
 			if err := s.backend.Publish(ctx, e); err != nil {
 				s.logger.WarnContext(ctx, "telling the other instances to retrain failed", "err", err)
 			}
@@ -308,20 +302,17 @@ func (s *server) startRetrain(why string, tell bool) bool {
 }
 
 // startCorrectionFollower keeps this instance's offline model in step with
-// the other instances sharing the store. It follows the ticket events on
-// the bus: an updated ticket whose category now differs from its
-// classification's is taught to the model (once per ticket and category),
-// and so is a ticket set back to the category the model was taught
-// otherwise (a correction undone). When another instance announces a
-// retrain, or the bus reports events this instance missed, it retrains in
-// the background. It stops on shutdown and does nothing for an injected
-// classifier.
+// the other instances sharing the store: it teaches the model the
+// corrections they announce (reading the ticket's text from the store),
+// and retrains in the background when one announces a retrain or the bus
+// reports events this instance missed. It stops on shutdown and does
+// nothing for an injected classifier.
 func (s *server) startCorrectionFollower(ctx context.Context) error {
 	if s.offline == nil {
 		return nil
 	}
 	fctx, cancel := context.WithCancel(ctx)
-	sub, err := s.backend.Subscribe(fctx, icc.TopicTickets, topicClassifier)
+	sub, err := s.backend.Subscribe(fctx, topicClassifier)
 	if err != nil {
 		cancel()
 		return fmt.Errorf("follow corrections: %w", err)
@@ -334,11 +325,14 @@ func (s *server) startCorrectionFollower(ctx context.Context) error {
 				dropped = d
 				s.startRetrain("missed bus events", false)
 			}
-			switch {
-			case e.Topic == topicClassifier && e.Type == "classifier.retrained" && e.ID != s.offline.instance:
+			if e.Origin == s.offline.instance {
+				continue // learned or retrained here already
+			}
+			switch e.Type {
+			case evRetrained:
 				s.startRetrain("another instance retrained", false)
-			case e.Topic == icc.TopicTickets && e.Type == "ticket.updated":
-				s.followTicket(fctx, e.ID)
+			case evCorrection:
+				s.learnAnnounced(fctx, e)
 			}
 		}
 	})
@@ -351,26 +345,23 @@ func (s *server) startCorrectionFollower(ctx context.Context) error {
 	return nil
 }
 
-// followTicket teaches the offline model what an updated ticket says: its
-// correction, or, when the model was taught the ticket as another category
-// that the ticket no longer has, the ticket's category now.
-func (s *server) followTicket(ctx context.Context, id string) {
-	t, err := s.backend.GetTicket(ctx, id)
+// learnAnnounced teaches the offline model a correction another instance
+// announced: the ticket's text, as the desk gives it in a Correction, with
+// the category the agent chose (a correction undone included).
+func (s *server) learnAnnounced(ctx context.Context, e icc.Event) {
+	var ce correctionEvent
+	if err := json.Unmarshal(e.Data, &ce); err != nil || !ce.Category.Valid() {
+		s.logger.WarnContext(ctx, "a correction announced on the bus is malformed", "ticket", e.ID, "err", err)
+		return
+	}
+	t, err := s.backend.GetTicket(ctx, e.ID)
 	if err != nil {
 		if ctx.Err() == nil && !errors.Is(err, icc.ErrNotFound) {
-			s.logger.WarnContext(ctx, "reading an updated ticket for corrections failed", "ticket", id, "err", err)
+			s.logger.WarnContext(ctx, "reading a corrected ticket failed", "ticket", e.ID, "err", err)
 		}
 		return
 	}
-	ex, ok := correctionOf(t)
-	if !ok {
-		was, taught := s.offline.learnedAs(t.ID)
-		if !taught || was == t.Category || !t.Category.Valid() {
-			return
-		}
-		ex = classify.Example{Text: t.Subject + "\n" + t.Body, Category: t.Category} // a correction undone
-	}
-	if _, err := s.offline.learnTicket(context.WithoutCancel(ctx), t.ID, ex); err != nil {
+	if err := s.offline.Learn(context.WithoutCancel(ctx), classify.Example{Text: correctionText(t), Category: ce.Category}); err != nil {
 		s.logger.WarnContext(ctx, "learning a correction made elsewhere failed", "ticket", t.ID, "err", err)
 	}
 }
@@ -469,9 +460,13 @@ func correctionOf(t *icc.Ticket) (classify.Example, bool) {
 	if c == nil || c.Error != "" || c.Category == "" || t.Category == c.Category || !t.Category.Valid() {
 		return classify.Example{}, false
 	}
-	text := t.Subject + "\n" + t.Body
+	text := correctionText(t)
 	if strings.TrimSpace(text) == "" {
 		return classify.Example{}, false
 	}
 	return classify.Example{Text: text, Category: t.Category}, true
 }
+
+// correctionText is the text a ticket's correction teaches, as the desk
+// gives it (icc.Correction.Text).
+func correctionText(t *icc.Ticket) string { return t.Subject + "\n" + t.Body }

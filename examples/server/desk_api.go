@@ -65,13 +65,6 @@ type learner interface {
 	Learn(ctx context.Context, ex classify.Example) error
 }
 
-// ticketLearner is a learner that remembers which ticket a correction came
-// from, so that it learns each ticket's correction once (offlineModel).
-type ticketLearner interface {
-	// learnTicket reports whether it taught ex (false: already learned).
-	learnTicket(ctx context.Context, ticketID string, ex classify.Example) (bool, error)
-}
-
 // setupDesk builds the classifier and the ticket Desk (reading s.directory
 // and s.monitor, the desk's incident source, so set them up first), keeps sessions in the database when the backend has
 // one, registers the desk, auth, customer, agent and classify routes and,
@@ -121,24 +114,16 @@ func (s *server) setupDesk(ctx context.Context, opts deskOptions) error {
 }
 
 // learnCorrection teaches the classifier an agent's change of a ticket's
-// category, when the classifier can learn.
+// category, when the classifier can learn, and tells the other instances.
 func (s *server) learnCorrection(ctx context.Context, c icc.Correction) {
 	if s.learner == nil {
 		return
 	}
-	ex := classify.Example{Text: c.Text, Category: c.To}
-	taught, err := true, error(nil)
-	if tl, ok := s.learner.(ticketLearner); ok {
-		taught, err = tl.learnTicket(context.WithoutCancel(ctx), c.TicketID, ex) // not again when its event comes back
-	} else {
-		err = s.learner.Learn(context.WithoutCancel(ctx), ex)
-	}
+	s.announceCorrection(context.WithoutCancel(ctx), c)
+	err := s.learner.Learn(context.WithoutCancel(ctx), classify.Example{Text: c.Text, Category: c.To})
 	if err != nil {
 		s.logger.WarnContext(ctx, "learning a correction failed", "ticket", c.TicketID, "err", err)
 		return
-	}
-	if !taught {
-		return // the bus brought it first
 	}
 	s.logger.InfoContext(ctx, "classifier learned a correction", "ticket", c.TicketID, "from", c.From, "to", c.To)
 }

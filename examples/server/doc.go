@@ -25,8 +25,8 @@
 //
 // The desk's classifier (classifier_api.go) is the offline model, or Gemini
 // with it as the fallback. An agent's change of a ticket's category teaches
-// the offline model at once, on every instance (the others follow the
-// ticket events on the bus); at start-up and on POST /api/classifier/train
+// the offline model at once, on every instance (the instance that took it
+// announces it on the bus); at start-up and on POST /api/classifier/train
 // (admins), in the background, it is retrained from the corrections in the
 // store, and a retrain an admin asked for is announced on the bus so that
 // the other instances retrain too: a cluster converges on one model.
