@@ -175,6 +175,20 @@ func (m *model) addLabel(l label) int {
 	return k
 }
 
+// likeliestIn returns the label of category cat that the model finds most
+// likely for an analysed text, or -1 when it has none of that category: how
+// an example with only a category is labelled on an intent model.
+func (m *model) likeliestIn(a *analysis, cat Category) int {
+	p, _ := m.predict(a, nil)
+	y := -1
+	for j, l := range m.labels {
+		if l.Category == cat && (y < 0 || p[j] > p[y]) {
+			y = j
+		}
+	}
+	return y
+}
+
 func (m *model) labelIndex(name string) int {
 	for i, l := range m.labels {
 		if l.Name == name {

@@ -210,13 +210,7 @@ func trainFrom(ctx context.Context, examples []Example, o trainOptions, name str
 				continue
 			}
 			a := base.analyze(stripLetter(Truncate(e.Text, MaxInputBytes)))
-			p, _ := base.predict(&a, nil)
-			y := -1
-			for j, l := range base.labels {
-				if l.Category == e.Category && (y < 0 || p[j] > p[y]) {
-					y = j
-				}
-			}
+			y := base.likeliestIn(&a, e.Category)
 			if y < 0 {
 				return nil, fmt.Errorf("example %d: %w: the base model has no intent in category %q", i, ErrInvalidInput, e.Category)
 			}
@@ -496,12 +490,7 @@ func (c *Offline) Learn(ctx context.Context, ex Example) error {
 			y = m.addLabel(label{Name: ex.Intent, Category: cat, Escalate: ex.Escalate})
 		}
 	case m.hasIntent:
-		p, _ := m.predict(&a, nil)
-		for j, l := range m.labels {
-			if l.Category == ex.Category && (y < 0 || p[j] > p[y]) {
-				y = j
-			}
-		}
+		y = m.likeliestIn(&a, ex.Category)
 	default:
 		cat := ex.Category
 		if cat == "" {
