@@ -97,7 +97,7 @@ func (h *Hub) assist(ctx context.Context, m icc.Message) error {
 		f.Classification.SuggestedReply = truncate(f.Classification.SuggestedReply, maxSuggestedReply)
 		// Stored before the frame goes out, so that an agent who reloads
 		// after seeing the frame finds it with the conversation.
-		h.storeTriage(ctx, conv.ID, m.Seq, f.Classification, r.SentimentScore)
+		h.storeTriage(ctx, conv.ID, m.Seq, *r, f.Classification.SuggestedReply)
 		b := encode(f)
 		h.toRoom(conv.ID, b, isAgent)
 		h.publish(icc.Event{Topic: icc.ConversationTopic(conv.ID), Type: evClassification, ID: m.ID, Seq: m.Seq, Data: b})
@@ -149,17 +149,14 @@ func (h *Hub) notices(ctx context.Context, conv *icc.Conversation, m icc.Message
 	return nil
 }
 
-// storeTriage keeps c, what the classifier said about message seq as the
-// classification frame shows it, with the conversation (see
-// icc.Conversation.Triage), so that an agent who opens the conversation
-// later sees it too. A failure is logged and changes nothing else: the
-// live frame goes out all the same.
-func (h *Hub) storeTriage(ctx context.Context, conversationID string, seq int64, c Classification, sentimentScore float64) {
-	t := icc.Triage{Seq: seq, At: h.cfg.Clock.Now(), Classification: icc.Classification{
-		Model: c.Model, Category: c.Category, Priority: c.Priority, Intent: c.Intent, Confidence: c.Confidence,
-		Sentiment: c.Sentiment, SentimentScore: sentimentScore, Escalate: c.Escalate, Reasons: c.Reasons,
-		SuggestedReply: c.SuggestedReply,
-	}}
+// storeTriage keeps r, what the classifier said about message seq, with
+// the conversation (see icc.Conversation.Triage), with the suggested reply
+// the classification frame shows, so that an agent who opens the
+// conversation later sees it too. A failure is logged and changes nothing
+// else: the live frame goes out all the same.
+func (h *Hub) storeTriage(ctx context.Context, conversationID string, seq int64, r classify.Result, reply string) {
+	t := icc.Triage{Seq: seq, At: h.cfg.Clock.Now(), Classification: icc.ClassificationOf(r)}
+	t.SuggestedReply = reply
 	sctx, cancel := h.storeCtx(ctx)
 	err := h.store.SetConversationTriage(sctx, conversationID, t)
 	cancel()

@@ -355,11 +355,8 @@ func (d *Desk) classify(ctx context.Context, t *Ticket, tier string) TicketEvent
 		t.Classification = &Classification{Error: err.Error()}
 		return TicketEvent{Type: EventClassificationFailed, Body: err.Error()}
 	}
-	t.Classification = &Classification{
-		Model: res.Model, Category: res.Category, Priority: res.Priority, Intent: res.Intent,
-		Confidence: res.Confidence, Sentiment: res.Sentiment, SentimentScore: res.SentimentScore,
-		Escalate: res.Escalate, Reasons: res.Reasons, SuggestedReply: res.SuggestedReply,
-	}
+	c := ClassificationOf(res)
+	t.Classification = &c
 	t.Category, t.Priority, t.Escalated = res.Category, res.Priority, res.Escalate
 	return TicketEvent{Type: EventClassified, To: string(res.Category), Data: mustJSON(map[string]any{
 		"model": res.Model, "priority": res.Priority, "intent": res.Intent, "confidence": res.Confidence, "escalate": res.Escalate,

@@ -133,6 +133,16 @@ type Classification struct {
 	Error string `json:"error,omitempty"`
 }
 
+// ClassificationOf is what a classifier's result keeps with a ticket or a
+// conversation.
+func ClassificationOf(r classify.Result) Classification {
+	return Classification{
+		Model: r.Model, Category: r.Category, Priority: r.Priority, Intent: r.Intent,
+		Confidence: r.Confidence, Sentiment: r.Sentiment, SentimentScore: r.SentimentScore,
+		Escalate: r.Escalate, Reasons: r.Reasons, SuggestedReply: r.SuggestedReply,
+	}
+}
+
 // Satisfaction is a customer's rating of a resolved ticket.
 type Satisfaction struct {
 	// Rating runs from 1 (very unhappy) to 5 (very happy).
