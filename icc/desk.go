@@ -641,9 +641,12 @@ func (d *Desk) applyStatus(t *Ticket, s TicketStatus, now time.Time) {
 	t.Status = s
 }
 
-// Reply adds an agent's reply (internal false) or internal note (internal
-// true) to the ticket. The first agent reply stamps the first response and
-// moves a new ticket to open.
+// Reply adds a reply (internal false) or internal note (internal true) to
+// the ticket, written by by (an agent, usually). The first agent reply to
+// an active ticket stamps the first response, and an agent's reply moves a
+// new ticket to open. A closed ticket takes notes but no replies (ECONFLICT:
+// reopen it first); customers write no internal notes (EFORBIDDEN); by.Type
+// must be one of the ActorType constants.
 func (d *Desk) Reply(ctx context.Context, id string, body string, internal bool, by Actor) (*Ticket, error) {
 	if err := CheckText("body", body); err != nil {
 		return nil, err
@@ -651,10 +654,19 @@ func (d *Desk) Reply(ctx context.Context, id string, body string, internal bool,
 	if strings.TrimSpace(body) == "" {
 		return nil, Invalid("body", "is required")
 	}
+	if !by.Type.Valid() {
+		return nil, Invalid("actor", "type %q is not one of system, agent, customer, bot", by.Type)
+	}
+	if internal && by.Type == ActorCustomer {
+		return nil, Errorf(EFORBIDDEN, "customers cannot write internal notes")
+	}
 	for {
 		t, err := d.store.GetTicket(ctx, id)
 		if err != nil {
 			return nil, err
+		}
+		if !internal && t.Status == StatusClosed {
+			return nil, Errorf(ECONFLICT, "ticket #%d is closed: reopen it before replying", t.Number)
 		}
 		now := d.clock.Now()
 		typ := EventReply
@@ -666,10 +678,10 @@ func (d *Desk) Reply(ctx context.Context, id string, body string, internal bool,
 			return nil, err
 		}
 		events := []TicketEvent{e}
-		if !internal && by.Type == ActorAgent && t.FirstResponseAt == nil {
+		if !internal && by.Type == ActorAgent && t.FirstResponseAt == nil && t.Status.Active() {
 			t.FirstResponseAt = &now
 		}
-		if !internal && t.Status == StatusNew {
+		if !internal && by.Type == ActorAgent && t.Status == StatusNew {
 			events = append(events, TicketEvent{Type: EventStatusChanged, ActorType: by.Type, ActorID: by.ID, From: string(StatusNew), To: string(StatusOpen), CreatedAt: now})
 			t.Status = StatusOpen
 		}
@@ -859,21 +871,34 @@ func bump(p Priority) Priority {
 	return PriorityUrgent
 }
 
-// RunSLAWatcher runs CheckSLA every interval until ctx ends, in one process
-// of a cluster at a time: each round it takes (or renews) the lease
-// "sla-watcher" for holder through leaser, and skips the round when another
-// process holds it.
+// DefaultSLAWatchInterval is how often RunSLAWatcher checks when it is
+// given no interval.
+const DefaultSLAWatchInterval = 30 * time.Second
+
+// RunSLAWatcher runs CheckSLA every interval (DefaultSLAWatchInterval when
+// interval is zero or negative) until ctx ends, in one process of a cluster
+// at a time: each round it takes (or renews) the lease "sla-watcher" for
+// holder through leaser, and skips the round when another process holds
+// it. A nil leaser runs every round, for a single process.
 func (d *Desk) RunSLAWatcher(ctx context.Context, leaser Leaser, holder string, interval time.Duration) {
 	const lease = "sla-watcher"
+	if interval <= 0 {
+		interval = DefaultSLAWatchInterval
+	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		_ = leaser.Release(rctx, lease, holder)
-	}()
+	if leaser != nil {
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+			_ = leaser.Release(rctx, lease, holder)
+		}()
+	}
 	for {
-		ok, err := leaser.Acquire(ctx, lease, holder, 3*interval)
+		ok, err := true, error(nil)
+		if leaser != nil {
+			ok, err = leaser.Acquire(ctx, lease, holder, 3*interval)
+		}
 		if err != nil {
 			d.log.WarnContext(ctx, "SLA watcher lease failed", "err", err)
 		} else if ok {

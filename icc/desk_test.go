@@ -407,6 +407,78 @@ func TestDeskSLABreachEscalatesOnce(t *testing.T) {
 	assert.Equal(t, 2, count)
 }
 
+// TestRunSLAWatcherDefaults runs the watcher the way a single process
+// would, with no lease and no interval: it checks at once (so the breach
+// is recorded without waiting for a tick) and stops with its context.
+func TestRunSLAWatcherDefaults(t *testing.T) {
+	e := newDeskEnv(t, icc.DeskConfig{})
+	tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Site is down", Body: "error on login", CustomerEmail: "c@example.com"})
+	require.NoError(t, err)
+	e.clock.Advance(16 * time.Minute)
+
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.desk.RunSLAWatcher(ctx, nil, "", 0)
+	}()
+	require.Eventually(t, func() bool {
+		got, err := e.store.GetTicket(e.ctx, tk.ID)
+		return err == nil && got.FirstResponseBreached
+	}, 5*time.Second, 5*time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("RunSLAWatcher did not stop when its context ended")
+	}
+}
+
+func TestDeskReplyRules(t *testing.T) {
+	e := newDeskEnv(t, icc.DeskConfig{})
+	agent := e.agent(t, "Ana", 5)
+	newT := func() *icc.Ticket {
+		t.Helper()
+		tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Where is my parcel", Body: "order 12", CustomerEmail: "c@example.com"})
+		require.NoError(t, err)
+		return tk
+	}
+	tk := newT()
+	require.Equal(t, icc.StatusNew, tk.Status)
+
+	// Who writes must be known; customers write no internal notes.
+	for _, by := range []icc.Actor{{}, {Type: "martian"}} {
+		_, err := e.desk.Reply(e.ctx, tk.ID, "hello", false, by)
+		assert.ErrorIs(t, err, icc.ErrInvalid, by.Type)
+	}
+	_, err := e.desk.Reply(e.ctx, tk.ID, "psst", true, icc.Actor{Type: icc.ActorCustomer, ID: "c"})
+	assert.ErrorIs(t, err, icc.ErrForbidden)
+
+	// A customer's reply is no first response and leaves a new ticket new.
+	got, err := e.desk.Reply(e.ctx, tk.ID, "any news?", false, icc.Actor{Type: icc.ActorCustomer, ID: "c"})
+	require.NoError(t, err)
+	assert.Nil(t, got.FirstResponseAt)
+	assert.Equal(t, icc.StatusNew, got.Status)
+	// The agent's is, and opens it.
+	got, err = e.desk.Reply(e.ctx, tk.ID, "on it", false, icc.Actor{Type: icc.ActorAgent, ID: agent.ID})
+	require.NoError(t, err)
+	assert.NotNil(t, got.FirstResponseAt)
+	assert.Equal(t, icc.StatusOpen, got.Status)
+
+	// A ticket closed without an answer: notes yes, replies no, and no
+	// first response after the close.
+	tk = newT()
+	closed := icc.StatusClosed
+	tk, err = e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version, Status: &closed}, icc.Actor{Type: icc.ActorAgent, ID: agent.ID})
+	require.NoError(t, err)
+	_, err = e.desk.Reply(e.ctx, tk.ID, "late answer", false, icc.Actor{Type: icc.ActorAgent, ID: agent.ID})
+	assert.ErrorIs(t, err, icc.ErrConflict)
+	got, err = e.desk.Reply(e.ctx, tk.ID, "closed as duplicate", true, icc.Actor{Type: icc.ActorAgent, ID: agent.ID})
+	require.NoError(t, err)
+	assert.Nil(t, got.FirstResponseAt)
+	assert.Equal(t, icc.StatusClosed, got.Status)
+}
+
 func TestDeskAssignWaitingWhenAgentFreesUp(t *testing.T) {
 	e := newDeskEnv(t, icc.DeskConfig{})
 	ann := e.agent(t, "Ann", 1)

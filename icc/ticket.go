@@ -379,6 +379,15 @@ const (
 	ActorBot      ActorType = "bot"
 )
 
+// Valid reports whether t is one of the actor types.
+func (t ActorType) Valid() bool {
+	switch t {
+	case ActorSystem, ActorAgent, ActorCustomer, ActorBot:
+		return true
+	}
+	return false
+}
+
 // TicketEvent is one entry of a ticket's audit trail.
 type TicketEvent struct {
 	ID        string          `json:"id"`

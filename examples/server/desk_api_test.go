@@ -135,6 +135,14 @@ func TestTicketLifecycle(t *testing.T) {
 	assert.Equal(t, 4, decode[*icc.Ticket](t, w).Satisfaction.Rating)
 	requireError(t, c.do("POST", "/api/tickets/"+tk.ID+"/rating", map[string]any{"rating": 5}), 409, "conflict", "")
 
+	// A closed ticket takes notes, not replies, until it is reopened.
+	cur = decode[*icc.Ticket](t, c.do("GET", "/api/tickets/"+tk.ID, nil))
+	w = c.do("PATCH", "/api/tickets/"+tk.ID, map[string]any{"version": cur.Version, "status": "closed"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	requireError(t, c.do("POST", "/api/tickets/"+tk.ID+"/replies", map[string]string{"body": "One more thing."}), 409, "conflict", "")
+	w = c.do("POST", "/api/tickets/"+tk.ID+"/notes", map[string]string{"body": "Customer called back."})
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+
 	// The trail has it all, with the agent as actor.
 	evs := decode[eventsBody](t, c.do("GET", "/api/tickets/"+tk.ID+"/events", nil)).Items
 	var types []icc.TicketEventType
