@@ -131,8 +131,9 @@ type CheckSpec struct {
 	Address string `json:"address,omitempty"`
 	// Func names a registered Go check function.
 	Func string `json:"func,omitempty"`
-	// Interval between checks (default 30s) and Timeout of one check
-	// (default 10s, at most Interval).
+	// Interval between checks (default 30s; 1s to 24h) and Timeout of one
+	// check (default 10s or Interval if shorter; more than 0, at most
+	// Interval).
 	Interval Duration `json:"interval"`
 	Timeout  Duration `json:"timeout"`
 }
@@ -436,7 +437,8 @@ type IntegrationLog struct {
 	IntegrationID string `json:"integration_id"`
 	Method        string `json:"method"`
 	// Endpoint is the route template, e.g. "/customers/{id}", so calls can be
-	// grouped; URL is the full address called (without credentials).
+	// grouped; URL is the address called without credentials, query or
+	// fragment (which may carry personal data or keys).
 	Endpoint      string   `json:"endpoint"`
 	URL           string   `json:"url"`
 	StatusCode    int      `json:"status_code"`

@@ -93,6 +93,8 @@
 // # Maintenance, incidents and statistics
 //
 // ScheduleMaintenance and CancelMaintenance manage maintenance windows;
+// InMaintenance and Silenced tell whether a window covers an integration,
+// or silences an alert, now (a dashboard's "silenced" badge);
 // ActiveIncidents lists integrations that are down or degraded, as
 // icc.Incident values (a Monitor is the icc.IncidentSource of an icc.Desk,
 // which links new tickets to the incidents they name); Stats

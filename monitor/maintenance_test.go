@@ -67,3 +67,40 @@ func TestScheduleMaintenanceDefaults(t *testing.T) {
 	_, err = e.mon.ScheduleMaintenance(ctx, icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: now, EndsAt: now.Add(icc.MaxMaintenance)})
 	require.NoError(t, err)
 }
+
+func TestInMaintenanceAndSilenced(t *testing.T) {
+	e := newEnv(t, Config{})
+	in := e.addIntegration(t, "erp", "http://erp.invalid/health", nil)
+	other := e.addIntegration(t, "crm", "http://crm.invalid/health", nil)
+	ctx := context.Background()
+	now := e.clock.Now()
+	_, err := e.mon.ScheduleMaintenance(ctx, icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: now.Add(10 * time.Minute), EndsAt: now.Add(40 * time.Minute)})
+	require.NoError(t, err)
+
+	firing := &icc.Alert{IntegrationID: in.ID, State: icc.AlertFiring}
+	resolved := &icc.Alert{IntegrationID: in.ID, State: icc.AlertResolved}
+	state := func(a *icc.Alert) (bool, bool) {
+		t.Helper()
+		on, err := e.mon.InMaintenance(ctx, a.IntegrationID)
+		require.NoError(t, err)
+		s, err := e.mon.Silenced(ctx, a)
+		require.NoError(t, err)
+		return on, s
+	}
+	on, silenced := state(firing)
+	assert.False(t, on, "the window has not begun")
+	assert.False(t, silenced)
+
+	e.clock.Advance(15 * time.Minute)
+	on, silenced = state(firing)
+	assert.True(t, on)
+	assert.True(t, silenced)
+	_, silenced = state(resolved)
+	assert.False(t, silenced, "a resolved alert is not silenced")
+	on, _ = state(&icc.Alert{IntegrationID: other.ID, State: icc.AlertFiring})
+	assert.False(t, on, "the window covers only its integration")
+
+	e.clock.Advance(30 * time.Minute)
+	on, _ = state(firing)
+	assert.False(t, on, "the window is over")
+}

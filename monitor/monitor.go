@@ -391,8 +391,17 @@ func (m *Monitor) Close(ctx context.Context) error {
 // CheckNow runs an integration's check at once, outside the schedule
 // and without a lease, and records the result like a scheduled run: the
 // "run check now" of an operator. An integration with check type none is
-// icc.EINVALID.
+// icc.EINVALID; after Close it is icc.EUNAVAILABLE, and Close waits for a
+// CheckNow that has begun.
 func (m *Monitor) CheckNow(ctx context.Context, id string) (icc.CheckResult, error) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return icc.CheckResult{}, icc.Errorf(icc.EUNAVAILABLE, "monitor is closed")
+	}
+	m.wg.Add(1)
+	m.mu.Unlock()
+	defer m.wg.Done()
 	in, err := m.store.GetIntegration(ctx, id)
 	if err != nil {
 		return icc.CheckResult{}, err
@@ -540,6 +549,22 @@ func (m *Monitor) record(ctx context.Context, spec icc.CheckSpec, cr icc.CheckRe
 		return err
 	}
 	return m.evaluateAlerts(ctx, in, page.Items, maint, now)
+}
+
+// InMaintenance reports whether a maintenance window covers the
+// integration now, by the monitor's clock: while one does, its alerts do
+// not fire and its notices are held back.
+func (m *Monitor) InMaintenance(ctx context.Context, integrationID string) (bool, error) {
+	return m.inMaintenance(ctx, integrationID, m.cfg.Clock.Now())
+}
+
+// Silenced reports whether an alert is silenced now: not resolved, and its
+// integration under maintenance (InMaintenance).
+func (m *Monitor) Silenced(ctx context.Context, a *icc.Alert) (bool, error) {
+	if a.State == icc.AlertResolved {
+		return false, nil
+	}
+	return m.InMaintenance(ctx, a.IntegrationID)
 }
 
 func (m *Monitor) inMaintenance(ctx context.Context, id string, now time.Time) (bool, error) {

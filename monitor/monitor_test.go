@@ -438,3 +438,13 @@ func TestParseWindow(t *testing.T) {
 		assert.Equal(t, "window", icc.ErrorField(err), "%q", s)
 	}
 }
+
+func TestCheckNowAfterClose(t *testing.T) {
+	e := newEnv(t, Config{})
+	srv := newFlapServer(t)
+	in := e.addIntegration(t, "crm", srv.URL, nil)
+	require.NoError(t, e.mon.Close(context.Background()))
+	_, err := e.mon.CheckNow(context.Background(), in.ID)
+	require.ErrorIs(t, err, icc.ErrUnavailable)
+	assert.Empty(t, e.results(t, in.ID), "a closed monitor records nothing")
+}

@@ -260,7 +260,8 @@ type Transport struct {
 	// Endpoint returns the route template of a request, e.g.
 	// "/customers/{id}" (default: the URL path).
 	Endpoint func(*http.Request) string
-	// Recorder receives the records.
+	// Recorder receives the records; without one the Transport only
+	// passes calls to Base and records nothing.
 	Recorder *Recorder
 }
 
@@ -269,6 +270,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
+	}
+	if t.Recorder == nil {
+		return base.RoundTrip(req)
 	}
 	start := time.Now()
 	rec := icc.IntegrationLog{

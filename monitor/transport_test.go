@@ -227,3 +227,19 @@ func BenchmarkTransport(b *testing.B) {
 		b.ReportMetric(float64(rec.Dropped()), "dropped")
 	})
 }
+
+// TestTransportWithoutRecorder checks that a Transport built as a zero
+// value passes calls through instead of failing.
+func TestTransportWithoutRecorder(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	c := &http.Client{Transport: &Transport{}}
+	resp, err := c.Get(srv.URL)
+	require.NoError(t, err)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, "ok", string(b))
+}

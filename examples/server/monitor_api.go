@@ -618,18 +618,14 @@ type alertsPage struct {
 
 // viewAlerts marks the alerts whose integrations are under maintenance.
 func (s *server) viewAlerts(ctx context.Context, as []*icc.Alert) ([]alertView, error) {
-	now := time.Now()
 	maint := map[string]bool{}
 	out := make([]alertView, 0, len(as))
 	for _, a := range as {
 		on, seen := maint[a.IntegrationID]
 		if !seen {
-			page, err := s.backend.ListMaintenance(ctx, icc.MaintenanceFilter{IntegrationID: a.IntegrationID, EndsAfter: now, Limit: icc.MaxLimit})
-			if err != nil {
+			var err error
+			if on, err = s.monitor.InMaintenance(ctx, a.IntegrationID); err != nil {
 				return nil, err
-			}
-			for _, mw := range page.Items {
-				on = on || mw.ActiveAt(now)
 			}
 			maint[a.IntegrationID] = on
 		}
