@@ -9,7 +9,7 @@ import (
 // CreateMaintenance stores a new maintenance window of an existing
 // integration.
 func (s *Store) CreateMaintenance(ctx context.Context, m *icc.MaintenanceWindow) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := m.Validate(); err != nil {
@@ -39,7 +39,7 @@ func (s *Store) GetMaintenance(ctx context.Context, id string) (*icc.Maintenance
 // UpdateMaintenance replaces title, times, recurrence and cancellation and
 // stamps m.UpdatedAt; the other fields of m are set to the stored values.
 func (s *Store) UpdateMaintenance(ctx context.Context, m *icc.MaintenanceWindow) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -66,7 +66,7 @@ func (s *Store) UpdateMaintenance(ctx context.Context, m *icc.MaintenanceWindow)
 
 // ListMaintenance returns the windows that match f, ordered by start time.
 func (s *Store) ListMaintenance(ctx context.Context, f icc.MaintenanceFilter) (icc.Page[*icc.MaintenanceWindow], error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return icc.Page[*icc.MaintenanceWindow]{}, err
 	}
 	if err := f.Validate(); err != nil {
@@ -84,7 +84,7 @@ func (s *Store) ListMaintenance(ctx context.Context, f icc.MaintenanceFilter) (i
 // CreateAlert stores a new alert of an existing integration; another
 // unresolved alert with the same DedupKey is ECONFLICT.
 func (s *Store) CreateAlert(ctx context.Context, a *icc.Alert) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := a.Validate(); err != nil {
@@ -124,7 +124,7 @@ func (s *Store) GetAlert(ctx context.Context, id string) (*icc.Alert, error) {
 // resolution when a.Version is current, then increments a.Version and
 // stamps a.UpdatedAt; the other fields of a are set to the stored values.
 func (s *Store) UpdateAlert(ctx context.Context, a *icc.Alert) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := a.Validate(); err != nil {
@@ -168,7 +168,7 @@ func (s *Store) UpdateAlert(ctx context.Context, a *icc.Alert) error {
 
 // ListAlerts returns the alerts that match f, newest first by FiredAt.
 func (s *Store) ListAlerts(ctx context.Context, f icc.AlertFilter) (icc.Page[*icc.Alert], error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return icc.Page[*icc.Alert]{}, err
 	}
 	if err := f.Validate(); err != nil {

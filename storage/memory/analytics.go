@@ -13,7 +13,7 @@ import (
 // match q; see icc.AnalyticsStore for the definitions, which this computes
 // with the same arithmetic as the PostgreSQL backend's SQL.
 func (s *Store) TicketAnalytics(ctx context.Context, q icc.TicketAnalyticsQuery) (*icc.TicketAnalytics, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	if err := q.Validate(); err != nil {
@@ -154,7 +154,7 @@ func durationStats(us []float64, sum int64) icc.DurationStats {
 // IntegrationStats summarises an integration's check results and call logs
 // in [q.From, q.To); see icc.AnalyticsStore.
 func (s *Store) IntegrationStats(ctx context.Context, q icc.IntegrationStatsQuery) (*icc.IntegrationStats, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	if err := q.Validate(); err != nil {

@@ -32,7 +32,7 @@ type subscription struct {
 // A subscriber whose buffer is full misses the event, which is counted in
 // its Dropped.
 func (s *Store) Publish(ctx context.Context, e icc.Event) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := e.Validate(); err != nil {
@@ -67,7 +67,7 @@ func (s *Store) Publish(ctx context.Context, e icc.Event) error {
 // in ".*" matches every topic with that prefix. The subscription ends when
 // ctx is done, when it is closed, or when the store is closed.
 func (s *Store) Subscribe(ctx context.Context, topics ...string) (icc.Subscription, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	if len(topics) == 0 {

@@ -10,7 +10,7 @@ import (
 
 // CreateConversation stores a new conversation.
 func (s *Store) CreateConversation(ctx context.Context, c *icc.Conversation) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := c.Validate(); err != nil {
@@ -40,7 +40,7 @@ func (s *Store) CreateConversation(ctx context.Context, c *icc.Conversation) err
 
 // GetConversation returns the conversation with the given id.
 func (s *Store) GetConversation(ctx context.Context, id string) (*icc.Conversation, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -57,7 +57,7 @@ func (s *Store) GetConversation(ctx context.Context, id string) (*icc.Conversati
 // c.UpdatedAt. The other fields of c, Triage among them, are set to the
 // stored values.
 func (s *Store) UpdateConversation(ctx context.Context, c *icc.Conversation) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := c.Validate(); err != nil {
@@ -89,7 +89,7 @@ func (s *Store) UpdateConversation(ctx context.Context, c *icc.Conversation) err
 // stored one is about a later message; see icc.ConversationStore. Version
 // and UpdatedAt stay as they are.
 func (s *Store) SetConversationTriage(ctx context.Context, conversationID string, t icc.Triage) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := t.Validate(); err != nil {
@@ -116,7 +116,7 @@ func (s *Store) SetConversationTriage(ctx context.Context, conversationID string
 
 // ListConversations returns the conversations that match f, newest first.
 func (s *Store) ListConversations(ctx context.Context, f icc.ConversationFilter) (icc.Page[*icc.Conversation], error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return icc.Page[*icc.Conversation]{}, err
 	}
 	if err := f.Validate(); err != nil {
@@ -140,7 +140,7 @@ func (s *Store) ListConversations(ctx context.Context, f icc.ConversationFilter)
 // AppendMessages stores a batch of messages atomically; see
 // icc.ConversationStore.
 func (s *Store) AppendMessages(ctx context.Context, msgs []icc.NewMessage) ([]icc.Appended, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	for i := range msgs {
@@ -202,7 +202,7 @@ func (s *Store) AppendMessages(ctx context.Context, msgs []icc.NewMessage) ([]ic
 
 // ListMessages returns up to limit messages with Seq > afterSeq, in order.
 func (s *Store) ListMessages(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]icc.Message, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	limit = icc.ClampLimit(limit)
@@ -226,7 +226,7 @@ func (s *Store) ListMessages(ctx context.Context, conversationID string, afterSe
 // clamped to it, so that messages not yet written are never counted as
 // read. It returns the mark as stored.
 func (s *Store) SetReadMark(ctx context.Context, m icc.ReadMark) (icc.ReadMark, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return icc.ReadMark{}, err
 	}
 	if err := m.Validate(); err != nil {
@@ -250,7 +250,7 @@ func (s *Store) SetReadMark(ctx context.Context, m icc.ReadMark) (icc.ReadMark, 
 
 // ListReadMarks returns the read marks of a conversation.
 func (s *Store) ListReadMarks(ctx context.Context, conversationID string) ([]icc.ReadMark, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()

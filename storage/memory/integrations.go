@@ -17,7 +17,7 @@ func nameKey(name string) string { return strings.ToLower(name) }
 // CreateIntegration stores a new integration; a taken name, ignoring case,
 // is ECONFLICT.
 func (s *Store) CreateIntegration(ctx context.Context, in *icc.Integration) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := in.Validate(); err != nil {
@@ -51,7 +51,7 @@ func (s *Store) GetIntegration(ctx context.Context, id string) (*icc.Integration
 // UpdateIntegration replaces the integration when in.Version is current,
 // then increments in.Version and stamps in.UpdatedAt.
 func (s *Store) UpdateIntegration(ctx context.Context, in *icc.Integration) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := in.Validate(); err != nil {
@@ -82,7 +82,7 @@ func (s *Store) UpdateIntegration(ctx context.Context, in *icc.Integration) erro
 // DeleteIntegration removes an integration with its results, logs,
 // maintenance windows and alerts.
 func (s *Store) DeleteIntegration(ctx context.Context, id string) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -113,7 +113,7 @@ func (s *Store) DeleteIntegration(ctx context.Context, id string) error {
 
 // ListIntegrations returns the integrations that match f, ordered by name.
 func (s *Store) ListIntegrations(ctx context.Context, f icc.IntegrationFilter) ([]*icc.Integration, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	if err := f.Validate(); err != nil {
@@ -148,7 +148,7 @@ func (s *Store) AddCheckResults(ctx context.Context, rs []icc.CheckResult) error
 
 // ListCheckResults returns the results that match f, newest first.
 func (s *Store) ListCheckResults(ctx context.Context, f icc.CheckResultFilter) (icc.Page[icc.CheckResult], error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return icc.Page[icc.CheckResult]{}, err
 	}
 	if err := f.Validate(); err != nil {
@@ -192,7 +192,7 @@ func (s *Store) AddIntegrationLogs(ctx context.Context, logs []icc.IntegrationLo
 // integration must exist.
 func addRecords[T any](ctx context.Context, s *Store, recs []T, dst map[string][]T,
 	prepare func(*T) (string, error), id func(*T) *string) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	batch := make([]T, len(recs))
@@ -223,7 +223,7 @@ func addRecords[T any](ctx context.Context, s *Store, recs []T, dst map[string][
 // SearchIntegrationLogs returns the call records that match f, newest
 // first.
 func (s *Store) SearchIntegrationLogs(ctx context.Context, f icc.LogFilter) (icc.Page[icc.IntegrationLog], error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return icc.Page[icc.IntegrationLog]{}, err
 	}
 	if err := f.Validate(); err != nil {

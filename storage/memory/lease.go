@@ -23,7 +23,7 @@ type lease struct {
 // or already held by holder (which renews it), and reports whether holder
 // now has it.
 func (s *Store) Acquire(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return false, err
 	}
 	switch {
@@ -49,7 +49,7 @@ func (s *Store) Acquire(ctx context.Context, name, holder string, ttl time.Durat
 // Release gives up holder's lease on name; it does nothing when holder does
 // not hold it.
 func (s *Store) Release(ctx context.Context, name, holder string) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	l := &s.lease

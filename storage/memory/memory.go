@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/icclabs/commandcenter/icc"
@@ -45,7 +46,7 @@ type Store struct {
 	buffer int
 
 	mu     sync.RWMutex
-	closed bool
+	closed atomic.Bool
 
 	customers     map[string]*icc.Customer
 	customerEmail map[string]string // normalized email -> id
@@ -108,20 +109,17 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return icc.Unavailable(err, "store: ping")
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
+	if s.closed.Load() {
 		return icc.Unavailable(nil, "memory store is closed")
 	}
 	return nil
 }
 
-// Close ends every subscription and makes Ping report EUNAVAILABLE. The
-// data stays readable. Close may be called more than once.
+// Close ends every subscription; after it every call, Ping included,
+// reports EUNAVAILABLE, as the PostgreSQL store's do once its pool is
+// closed. Close may be called more than once.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
+	s.closed.Store(true)
 	s.bus.closeAll()
 	return nil
 }
@@ -138,10 +136,14 @@ func orNow(t, now time.Time) time.Time {
 }
 
 // check returns ctx's error as EUNAVAILABLE, so that a cancelled caller
-// gets a coded error.
-func check(ctx context.Context) error {
+// gets a coded error, and EUNAVAILABLE once the store is closed, as a
+// database would.
+func (s *Store) check(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return icc.Unavailable(err, "request cancelled")
+	}
+	if s.closed.Load() {
+		return icc.Unavailable(nil, "memory store is closed")
 	}
 	return nil
 }
@@ -149,7 +151,7 @@ func check(ctx context.Context) error {
 // getCopy returns a copy, made by cp, of the value of kind stored in m
 // under id.
 func getCopy[T any](ctx context.Context, s *Store, m map[string]*T, kind, id string, cp func(*T) *T) (*T, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()

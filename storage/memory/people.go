@@ -9,7 +9,7 @@ import (
 
 // CreateCustomer stores a new customer; a taken email is ECONFLICT.
 func (s *Store) CreateCustomer(ctx context.Context, c *icc.Customer) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := c.Validate(); err != nil {
@@ -45,7 +45,7 @@ func (s *Store) GetCustomerByEmail(ctx context.Context, email string) (*icc.Cust
 
 // UpdateCustomer replaces the customer's fields and stamps UpdatedAt.
 func (s *Store) UpdateCustomer(ctx context.Context, c *icc.Customer) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := c.Validate(); err != nil {
@@ -70,7 +70,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, c *icc.Customer) error {
 
 // ListCustomers returns customers newest first.
 func (s *Store) ListCustomers(ctx context.Context, f icc.CustomerFilter) (icc.Page[*icc.Customer], error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return icc.Page[*icc.Customer]{}, err
 	}
 	if err := f.Validate(); err != nil {
@@ -85,7 +85,7 @@ func (s *Store) ListCustomers(ctx context.Context, f icc.CustomerFilter) (icc.Pa
 
 // CreateAgent stores a new agent; a taken email is ECONFLICT.
 func (s *Store) CreateAgent(ctx context.Context, a *icc.Agent) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := a.Validate(); err != nil {
@@ -124,7 +124,7 @@ func (s *Store) GetAgentByEmail(ctx context.Context, email string) (*icc.Agent, 
 // UpdateAgent replaces the agent's fields when a.Version is current, then
 // increments a.Version and stamps a.UpdatedAt.
 func (s *Store) UpdateAgent(ctx context.Context, a *icc.Agent) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := a.Validate(); err != nil {
@@ -152,7 +152,7 @@ func (s *Store) UpdateAgent(ctx context.Context, a *icc.Agent) error {
 
 // ListAgents returns agents oldest first.
 func (s *Store) ListAgents(ctx context.Context, f icc.AgentFilter) (icc.Page[*icc.Agent], error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return icc.Page[*icc.Agent]{}, err
 	}
 	if err := f.Validate(); err != nil {
@@ -169,7 +169,7 @@ func (s *Store) ListAgents(ctx context.Context, f icc.AgentFilter) (icc.Page[*ic
 // AgentLoads returns the number of active tickets assigned to each agent
 // that has any.
 func (s *Store) AgentLoads(ctx context.Context) (map[string]int, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -224,7 +224,7 @@ func moveEmail(index map[string]string, oldEmail, newEmail, id string) {
 // getByEmail looks email up in index and returns the record through get.
 func getByEmail[T any](ctx context.Context, s *Store, index map[string]string, kind, email string, get func(context.Context, string) (T, error)) (T, error) {
 	var zero T
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return zero, err
 	}
 	s.mu.RLock()

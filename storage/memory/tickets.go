@@ -11,7 +11,7 @@ import (
 // CreateTicket stores a new ticket with its first events and assigns its
 // Number.
 func (s *Store) CreateTicket(ctx context.Context, t *icc.Ticket, events ...icc.TicketEvent) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := t.Validate(); err != nil {
@@ -48,7 +48,7 @@ func (s *Store) GetTicket(ctx context.Context, id string) (*icc.Ticket, error) {
 // UpdateTicket replaces the ticket's fields when t.Version is current,
 // increments t.Version, stamps t.UpdatedAt and appends events.
 func (s *Store) UpdateTicket(ctx context.Context, t *icc.Ticket, events ...icc.TicketEvent) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	if err := t.Validate(); err != nil {
@@ -81,7 +81,7 @@ func (s *Store) UpdateTicket(ctx context.Context, t *icc.Ticket, events ...icc.T
 // AssignTicket assigns or unassigns a ticket atomically, together with the
 // ticket's other changes when a.Update is set; see icc.TicketStore.
 func (s *Store) AssignTicket(ctx context.Context, a icc.Assignment) (*icc.Ticket, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	if a.Update != nil {
@@ -152,7 +152,7 @@ func (s *Store) AssignTicket(ctx context.Context, a icc.Assignment) (*icc.Ticket
 // ListTickets returns the tickets that match f, newest first unless f.Sort
 // says oldest.
 func (s *Store) ListTickets(ctx context.Context, f icc.TicketFilter) (icc.Page[*icc.Ticket], error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return icc.Page[*icc.Ticket]{}, err
 	}
 	if err := f.Validate(); err != nil {
@@ -177,7 +177,7 @@ func (s *Store) ListTickets(ctx context.Context, f icc.TicketFilter) (icc.Page[*
 
 // AddTicketEvents appends events to a ticket's trail.
 func (s *Store) AddTicketEvents(ctx context.Context, ticketID string, events ...icc.TicketEvent) error {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	evs, err := validEvents(events)
@@ -196,7 +196,7 @@ func (s *Store) AddTicketEvents(ctx context.Context, ticketID string, events ...
 // ListTicketEvents returns a ticket's trail oldest first; events with the
 // same time stay in the order they were added.
 func (s *Store) ListTicketEvents(ctx context.Context, ticketID string) ([]icc.TicketEvent, error) {
-	if err := check(ctx); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()

@@ -255,10 +255,17 @@ func dbErr(err error, what string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("postgres: %s: %w", what, err)
 	}
-	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) || errors.Is(err, sql.ErrConnDone) || isConnErr(err) {
+	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) || errors.Is(err, sql.ErrConnDone) || isConnErr(err) || isPoolClosed(err) {
 		return icc.Unavailable(err, "%s: database unavailable", what)
 	}
 	return fmt.Errorf("postgres: %s: %w", what, err)
+}
+
+// isPoolClosed reports whether err is database/sql's error for a call on a
+// closed pool, which the package does not export: the store has been
+// closed, so the database is unavailable to this caller.
+func isPoolClosed(err error) bool {
+	return strings.Contains(err.Error(), "sql: database is closed")
 }
 
 func isConnErr(err error) bool {

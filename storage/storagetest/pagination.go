@@ -292,4 +292,22 @@ func (s *suite) times(t *testing.T) {
 func (s *suite) store(t *testing.T) {
 	st := s.open(t)
 	require.NoError(t, st.Ping(ctx(t)))
+
+	t.Run("UseAfterClose", func(t *testing.T) {
+		// A closed backend answers every call with EUNAVAILABLE, so that
+		// code tested on one backend fails the same way on the other.
+		b := s.open(t)
+		c := &icc.Customer{Email: "closed@example.com", Name: "Closed"}
+		require.NoError(t, b.CreateCustomer(ctx(t), c))
+		require.NoError(t, b.Close())
+		require.ErrorIs(t, b.Ping(ctx(t)), icc.ErrUnavailable)
+		_, err := b.GetCustomer(ctx(t), c.ID)
+		require.ErrorIs(t, err, icc.ErrUnavailable)
+		_, err = b.ListTickets(ctx(t), icc.TicketFilter{})
+		require.ErrorIs(t, err, icc.ErrUnavailable)
+		err = b.CreateCustomer(ctx(t), &icc.Customer{Email: "late@example.com", Name: "Late"})
+		require.ErrorIs(t, err, icc.ErrUnavailable)
+		err = b.Publish(ctx(t), icc.Event{Topic: icc.TopicTickets, Type: "x", ID: "1"})
+		require.ErrorIs(t, err, icc.ErrUnavailable)
+	})
 }
