@@ -2,6 +2,8 @@ package chat
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -21,7 +23,10 @@ const (
 	// textOfflineKnown replaces textOffline when the customer's address is
 	// known (Config.Contact).
 	textOfflineKnown = "No agent is online right now. We will answer you by email at %s: write what we should know here, or leave another address."
-	textClosed       = "This conversation was closed."
+	// textOfflineHere replaces both without Config.Tickets: nothing can
+	// turn the conversation into an answer by email, so none is promised.
+	textOfflineHere = "No agent is online right now. Your messages are saved, and an agent will answer you here once one is online."
+	textClosed      = "This conversation was closed."
 )
 
 // Client ids of the hub's own messages; the store's idempotency makes each
@@ -31,6 +36,8 @@ const (
 	clientOffline   = "chat:offline"
 	clientClosed    = "chat:closed"
 	clientTicket    = "chat:ticket"
+	// clientBot prefixes the bot's messages (see botClientID).
+	clientBot = "bot:"
 	// clientNotice prefixes the key of a Notice.
 	clientNotice = "notice:"
 )
@@ -125,7 +132,7 @@ func (h *Hub) assist(ctx context.Context, m icc.Message) error {
 	if !ok || reply == "" {
 		return nil
 	}
-	return h.botSay(ctx, conv.ID, "bot:"+m.ID, reply)
+	return h.botSay(ctx, conv.ID, reply)
 }
 
 // notices posts the system messages Config.Notices asks for, each key once
@@ -268,12 +275,13 @@ func (h *Hub) flag(set map[string]bool, id string) bool {
 	return set[id]
 }
 
-// offline tells the customer once that no agent is online and asks for an
-// email address, or, when Config.Contact knows it, says where the answer
-// will go; a later message turns the conversation into a ticket (with
-// Config.Tickets) when it gives an address or the customer's is known. It
-// reports whether m did so, or another writer converted the conversation
-// meanwhile.
+// offline tells the customer once that no agent is online and, with
+// Config.Tickets, asks for an email address, or, when Config.Contact knows
+// it, says where the answer will go; a later message turns the
+// conversation into a ticket when it gives an address or the customer's is
+// known. Without Config.Tickets the customer is told that an agent will
+// answer in the conversation. It reports whether m turned the conversation
+// into a ticket, or another writer converted it meanwhile.
 func (h *Hub) offline(ctx context.Context, conv *icc.Conversation, m icc.Message) (ticket bool, err error) {
 	var known string // the customer's address, when Contact knows it
 	if h.cfg.Tickets != nil && conv.TicketID == "" {
@@ -281,7 +289,10 @@ func (h *Hub) offline(ctx context.Context, conv *icc.Conversation, m icc.Message
 	}
 	if !h.flag(h.offlined, conv.ID) {
 		body := textOffline
-		if known != "" {
+		switch {
+		case h.cfg.Tickets == nil:
+			body = textOfflineHere // no ticket, so no email: the answer comes here
+		case known != "":
 			body = fmt.Sprintf(textOfflineKnown, known)
 		}
 		a, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientOffline, SenderType: icc.SenderSystem, Body: body})
@@ -313,10 +324,32 @@ func (h *Hub) offline(ctx context.Context, conv *icc.Conversation, m icc.Message
 	return true, nil
 }
 
-// botSay shows the bot typing, then stores and delivers its message.
-func (h *Hub) botSay(ctx context.Context, conversationID, clientID, body string) error {
+// botSay shows the bot typing, then stores and delivers its message, once
+// per text and conversation: the message's client id is derived from its
+// text, so the store's idempotency turns a reply the bot gave before in
+// the conversation (a classifier suggests the same canned reply for a
+// follow-up such as "thanks, it was order 1234") into a no-op, across
+// workers and hubs. The bot then stays silent: its earlier answer is there
+// to read, and the offline notice has said what happens next. The typing
+// indicator is withdrawn.
+func (h *Hub) botSay(ctx context.Context, conversationID, body string) error {
+	body = truncate(body, icc.MaxMessageLen)
 	d := typingData{Type: TypeTyping, ConversationID: conversationID, SenderType: icc.SenderBot, Typing: true, ExpiresInMS: h.cfg.TypingTTL.Milliseconds()}
 	h.typing(nil, d)
-	_, err := h.Send(ctx, icc.NewMessage{ConversationID: conversationID, ClientID: clientID, SenderType: icc.SenderBot, Body: truncate(body, icc.MaxMessageLen)})
-	return err
+	a, err := h.Send(ctx, icc.NewMessage{ConversationID: conversationID, ClientID: botClientID(body), SenderType: icc.SenderBot, Body: body})
+	if err != nil {
+		return err
+	}
+	if a.Duplicate {
+		d.Typing, d.ExpiresInMS = false, 0
+		h.typing(nil, d)
+	}
+	return nil
+}
+
+// botClientID is the client id of the bot's message with text body:
+// clientBot and the first 128 bits of the text's SHA-256, in hex.
+func botClientID(body string) string {
+	sum := sha256.Sum256([]byte(body))
+	return clientBot + hex.EncodeToString(sum[:16])
 }

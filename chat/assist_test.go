@@ -84,7 +84,7 @@ func TestBotRepliesAndEscalation(t *testing.T) {
 			bot = f.msg(t)
 		}
 	}
-	assert.Equal(t, textOffline, offline.Body)
+	assert.Equal(t, textOfflineHere, offline.Body, "no Tickets: no email is asked for")
 	assert.True(t, typed, "no typing frame before the bot's message")
 	assert.Equal(t, icc.SenderBot, bot.SenderType)
 	assert.Equal(t, "Hello! How can I help?", bot.Body)
@@ -254,6 +254,100 @@ func TestOfflineModeKnownEmail(t *testing.T) {
 	assert.Contains(t, ticket.Body, "customer Jane <jane@example.com>: my printer is on fire")
 	assert.NotContains(t, ticket.Body, conv.CustomerID)
 	assert.Contains(t, ticket.Body, "system: "+notice.Body)
+}
+
+// TestOfflineWithoutTickets: without Config.Tickets nothing can answer by
+// email, so the offline notice neither asks for an address nor promises an
+// email, even when Config.Contact knows the customer's; it says that an
+// agent will answer here, and an address given later changes nothing.
+func TestOfflineWithoutTickets(t *testing.T) {
+	contact := func(context.Context, icc.SenderType, string) (Contact, error) {
+		return Contact{Name: "Jane", Email: "jane@example.com"}, nil
+	}
+	e := newEnv(t, fast(Config{AgentsOnline: noAgents, Contact: contact, ClassifyWorkers: 1}))
+	conv, tok := e.start("Printer")
+	c := e.customer(conv, tok)
+	c.subscribe(conv.ID, 0)
+	c.expect(TypeSubscribed)
+	c.message(conv.ID, "c1", "my printer is on fire")
+	c.expect(TypeAck)
+	c.expect(TypeMessage)
+	notice := c.expect(TypeMessage).msg(t)
+	assert.Equal(t, icc.SenderSystem, notice.SenderType)
+	assert.Equal(t, textOfflineHere, notice.Body)
+	assert.NotContains(t, strings.ToLower(notice.Body), "email")
+	assert.Contains(t, notice.Body, "answer you here")
+
+	c.message(conv.ID, "c2", "reach me at jane.doe@example.com please")
+	c.expect(TypeAck)
+	second := c.expect(TypeMessage).msg(t)
+	// The one worker handles messages in order: once another
+	// conversation's notice is there, the second message was handled.
+	other, otherTok := e.start("other")
+	oc := e.customer(other, otherTok)
+	oc.subscribe(other.ID, 0)
+	oc.expect(TypeSubscribed)
+	oc.message(other.ID, "o1", "hello")
+	oc.until(func(f frame) bool { return f.Type == TypeMessage && f.msg(t).SenderType == icc.SenderSystem })
+
+	msgs, err := e.store.ListMessages(context.Background(), conv.ID, 0, 100)
+	require.NoError(t, err)
+	require.Len(t, msgs, 3, "no ticket note, no second notice: %+v", msgs)
+	assert.Equal(t, second.ID, msgs[2].ID)
+	got, err := e.store.GetConversation(context.Background(), conv.ID)
+	require.NoError(t, err)
+	assert.Empty(t, got.TicketID)
+}
+
+// refundClassifier suggests the same canned reply for a refund question
+// and a follow-up that only adds detail, as a keyword classifier does, and
+// another one about invoices.
+type refundClassifier struct{}
+
+const (
+	refundReply  = "You can ask for a refund from your order page within 30 days."
+	invoiceReply = "Your invoices are under Billing in your account."
+)
+
+func (refundClassifier) Classify(_ context.Context, req classify.Request) (classify.Result, error) {
+	r := classify.Result{Category: classify.CategoryBilling, Priority: classify.PriorityMedium, Sentiment: classify.SentimentNeutral,
+		Confidence: 0.9, Intent: "refund", SuggestedReply: refundReply, Model: "fake"}
+	if strings.Contains(strings.ToLower(req.Body), "invoice") {
+		r.Intent, r.SuggestedReply = "invoice", invoiceReply
+	}
+	return r, nil
+}
+
+// TestBotDoesNotRepeat: with no agent online and no known address, the bot
+// answers a question with the classifier's canned reply; a follow-up for
+// which the classifier suggests the same reply gets no second copy (the
+// typing indicator is withdrawn), while a new question gets its answer.
+func TestBotDoesNotRepeat(t *testing.T) {
+	_, st, conv, c := offlineDeskEnv(t, Config{Classifier: refundClassifier{}, ClassifyWorkers: 1})
+	isBot := func(f frame) bool { return f.Type == TypeMessage && f.msg(t).SenderType == icc.SenderBot }
+
+	c.message(conv.ID, "c1", "How can I get a refund for my order?")
+	assert.Equal(t, refundReply, c.until(isBot).msg(t).Body)
+
+	c.message(conv.ID, "c2", "thanks, it was order 1234")
+	withdrawn := c.until(func(f frame) bool { return f.Type == TypeTyping && !f.Typing })
+	assert.Equal(t, string(icc.SenderBot), withdrawn.SenderType)
+
+	c.message(conv.ID, "c3", "and where is my invoice?")
+	assert.Equal(t, invoiceReply, c.until(isBot).msg(t).Body)
+
+	msgs, err := st.ListMessages(context.Background(), conv.ID, 0, 100)
+	require.NoError(t, err)
+	var bodies []string
+	for _, m := range msgs {
+		if m.SenderType == icc.SenderBot {
+			bodies = append(bodies, m.Body)
+		}
+	}
+	assert.Equal(t, []string{refundReply, invoiceReply}, bodies)
+	got, err := st.GetConversation(context.Background(), conv.ID)
+	require.NoError(t, err)
+	assert.Empty(t, got.TicketID, "no address given: no ticket")
 }
 
 // TestConvertToTicket: an agent turns a conversation into a ticket.

@@ -25,7 +25,8 @@ func hashToken(token string) string {
 
 // StartConversation opens a conversation for a customer and returns it with
 // the customer's secret token; only the token's hash is stored. The
-// customer connects with it (see ServeHTTP and Authenticate).
+// customer connects with it (see ServeHTTP and Authenticate), usually as
+// the combined token CustomerToken(c.ID, secret).
 func (h *Hub) StartConversation(ctx context.Context, customerID, subject string) (*icc.Conversation, string, error) {
 	token := icc.NewToken(tokenBytes)
 	c := &icc.Conversation{CustomerID: customerID, Subject: strings.TrimSpace(subject), TokenHash: hashToken(token)}
@@ -55,6 +56,17 @@ func (h *Hub) Authenticate(ctx context.Context, conversationID, token string) (P
 		return Participant{}, denied
 	}
 	return Participant{Role: RoleCustomer, ID: c.CustomerID, ConversationID: c.ID}, nil
+}
+
+// AuthenticateToken is Authenticate for a token in the combined form
+// "<conversation id>.<secret>" (see CustomerToken), such as RequestToken
+// returns. A token of another form is EUNAUTHORIZED.
+func (h *Hub) AuthenticateToken(ctx context.Context, token string) (Participant, error) {
+	id, secret, ok := strings.Cut(token, ".")
+	if !ok {
+		return Participant{}, icc.Errorf(icc.EUNAUTHORIZED, "invalid conversation token")
+	}
+	return h.Authenticate(ctx, id, secret)
 }
 
 // Summary is a conversation in an agent's list, with how many of its

@@ -12,15 +12,34 @@
 //
 //	hub, err := chat.NewHub(chat.Config{Store: st, Bus: st, Logger: log,
 //		AuthenticateAgent: sessionAgent, OriginPatterns: []string{"support.example.com"}})
-//	mux.Handle("GET /ws", hub)           // customers: ?conversation_id=…&token=…
+//	mux.Handle("GET /ws", hub)           // customers: ?token=<conversation id>.<secret>
 //	// or: hub.Serve(w, r, chat.Participant{Role: chat.RoleAgent, ID: agentID})
 //	defer hub.Shutdown(ctx)
 //
-// StartConversation opens a conversation and returns a secret token for the
-// customer (only its SHA-256 is stored, in Conversation.TokenHash);
-// Authenticate checks it in constant time. Agents are who the host says they
-// are. A customer can only read and write their own conversation: frames
-// naming another one get an error frame with code "forbidden".
+// StartConversation opens a conversation and returns a secret for the
+// customer (only its SHA-256 is stored, in Conversation.TokenHash); hand
+// the customer CustomerToken(id, secret), "<conversation id>.<secret>".
+// Authenticate and AuthenticateToken check it in constant time;
+// RequestToken reads it from a request's headers, for the host's own
+// routes. Agents are who the host says they are. A customer can only read
+// and write their own conversation: frames naming another one get an error
+// frame with code "forbidden".
+//
+// ServeHTTP takes a customer's token as the token query parameter (browsers
+// cannot set headers on a WebSocket), an "Authorization: Bearer" header or
+// the X-Conversation-Token header (TokenHeader), in the combined form or,
+// with the conversation id as the conversation_id query parameter, the
+// secret alone; a conversation_id other than the combined token's is
+// refused. Any request without a token goes to Config.AuthenticateAgent.
+// Every refusal is answered before the upgrade as JSON,
+// {"error":{"code":"…","message":"…"}}: 426 upgrade_required (with
+// "Upgrade: websocket") without the upgrade headers, 405
+// method_not_allowed for a method other than GET, 400 invalid for a bad
+// Sec-WebSocket-Version or Sec-WebSocket-Key, 401 unauthorized without
+// valid credentials, 403 forbidden for another conversation's token or an
+// Origin that is neither the request's host nor one of
+// Config.OriginPatterns, 503 unavailable while the hub shuts down. Serve
+// makes the same checks but authentication.
 //
 // # Protocol
 //
@@ -137,14 +156,20 @@
 // Config.OnEscalate runs once, and the bot never answers that conversation
 // again. Otherwise, when no agent is online (Config.AgentsOnline, or the
 // presence of every hub) and nobody is assigned, the customer is told so
-// once and asked for an email address (or, when Config.Contact knows it,
-// told where the answer will go); a message with an address (or any later
-// message, when it is known) turns the conversation into a ticket through
-// Config.Tickets with the transcript, whose senders Config.Contact names,
-// and the bot answers neither that message nor any later one in a
-// conversation that has a ticket (however it got one).
+// once. With Config.Tickets they are asked for an email address (or, when
+// Config.Contact knows it, told where the answer will go); a message with
+// an address (or any later message, when it is known) turns the
+// conversation into a ticket with the transcript, whose senders
+// Config.Contact names, and the bot answers neither that message nor any
+// later one in a conversation that has a ticket (however it got one).
+// Without Config.Tickets no email is asked for or promised: the customer
+// is told that an agent will answer in the conversation once one is online.
 // Config.BotReply (default DefaultBotReply) decides whether the bot answers;
 // the bot shows typing first and its message is stored as icc.SenderBot.
+// The bot never posts the same text twice in a conversation: when the
+// policy suggests a reply it gave there before (a classifier's canned
+// reply to a follow-up such as "thanks, it was order 1234"), it stays
+// silent and withdraws its typing indicator.
 // Config.Notices lets the host post information, such as a known outage,
 // as system messages once per key and conversation, in escalated
 // conversations too.

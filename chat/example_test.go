@@ -29,11 +29,12 @@ func Example() {
 	srv := httptest.NewServer(hub) // or mux.Handle("GET /ws", hub)
 	defer srv.Close()
 
-	conv, token, err := hub.StartConversation(ctx, "customer-1", "Where is my order?")
+	conv, secret, err := hub.StartConversation(ctx, "customer-1", "Where is my order?")
 	if err != nil {
 		panic(err)
 	}
-	q := url.Values{"conversation_id": {conv.ID}, "token": {token}}
+	// The customer keeps one token: the conversation id and the secret.
+	q := url.Values{"token": {chat.CustomerToken(conv.ID, secret)}}
 	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/?"+q.Encode(), nil)
 	if err != nil {
 		panic(err)

@@ -74,7 +74,8 @@ type BotInput struct {
 
 // DefaultBotReply answers with the classifier's suggested reply when no
 // agent is online and nobody is assigned to the conversation. (Sensitive
-// and escalated messages never reach a BotReply policy.)
+// and escalated messages never reach a BotReply policy, and the hub does
+// not post a reply it already gave in the conversation.)
 func DefaultBotReply(_ context.Context, in BotInput) (string, bool) {
 	if in.Classification == nil || in.Classification.SuggestedReply == "" {
 		return "", false
@@ -99,16 +100,24 @@ type Config struct {
 	// Classifier labels customer messages off the hot path; optional.
 	Classifier classify.Classifier
 	// Tickets turns conversations into tickets (ConvertToTicket, offline
-	// mode); optional. *icc.Desk satisfies it.
+	// mode); optional. *icc.Desk satisfies it. Without it a customer who
+	// writes while no agent is online is told that an agent will answer in
+	// the conversation, not asked for an email address.
 	Tickets TicketCreator
 	// AuthenticateAgent identifies agents for ServeHTTP, typically from the
-	// host's session cookie. Requests with a conversation token are
+	// host's session cookie; its error's icc code sets the status of the
+	// refusal (EUNAUTHORIZED: 401). Requests with a customer token (a token
+	// query parameter, an "Authorization: Bearer" or TokenHeader header) are
 	// customers and do not reach it. Without it ServeHTTP serves customers
 	// only; hosts may also authenticate themselves and call Serve.
 	AuthenticateAgent func(r *http.Request) (Participant, error)
-	// OriginPatterns lists the host patterns (path.Match syntax) of pages on
-	// other origins allowed to connect; the request's own host is always
-	// allowed. See websocket.AcceptOptions.OriginPatterns.
+	// OriginPatterns lists the host patterns (path.Match syntax, ignoring
+	// case) of pages on other origins allowed to connect; a pattern with
+	// "://" matches the scheme and host. Requests without an Origin header
+	// and pages on the request's own host are always allowed; an Origin
+	// without a host ("null") never is. It is the rule of
+	// websocket.AcceptOptions.OriginPatterns, checked before the upgrade so
+	// that a refusal is a JSON 403.
 	OriginPatterns []string
 	// SendQueue is how many frames wait for a slow client before it is
 	// disconnected with StatusSlowConsumer (default 256).
@@ -165,7 +174,8 @@ type Config struct {
 	// conversation, from the committer: it must not block.
 	OnMessage func(ctx context.Context, m icc.Message)
 	// BotReply decides whether the bot answers a customer message and
-	// what with (default DefaultBotReply).
+	// what with (default DefaultBotReply). A reply the bot already gave in
+	// the conversation is not posted again: the bot stays silent instead.
 	BotReply func(ctx context.Context, in BotInput) (string, bool)
 	// Notices, when set, is asked about every customer message in an open
 	// conversation, including conversations handed to a human, for system
@@ -182,10 +192,11 @@ type Config struct {
 	// online on every hub sharing the bus, see Hub.AgentsOnline).
 	AgentsOnline func(ctx context.Context) int
 	// Contact, when set, tells who a customer or an agent is by id. Ticket
-	// transcripts then name the senders instead of giving their ids, and
-	// with no agent online a customer whose email address is known is told
-	// where the answer will go instead of being asked for an address. An
-	// error or an empty Contact falls back to the id and to asking.
+	// transcripts then name the senders instead of giving their ids, and,
+	// with Tickets, a customer who writes while no agent is online and
+	// whose email address is known is told where the answer will go
+	// instead of being asked for an address. An error or an empty Contact
+	// falls back to the id and to asking.
 	Contact func(ctx context.Context, senderType icc.SenderType, id string) (Contact, error)
 	// Instance identifies this hub on the bus (default: a random id).
 	Instance string
@@ -407,69 +418,6 @@ func NewHub(cfg Config) (*Hub, error) {
 
 // Instance returns the hub's id on the bus.
 func (h *Hub) Instance() string { return h.cfg.Instance }
-
-// ServeHTTP upgrades the request to a WebSocket connection. A customer
-// passes the conversation id and token returned by StartConversation as the
-// query parameters conversation_id and token; any other request is
-// authenticated by Config.AuthenticateAgent. A request that fails
-// authentication gets 401 before any upgrade.
-func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var p Participant
-	var err error
-	switch {
-	case q.Get("token") != "":
-		p, err = h.Authenticate(r.Context(), q.Get("conversation_id"), q.Get("token"))
-	case h.cfg.AuthenticateAgent != nil:
-		p, err = h.cfg.AuthenticateAgent(r)
-	default:
-		err = icc.Errorf(icc.EUNAUTHORIZED, "a conversation token is required")
-	}
-	if err != nil {
-		status := http.StatusUnauthorized
-		if icc.ErrorCode(err) == icc.EFORBIDDEN {
-			status = http.StatusForbidden
-		}
-		http.Error(w, icc.ErrorMessage(err), status)
-		return
-	}
-	h.Serve(w, r, p)
-}
-
-// Serve upgrades the request to a WebSocket connection for an authenticated
-// participant and serves it until it ends. It checks the Origin header
-// against Config.OriginPatterns. After the upgrade the connection no
-// longer depends on the request's context: it ends when the client leaves,
-// misbehaves or is too slow, or the hub shuts down.
-func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, p Participant) {
-	if err := p.validate(); err != nil {
-		h.log.ErrorContext(r.Context(), "chat: bad participant", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	if !h.track() {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
-		return
-	}
-	defer h.connWG.Done()
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns})
-	if err != nil {
-		h.log.DebugContext(r.Context(), "websocket upgrade refused", "err", err, "origin", r.Header.Get("Origin"))
-		return
-	}
-	ws.SetReadLimit(h.cfg.ReadLimit)
-	c := newConn(h, ws, p)
-	if !h.register(c) {
-		_ = ws.Close(websocket.StatusGoingAway, "server shutting down")
-		c.cancel()
-		return
-	}
-	go c.writeLoop()
-	c.readLoop()
-	c.cancel()
-	<-c.writerDone
-	h.unregister(c)
-}
 
 // track counts a connection in, unless the hub is shutting down.
 func (h *Hub) track() bool {

@@ -3,6 +3,7 @@ package icc
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Application error codes. The HTTP edge maps each to one status code.
@@ -131,4 +132,46 @@ func ErrorField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// HTTPStatus is the one table from error codes to HTTP statuses, for the
+// HTTP layers built on this package. EINVALID is 422 when the error names
+// a field (a well-formed request whose content is invalid) and 400
+// otherwise (a malformed request, such as a body that is not JSON);
+// EINTERNAL and unknown codes are 500.
+func HTTPStatus(code, field string) int {
+	switch code {
+	case EINVALID:
+		if field != "" {
+			return http.StatusUnprocessableEntity
+		}
+		return http.StatusBadRequest
+	case ENOTFOUND:
+		return http.StatusNotFound
+	case ECONFLICT:
+		return http.StatusConflict
+	case EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case EFORBIDDEN:
+		return http.StatusForbidden
+	case EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// ErrorBody is the JSON body of an HTTP error response built on this
+// package: {"error":{"code":"...","message":"...","field":"..."}}, with
+// the status HTTPStatus gives the code.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the error inside an ErrorBody: an error's code, its
+// client-safe message (ErrorMessage) and the input field it names, if any.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
 }

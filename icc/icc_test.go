@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -195,4 +196,24 @@ func TestTimestamp(t *testing.T) {
 	assert.Equal(t, 123456000, got.Nanosecond())
 	assert.True(t, got.Equal(in.Truncate(time.Microsecond)))
 	assert.True(t, icc.Timestamp(time.Time{}).IsZero())
+}
+
+func TestHTTPStatus(t *testing.T) {
+	tests := []struct {
+		code, field string
+		want        int
+	}{
+		{icc.EINVALID, "subject", http.StatusUnprocessableEntity},
+		{icc.EINVALID, "", http.StatusBadRequest},
+		{icc.ENOTFOUND, "", http.StatusNotFound},
+		{icc.ECONFLICT, "", http.StatusConflict},
+		{icc.EUNAUTHORIZED, "", http.StatusUnauthorized},
+		{icc.EFORBIDDEN, "", http.StatusForbidden},
+		{icc.EUNAVAILABLE, "", http.StatusServiceUnavailable},
+		{icc.EINTERNAL, "", http.StatusInternalServerError},
+		{"something_new", "", http.StatusInternalServerError},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, icc.HTTPStatus(tt.code, tt.field), "code %q field %q", tt.code, tt.field)
+	}
 }

@@ -19,50 +19,12 @@ import (
 // maxBodyBytes bounds a JSON request body.
 const maxBodyBytes = 1 << 20
 
-// errorBody is the JSON form of every error response:
-// {"error":{"code":"...","message":"...","field":"..."}}.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-// statusFor is the one table from icc error codes to HTTP statuses.
-// EINVALID is 422 when the error names a field (a well-formed request whose
-// content is invalid) and 400 otherwise (a malformed request, such as a
-// body that is not JSON).
-func statusFor(code, field string) int {
-	switch code {
-	case icc.EINVALID:
-		if field != "" {
-			return http.StatusUnprocessableEntity
-		}
-		return http.StatusBadRequest
-	case icc.ENOTFOUND:
-		return http.StatusNotFound
-	case icc.ECONFLICT:
-		return http.StatusConflict
-	case icc.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case icc.EFORBIDDEN:
-		return http.StatusForbidden
-	case icc.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	default: // EINTERNAL and anything unknown
-		return http.StatusInternalServerError
-	}
-}
-
 // writeError writes err as a JSON error response with the status its code
 // maps to. Internal errors are logged in full and shown to the client only
 // as "internal error"; the other codes carry messages that are safe to show.
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	code, field := icc.ErrorCode(err), icc.ErrorField(err)
-	status := statusFor(code, field)
+	status := icc.HTTPStatus(code, field)
 	msg := icc.ErrorMessage(err)
 	attrs := []any{"status", status, "code", code, "request_id", requestIDFrom(r.Context()), "err", err}
 	switch {
@@ -74,7 +36,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	default:
 		logger.DebugContext(r.Context(), "request rejected", attrs...)
 	}
-	writeJSON(w, logger, status, errorBody{Error: errorDetail{Code: code, Message: msg, Field: field}})
+	writeJSON(w, logger, status, icc.ErrorBody{Error: icc.ErrorDetail{Code: code, Message: msg, Field: field}})
 }
 
 // writeJSON writes v as a JSON response with the given status. The value is

@@ -17,53 +17,33 @@ import (
 	"github.com/icclabs/commandcenter/icc"
 )
 
-func TestStatusFor(t *testing.T) {
-	tests := []struct {
-		code, field string
-		want        int
-	}{
-		{icc.EINVALID, "subject", http.StatusUnprocessableEntity},
-		{icc.EINVALID, "", http.StatusBadRequest},
-		{icc.ENOTFOUND, "", http.StatusNotFound},
-		{icc.ECONFLICT, "", http.StatusConflict},
-		{icc.EUNAUTHORIZED, "", http.StatusUnauthorized},
-		{icc.EFORBIDDEN, "", http.StatusForbidden},
-		{icc.EUNAVAILABLE, "", http.StatusServiceUnavailable},
-		{icc.EINTERNAL, "", http.StatusInternalServerError},
-		{"something_new", "", http.StatusInternalServerError},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, statusFor(tt.code, tt.field), "code %q field %q", tt.code, tt.field)
-	}
-}
-
 func TestWriteError(t *testing.T) {
 	tests := []struct {
 		name   string
 		err    error
 		status int
-		want   errorDetail
+		want   icc.ErrorDetail
 	}{
 		{"validation", icc.Invalid("subject", "is required"), 422,
-			errorDetail{Code: "invalid", Message: "is required", Field: "subject"}},
+			icc.ErrorDetail{Code: "invalid", Message: "is required", Field: "subject"}},
 		{"malformed", icc.Errorf(icc.EINVALID, "request body is not valid JSON"), 400,
-			errorDetail{Code: "invalid", Message: "request body is not valid JSON"}},
+			icc.ErrorDetail{Code: "invalid", Message: "request body is not valid JSON"}},
 		{"not found", icc.NotFound("ticket", "t1"), 404,
-			errorDetail{Code: "not_found", Message: `ticket "t1" not found`}},
+			icc.ErrorDetail{Code: "not_found", Message: `ticket "t1" not found`}},
 		{"conflict", icc.Errorf(icc.ECONFLICT, "ticket changed meanwhile"), 409,
-			errorDetail{Code: "conflict", Message: "ticket changed meanwhile"}},
+			icc.ErrorDetail{Code: "conflict", Message: "ticket changed meanwhile"}},
 		{"unauthorized", icc.Errorf(icc.EUNAUTHORIZED, "log in first"), 401,
-			errorDetail{Code: "unauthorized", Message: "log in first"}},
+			icc.ErrorDetail{Code: "unauthorized", Message: "log in first"}},
 		{"forbidden", icc.Errorf(icc.EFORBIDDEN, "admins only"), 403,
-			errorDetail{Code: "forbidden", Message: "admins only"}},
+			icc.ErrorDetail{Code: "forbidden", Message: "admins only"}},
 		{"unavailable", icc.Unavailable(errors.New("dial tcp: refused"), "storage is not reachable"), 503,
-			errorDetail{Code: "unavailable", Message: "storage is not reachable"}},
+			icc.ErrorDetail{Code: "unavailable", Message: "storage is not reachable"}},
 		{"internal icc error", icc.Errorf(icc.EINTERNAL, "row 17 of table x is corrupt"), 500,
-			errorDetail{Code: "internal", Message: "internal error"}},
+			icc.ErrorDetail{Code: "internal", Message: "internal error"}},
 		{"plain error", errors.New("pq: password authentication failed for secret"), 500,
-			errorDetail{Code: "internal", Message: "internal error"}},
+			icc.ErrorDetail{Code: "internal", Message: "internal error"}},
 		{"wrapped", fmt.Errorf("load ticket: %w", icc.NotFound("ticket", "t2")), 404,
-			errorDetail{Code: "not_found", Message: `ticket "t2" not found`}},
+			icc.ErrorDetail{Code: "not_found", Message: `ticket "t2" not found`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,7 +138,7 @@ func TestDecodeJSON(t *testing.T) {
 			require.Error(t, err)
 			assert.Equal(t, icc.EINVALID, icc.ErrorCode(err))
 			assert.Empty(t, icc.ErrorField(err), "decode errors are 400s, without a field")
-			assert.Equal(t, http.StatusBadRequest, statusFor(icc.ErrorCode(err), icc.ErrorField(err)))
+			assert.Equal(t, http.StatusBadRequest, icc.HTTPStatus(icc.ErrorCode(err), icc.ErrorField(err)))
 			assert.Contains(t, icc.ErrorMessage(err), tt.want)
 			assert.NotContains(t, icc.ErrorMessage(err), "Z07:00", "never Go's time layout")
 		})
@@ -199,7 +179,7 @@ func TestDecodeJSONThroughHandler(t *testing.T) {
 
 	w = serveOnce(s, httptest.NewRequest("POST", "/echo", strings.NewReader(`{"subject":""}`)))
 	assert.Equal(t, http.StatusUnprocessableEntity, w.Code)
-	var body errorBody
+	var body icc.ErrorBody
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body))
-	assert.Equal(t, errorDetail{Code: "invalid", Message: "is required", Field: "subject"}, body.Error)
+	assert.Equal(t, icc.ErrorDetail{Code: "invalid", Message: "is required", Field: "subject"}, body.Error)
 }

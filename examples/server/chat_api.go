@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/url"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -33,10 +29,6 @@ const clientFirstMessage = "api:first"
 // message before the bot answers it with the suggested reply.
 const botMinConfidence = 0.8
 
-// conversationTokenHeader carries a customer's conversation token, as an
-// alternative to "Authorization: Bearer <token>".
-const conversationTokenHeader = "X-Conversation-Token"
-
 // chatOptions configures setupChat. The zero value allows WebSocket
 // connections from the server's own host only.
 type chatOptions struct {
@@ -55,9 +47,6 @@ type chatOptions struct {
 type chatAPI struct {
 	s   *server
 	hub *chat.Hub
-	// originPatterns are chatOptions.OriginPatterns, checked before the
-	// upgrade (checkOrigin).
-	originPatterns []string
 	// limiter throttles POST /api/conversations per client IP.
 	limiter *rateLimiter
 }
@@ -80,16 +69,19 @@ func (s *server) setupChat(ctx context.Context, opts chatOptions) (*chatAPI, err
 		notices = s.incidentNotices
 	}
 	hub, err := chat.NewHub(chat.Config{
-		Store:          s.backend,
-		Bus:            s.backend,
-		Logger:         s.logger,
-		Classifier:     s.classifier,
-		Tickets:        s.desk,
-		OriginPatterns: opts.OriginPatterns,
-		Instance:       opts.Instance,
-		BotReply:       botReply,
-		Notices:        notices,
-		Contact:        s.chatContact,
+		Store:      s.backend,
+		Bus:        s.backend,
+		Logger:     s.logger,
+		Classifier: s.classifier,
+		Tickets:    s.desk,
+		// GET /ws is the hub itself: customers by their token, agents by
+		// their session (sessionParticipant).
+		AuthenticateAgent: s.sessionParticipant,
+		OriginPatterns:    opts.OriginPatterns,
+		Instance:          opts.Instance,
+		BotReply:          botReply,
+		Notices:           notices,
+		Contact:           s.chatContact,
 		OnEscalate: func(ctx context.Context, c *icc.Conversation, m icc.Message, cls chat.Classification) {
 			s.logger.InfoContext(ctx, "chat handed to a human", "conversation", c.ID, "seq", m.Seq,
 				"category", cls.Category, "reasons", cls.Reasons)
@@ -98,7 +90,7 @@ func (s *server) setupChat(ctx context.Context, opts chatOptions) (*chatAPI, err
 	if err != nil {
 		return nil, fmt.Errorf("chat hub: %w", err)
 	}
-	a := &chatAPI{s: s, hub: hub, originPatterns: opts.OriginPatterns, limiter: newRateLimiter(conversationsPerWindow, conversationWindow, opts.Now)}
+	a := &chatAPI{s: s, hub: hub, limiter: newRateLimiter(conversationsPerWindow, conversationWindow, opts.Now)}
 	s.onShutdown(func(ctx context.Context) error {
 		err := hub.Shutdown(ctx)
 		if err != nil {
@@ -173,7 +165,7 @@ func incidentNotice(inc icc.Incident, now time.Time) string {
 // routes registers the chat endpoints.
 func (a *chatAPI) routes() {
 	s := a.s
-	s.handle("GET /ws", a.handleWS)
+	s.register("GET /ws", a.hub) // every refusal is a JSON error too, see chat.Hub.ServeHTTP
 	s.handle("POST /api/conversations", a.handleStart)
 	s.handle("GET /api/conversations", s.agentOnly(a.handleList))
 	s.handle("GET /api/conversations/{id}", a.handleGet)
@@ -184,58 +176,32 @@ func (a *chatAPI) routes() {
 	s.handle("POST /api/conversations/{id}/ticket", s.agentOnly(a.handleTicket))
 }
 
-// Customer tokens. The token a customer gets is "<conversation id>.<secret>":
-// the chat hub knows only the secret's hash, and the id in front tells the
-// server which conversation the token belongs to, so that a token for
-// another conversation is a 403 rather than a 401.
-
-// customerToken joins a conversation id and the hub's secret.
-func customerToken(conversationID, secret string) string {
-	return conversationID + "." + secret
-}
-
-// requestToken returns the customer token of a request: from the
-// Authorization header (Bearer), the X-Conversation-Token header or, when
-// inQuery is set (WebSocket upgrades, where browsers cannot set headers),
-// the token query parameter; "" when there is none.
-func requestToken(r *http.Request, inQuery bool) string {
-	if v := r.Header.Get("Authorization"); v != "" {
-		scheme, tok, ok := strings.Cut(v, " ")
-		if ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(tok)
-		}
-	}
-	if v := r.Header.Get(conversationTokenHeader); v != "" {
-		return strings.TrimSpace(v)
-	}
-	if inQuery {
-		return r.URL.Query().Get("token")
-	}
-	return ""
-}
-
-// authCustomer checks a customer token and returns the conversation's
-// customer. A malformed or wrong token is EUNAUTHORIZED.
-func (a *chatAPI) authCustomer(ctx context.Context, token string) (chat.Participant, error) {
-	id, secret, ok := strings.Cut(token, ".")
-	if !ok {
-		return chat.Participant{}, icc.Errorf(icc.EUNAUTHORIZED, "invalid conversation token")
-	}
-	return a.hub.Authenticate(ctx, id, secret)
-}
+// Customer tokens. The token a customer gets is chat.CustomerToken,
+// "<conversation id>.<secret>": the chat hub knows only the secret's hash,
+// and the id in front tells which conversation the token belongs to, so
+// that a token for another conversation is a 403 rather than a 401. On the
+// REST routes it travels in a header (chat.RequestToken), never in the URL;
+// GET /ws (the hub) also takes it as the token query parameter.
 
 // participant authenticates a request to a chat route that customers may
-// use too: a customer by its token (see requestToken), anyone else by an
-// agent's session. Neither is EUNAUTHORIZED.
-func (a *chatAPI) participant(r *http.Request, inQuery bool) (chat.Participant, error) {
-	if tok := requestToken(r, inQuery); tok != "" {
-		return a.authCustomer(r.Context(), tok)
+// use too: a customer by the token in its headers (chat.RequestToken),
+// anyone else by an agent's session. Neither is EUNAUTHORIZED.
+func (a *chatAPI) participant(r *http.Request) (chat.Participant, error) {
+	if tok := chat.RequestToken(r); tok != "" {
+		return a.hub.AuthenticateToken(r.Context(), tok)
 	}
-	id := a.s.sessionAgentID(r)
+	return a.s.sessionParticipant(r)
+}
+
+// sessionParticipant is the agent signed in on r's session, for the chat
+// routes and, as chat.Config.AuthenticateAgent, for GET /ws. No session,
+// or one of an agent that no longer exists, is EUNAUTHORIZED.
+func (s *server) sessionParticipant(r *http.Request) (chat.Participant, error) {
+	id := s.sessionAgentID(r)
 	if id == "" {
 		return chat.Participant{}, icc.Errorf(icc.EUNAUTHORIZED, "sign in, or pass the conversation token")
 	}
-	ag, err := a.s.backend.GetAgent(r.Context(), id)
+	ag, err := s.backend.GetAgent(r.Context(), id)
 	if errors.Is(err, icc.ErrNotFound) {
 		return chat.Participant{}, icc.Errorf(icc.EUNAUTHORIZED, "sign in first")
 	}
@@ -252,120 +218,6 @@ func mayRead(p chat.Participant, id string) error {
 		return icc.Errorf(icc.EFORBIDDEN, "this token is for another conversation")
 	}
 	return nil
-}
-
-// handleWS upgrades to the chat WebSocket. Customers pass their token as
-// the token query parameter (or a header); agents bring their session
-// cookie. Every refusal is the API's JSON error, answered here before the
-// hub (whose websocket library would answer in plain text): a request
-// without the upgrade headers gets 426 with code upgrade_required, a bad
-// WebSocket version or key 400, no or wrong credentials 401, a
-// conversation_id query parameter other than the token's conversation
-// 403, and a page on an origin that is neither this host nor in
-// -chat-origins 403.
-func (a *chatAPI) handleWS(w http.ResponseWriter, r *http.Request) error {
-	if !isWebSocketUpgrade(r) {
-		writeUpgradeRequired(w, a.s.logger)
-		return nil
-	}
-	if err := checkWebSocketHandshake(w, r); err != nil {
-		return err
-	}
-	p, err := a.participant(r, true)
-	if err != nil {
-		return err
-	}
-	if id := r.URL.Query().Get("conversation_id"); id != "" {
-		if err := mayRead(p, id); err != nil {
-			return err
-		}
-	}
-	if err := checkOrigin(r, a.originPatterns); err != nil {
-		return err
-	}
-	a.hub.Serve(w, r, p)
-	return nil
-}
-
-// isWebSocketUpgrade reports whether r asks for a WebSocket: HTTP/1.1 or
-// later with "Connection: Upgrade" and "Upgrade: websocket".
-func isWebSocketUpgrade(r *http.Request) bool {
-	return r.ProtoAtLeast(1, 1) && headerHasToken(r.Header, "Connection", "upgrade") &&
-		headerHasToken(r.Header, "Upgrade", "websocket")
-}
-
-// headerHasToken reports whether one of the comma-separated values of
-// header name is token, ignoring case.
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for t := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// writeUpgradeRequired answers a plain request to /ws: 426 Upgrade
-// Required with the Upgrade header RFC 9110 asks for and the JSON error
-// code upgrade_required.
-func writeUpgradeRequired(w http.ResponseWriter, logger *slog.Logger) {
-	w.Header().Set("Upgrade", "websocket")
-	w.Header().Set("Connection", "Upgrade")
-	writeJSON(w, logger, http.StatusUpgradeRequired, errorBody{Error: errorDetail{
-		Code:    "upgrade_required",
-		Message: "this is the chat WebSocket: connect with a WebSocket client (Connection: Upgrade, Upgrade: websocket)",
-	}})
-}
-
-// checkWebSocketHandshake checks the rest of a WebSocket opening handshake
-// as the hub's websocket library does: version 13 and one
-// Sec-WebSocket-Key of 16 bytes in base64. A bad one is EINVALID without a
-// field (400).
-func checkWebSocketHandshake(w http.ResponseWriter, r *http.Request) error {
-	if r.Header.Get("Sec-WebSocket-Version") != "13" {
-		w.Header().Set("Sec-WebSocket-Version", "13")
-		return icc.Errorf(icc.EINVALID, "Sec-WebSocket-Version must be 13")
-	}
-	keys := r.Header.Values("Sec-WebSocket-Key")
-	if len(keys) != 1 {
-		return icc.Errorf(icc.EINVALID, "exactly one Sec-WebSocket-Key header is required")
-	}
-	if k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(keys[0])); err != nil || len(k) != 16 {
-		return icc.Errorf(icc.EINVALID, "Sec-WebSocket-Key must be 16 bytes in base64")
-	}
-	return nil
-}
-
-// checkOrigin applies the hub's origin rule before the upgrade, so that a
-// refusal is a JSON 403: a request without Origin (not from a browser), or
-// from a page on the server's own host, may connect; any other page only
-// when its host (or, for a pattern with "://", its scheme and host)
-// matches one of patterns (path.Match syntax, ignoring case), as
-// websocket.AcceptOptions.OriginPatterns does.
-func checkOrigin(r *http.Request, patterns []string) error {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return nil
-	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return icc.Errorf(icc.EFORBIDDEN, "the Origin header is not a URL with a host")
-	}
-	if strings.EqualFold(r.Host, u.Host) {
-		return nil
-	}
-	for _, p := range patterns {
-		target := u.Host
-		if strings.Contains(p, "://") {
-			target = u.Scheme + "://" + u.Host
-		}
-		if ok, err := path.Match(strings.ToLower(p), strings.ToLower(target)); err == nil && ok {
-			return nil
-		}
-	}
-	return icc.Errorf(icc.EFORBIDDEN, "pages on %s may not open the chat WebSocket (see -chat-origins)", u.Host)
 }
 
 // startRequest is the body of POST /api/conversations.
@@ -438,7 +290,7 @@ func (a *chatAPI) handleStart(w http.ResponseWriter, r *http.Request) error {
 	a.s.logger.InfoContext(r.Context(), "conversation started", "conversation", c.ID, "customer", cust.ID)
 	w.Header().Set("Location", "/api/conversations/"+c.ID)
 	writeJSON(w, a.s.logger, http.StatusCreated, startAnswer{
-		ID: c.ID, Token: customerToken(c.ID, secret), CustomerID: cust.ID, Status: c.Status, LastSeq: c.LastSeq,
+		ID: c.ID, Token: chat.CustomerToken(c.ID, secret), CustomerID: cust.ID, Status: c.Status, LastSeq: c.LastSeq,
 	})
 	return nil
 }
@@ -620,7 +472,7 @@ func (a *chatAPI) handleReadMarks(w http.ResponseWriter, r *http.Request) error 
 // reader returns the participant of r and the conversation id of its
 // path, when the participant may read that conversation.
 func (a *chatAPI) reader(r *http.Request) (chat.Participant, string, error) {
-	p, err := a.participant(r, false)
+	p, err := a.participant(r)
 	if err != nil {
 		return p, "", err
 	}

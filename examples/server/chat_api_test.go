@@ -483,6 +483,8 @@ func TestWSAuth(t *testing.T) {
 		{"foreign origin, agent", nil, http.Header{"Origin": {"https://evil.example"}, "Cookie": session["Cookie"]}, 403},
 		{"customer", url.Values{"token": {a.Token}, "conversation_id": {a.ID}}, nil, 101},
 		{"customer, token in a header", nil, http.Header{"X-Conversation-Token": {a.Token}}, 101},
+		{"customer, bearer token", nil, http.Header{"Authorization": {"Bearer " + a.Token}}, 101},
+		{"customer, secret and conversation_id", url.Values{"token": {strings.SplitN(a.Token, ".", 2)[1]}, "conversation_id": {a.ID}}, nil, 101},
 		{"agent", nil, session, 101},
 		{"own origin", url.Values{"token": {a.Token}}, http.Header{"Origin": {e.srv.URL}}, 101},
 		{"allowed origin pattern", url.Values{"token": {a.Token}}, http.Header{"Origin": {"https://shop.example.com"}}, 101},
@@ -689,7 +691,7 @@ func TestConversationAndMessages(t *testing.T) {
 			assert.Equal(t, http.StatusOK, agent.do("GET", path, nil).Code)
 			assert.Equal(t, http.StatusOK, e.withToken(a.Token).do("GET", path, nil).Code)
 			c := e.anon()
-			c.header.Set(conversationTokenHeader, a.Token)
+			c.header.Set(chat.TokenHeader, a.Token)
 			assert.Equal(t, http.StatusOK, c.do("GET", path, nil).Code, "X-Conversation-Token works too")
 
 			requireError(t, e.anon().do("GET", path, nil), 401, "unauthorized", "")

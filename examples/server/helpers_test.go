@@ -76,9 +76,9 @@ func serveOnce(s *server, r *http.Request) *httptest.ResponseRecorder {
 }
 
 // decodeError reads an error response body.
-func readErrorBody(t *testing.T, body []byte) errorDetail {
+func readErrorBody(t *testing.T, body []byte) icc.ErrorDetail {
 	t.Helper()
-	var e errorBody
+	var e icc.ErrorBody
 	require.NoError(t, json.Unmarshal(body, &e), "body: %s", body)
 	return e.Error
 }

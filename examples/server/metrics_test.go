@@ -245,7 +245,7 @@ func TestMetricsToken(t *testing.T) {
 		w := c.do("GET", "/metrics", nil)
 		assert.Equal(t, http.StatusUnauthorized, w.Code, "Authorization %q", auth)
 		assert.Contains(t, w.Header().Get("WWW-Authenticate"), "Bearer")
-		assert.Equal(t, icc.EUNAUTHORIZED, decode[errorBody](t, w).Error.Code)
+		assert.Equal(t, icc.EUNAUTHORIZED, decode[icc.ErrorBody](t, w).Error.Code)
 		assert.NotContains(t, w.Body.String(), "icc_http_requests_total")
 	}
 	c := e.anon()

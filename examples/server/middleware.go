@@ -179,7 +179,7 @@ func withRecovery(logger *slog.Logger, next http.Handler) http.Handler {
 				panic(http.ErrAbortHandler)
 			}
 			writeJSON(rec, logger, http.StatusInternalServerError,
-				errorBody{Error: errorDetail{Code: icc.EINTERNAL, Message: "internal error"}})
+				icc.ErrorBody{Error: icc.ErrorDetail{Code: icc.EINTERNAL, Message: "internal error"}})
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -141,7 +141,7 @@ func TestPanicRecovery(t *testing.T) {
 	w := serveOnce(s, r)
 
 	assert.Equal(t, http.StatusInternalServerError, w.Code)
-	assert.Equal(t, errorDetail{Code: "internal", Message: "internal error"}, readErrorBody(t, w.Body.Bytes()))
+	assert.Equal(t, icc.ErrorDetail{Code: "internal", Message: "internal error"}, readErrorBody(t, w.Body.Bytes()))
 	assert.NotContains(t, w.Body.String(), "secret detail")
 	assert.Equal(t, "boom-1", w.Header().Get(requestIDHeader))
 

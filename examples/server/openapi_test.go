@@ -175,7 +175,7 @@ func documentedTypes() map[string]any {
 		"Incident": icc.Incident{}, "CheckNow": checkNowBody{}, "ClassifyResult": classify.Result{}, "ClassifierStatus": classifierStatus{},
 		"MockState": mockState{}, "SignedIn": agentBody{}, "PublicTicketAnswer": publicTicketAnswer{},
 		"ConversationStarted": startAnswer{}, "Messages": messagesBody{}, "ReadMark": icc.ReadMark{}, "Status": statusBody{},
-		"Error": errorBody{}, "ErrorDetail": errorDetail{},
+		"Error": icc.ErrorBody{}, "ErrorDetail": icc.ErrorDetail{},
 		"NewTicket": icc.NewTicket{}, "TicketUpdate": icc.TicketUpdate{}, "LoginRequest": loginRequest{}, "MeUpdate": meUpdate{},
 		"AgentInput": agentInput{}, "AgentUpdate": agentUpdate{}, "CustomerInput": customerInput{}, "CustomerUpdate": customerUpdate{},
 		"PublicTicketRequest": publicTicket{}, "ReplyRequest": replyRequest{}, "RatingRequest": ratingRequest{},

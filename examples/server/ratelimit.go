@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/icclabs/commandcenter/icc"
 )
 
 // maxRateKeys bounds how many keys a rateLimiter tracks, so that a flood of
@@ -230,7 +232,7 @@ func writeRateLimited(w http.ResponseWriter, s *server, wait time.Duration, what
 	secs := int((wait + time.Second - 1) / time.Second)
 	secs = max(secs, 1)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	writeJSON(w, s.logger, http.StatusTooManyRequests, errorBody{Error: errorDetail{
+	writeJSON(w, s.logger, http.StatusTooManyRequests, icc.ErrorBody{Error: icc.ErrorDetail{
 		Code:    "rate_limited",
 		Message: what + "; try again in " + strconv.Itoa(secs) + "s",
 	}})

@@ -148,7 +148,7 @@ func (s *server) route(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(probe, r)
 	if probe.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", probe.header.Get("Allow"))
-		writeJSON(w, s.logger, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{
+		writeJSON(w, s.logger, http.StatusMethodNotAllowed, icc.ErrorBody{Error: icc.ErrorDetail{
 			Code:    "method_not_allowed",
 			Message: fmt.Sprintf("method %s is not allowed here; allowed: %s", r.Method, probe.header.Get("Allow")),
 		}})

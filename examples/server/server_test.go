@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/icclabs/commandcenter/icc"
 	"github.com/icclabs/commandcenter/storage"
 )
 
@@ -37,7 +38,7 @@ func TestReadyzFailing(t *testing.T) {
 	b.pingErr = errors.New("dial tcp 10.0.0.7:5432: connection refused")
 	w := serveOnce(s, httptest.NewRequest("GET", "/readyz", nil))
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
-	assert.Equal(t, errorDetail{Code: "unavailable", Message: "storage is not reachable"}, readErrorBody(t, w.Body.Bytes()))
+	assert.Equal(t, icc.ErrorDetail{Code: "unavailable", Message: "storage is not reachable"}, readErrorBody(t, w.Body.Bytes()))
 	assert.NotContains(t, w.Body.String(), "10.0.0.7", "the cause stays in the log")
 	assert.Contains(t, logs.String(), "10.0.0.7")
 }
