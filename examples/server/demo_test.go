@@ -177,3 +177,37 @@ func TestParseConfigDeskSettings(t *testing.T) {
 		assert.Contains(t, help.String(), s)
 	}
 }
+
+// TestDemoLogsLikeTheRecorder: the demo's integration logs look like what
+// monitor's recorder writes, so that analytics split them the same way: an
+// answer with an error status carries no Error (that is for calls that got
+// no answer), and every call without an answer carries one.
+func TestDemoLogsLikeTheRecorder(t *testing.T) {
+	e := newMonitorEnv(t)
+	ctx := t.Context()
+	var answered5xx, unanswered int
+	for _, id := range e.ids {
+		f := icc.LogFilter{IntegrationID: id, Limit: icc.MaxLimit}
+		for {
+			p, err := e.backend.SearchIntegrationLogs(ctx, f)
+			require.NoError(t, err)
+			for _, l := range p.Items {
+				if l.StatusCode > 0 {
+					assert.Empty(t, l.Error, "status %d", l.StatusCode)
+					if l.StatusCode >= 500 {
+						answered5xx++
+					}
+				} else {
+					assert.NotEmpty(t, l.Error)
+					unanswered++
+				}
+			}
+			if p.Next == "" {
+				break
+			}
+			f.Cursor = p.Next
+		}
+	}
+	assert.Positive(t, answered5xx, "the demo has server errors")
+	assert.Positive(t, unanswered, "and calls that timed out")
+}

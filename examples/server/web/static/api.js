@@ -171,6 +171,17 @@ export function pct(r, digits = 1) {
   return (r * 100).toFixed(digits) + "%";
 }
 
+/** pctOf is pct of a rate over n things: "—" when there were none, since
+ * the server reports such a rate as 0. */
+export function pctOf(r, n, digits = 1) {
+  return n ? pct(r, digits) : "—";
+}
+
+/** slaCounted is how many targets an SLA figure counted (met or breached). */
+export function slaCounted(sla) {
+  return (sla.first_response_met ?? 0) + (sla.first_response_breached ?? 0) + (sla.resolution_met ?? 0) + (sla.resolution_breached ?? 0);
+}
+
 /** badge is a small coloured label for a status-like value. */
 export function badge(value, kind = "") {
   return h("span", { class: `badge b-${String(value).replace(/[^a-z0-9_-]/gi, "")} ${kind}` }, String(value).replaceAll("_", " "));

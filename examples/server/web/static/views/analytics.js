@@ -2,7 +2,7 @@
 // first response, SLA, CSAT, agents, classifier), integration stats, and the
 // classifier model in use, which admins can retrain from corrections.
 
-import { api, h, replace, query, select, input, fmtDur, durOf, seconds, pct, fmtTime, toast, errorText } from "../api.js";
+import { api, h, replace, query, select, input, fmtDur, durOf, seconds, pctOf, slaCounted, fmtTime, toast, errorText } from "../api.js";
 import { barChart, hbars } from "../charts.js";
 
 const day = (d) => d.toISOString().slice(0, 10);
@@ -40,7 +40,7 @@ export async function render(root, ctx) {
       h("div", { class: "kpis" },
         kpi("Tickets", t.total), kpi("First response (median)", fmtDur(durOf(t.first_response.count, t.first_response.median))), kpi("First response p90", fmtDur(durOf(t.first_response.count, t.first_response.p90))),
         kpi("Resolution (median)", fmtDur(durOf(t.resolution.count, t.resolution.median))), kpi("Resolution p90", fmtDur(durOf(t.resolution.count, t.resolution.p90))),
-        kpi("SLA compliance", pct(t.sla.compliance)), kpi("CSAT", t.csat.count ? `${t.csat.average.toFixed(2)} (${t.csat.count})` : "—")),
+        kpi("SLA compliance", pctOf(t.sla.compliance, slaCounted(t.sla))), kpi("CSAT", t.csat.count ? `${t.csat.average.toFixed(2)} (${t.csat.count})` : "—")),
       h("div", { class: "charts" },
         // Many buckets (per hour) get the whole row, so the bars stay readable.
         card("Volume", barChart(t.volume.map((v) => ({ label: label(v.start), value: v.count })), { title: "Tickets created per " + t.bucket }),
@@ -55,11 +55,11 @@ export async function render(root, ctx) {
         (t.agents || []).map((a) => [ctx.agentName(a.agent_id), a.assigned, a.active, a.resolved, fmtDur(seconds(a.mean_first_response) > 0 ? a.mean_first_response : undefined), fmtDur(durOf(a.resolved, a.mean_resolution)),
           a.csat_count ? `${a.csat_average.toFixed(2)} (${a.csat_count})` : "—"]))),
       h("section", { class: "card" }, h("h2", {}, "Classifier"),
-        h("p", {}, `${cls.classified ?? 0} classified, ${cls.failed ?? 0} failed, mean confidence ${pct(cls.mean_confidence)}, ${cls.corrections ?? 0} corrected by agents (${pct(cls.correction_rate)}).`),
+        h("p", {}, `${cls.classified ?? 0} classified, ${cls.failed ?? 0} failed, mean confidence ${pctOf(cls.mean_confidence, cls.classified)}, ${cls.corrections ?? 0} corrected by agents (${pctOf(cls.correction_rate, cls.classified)}).`),
         h("p", { class: "muted small" }, "Models: " + Object.entries(cls.by_model || {}).map(([m, n]) => `${m} ${n}`).join(", "))),
       h("section", { class: "card" }, h("h2", {}, "Integrations, last " + ia.window),
         table(["Integration", "Status", "Uptime", "Check p95", "Calls", "Success", "Call p50", "Call p95", "Call p99"],
-          ia.integrations.map((i) => [i.name, i.status, pct(i.stats.uptime, 2), fmtDur(durOf(i.stats.checks, i.stats.check_latency?.p95)), i.stats.calls, pct(i.stats.success_rate),
+          ia.integrations.map((i) => [i.name, i.status, pctOf(i.stats.uptime, i.stats.checks, 2), fmtDur(durOf(i.stats.checks, i.stats.check_latency?.p95)), i.stats.calls, pctOf(i.stats.success_rate, i.stats.calls),
             fmtDur(durOf(i.stats.calls, i.stats.call_latency?.p50)), fmtDur(durOf(i.stats.calls, i.stats.call_latency?.p95)), fmtDur(durOf(i.stats.calls, i.stats.call_latency?.p99))]))));
   }
 

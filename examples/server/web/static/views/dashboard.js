@@ -2,7 +2,7 @@
 // acknowledge, and ticket figures. Refreshed on event frames from the live
 // connection and every 15 seconds.
 
-import { api, h, replace, query, badge, ago, fmtTime, pct, toast, errorText } from "../api.js";
+import { api, h, replace, query, badge, ago, fmtTime, pctOf, slaCounted, toast, errorText } from "../api.js";
 import { barChart } from "../charts.js";
 import { reloadOnEvents } from "../live.js";
 
@@ -83,7 +83,7 @@ export async function render(root, ctx) {
     const open = (s.by_status.new || 0) + (s.by_status.open || 0) + (s.by_status.pending || 0);
     children.push(h("div", { class: "kpis", id: "ticket-figures" },
       kpi("Created", s.total), kpi("Open", open), kpi("Resolved", (s.by_status.resolved || 0) + (s.by_status.closed || 0)),
-      kpi("SLA compliance", pct(s.sla.compliance)), kpi("CSAT", s.csat.count ? s.csat.average.toFixed(2) + " / 5" : "—")));
+      kpi("SLA compliance", pctOf(s.sla.compliance, slaCounted(s.sla))), kpi("CSAT", s.csat.count ? s.csat.average.toFixed(2) + " / 5" : "—")));
     const order = ["new", "open", "pending", "resolved", "closed"];
     children.push(h("div", { class: "charts" },
       h("figure", {}, barChart(order.map((k) => ({ label: k, value: s.by_status[k] || 0 })), { title: "Tickets by status" }), h("figcaption", {}, "By status")),

@@ -2,7 +2,7 @@
 // integration's recent results and stats over a window, and the demo's
 // mock CRM/ERP mode switches.
 
-import { api, h, replace, query, select, badge, fmtTime, ago, fmtDur, durOf, pct, toast, errorText } from "../api.js";
+import { api, h, replace, query, select, badge, fmtTime, ago, fmtDur, durOf, pctOf, toast, errorText } from "../api.js";
 import { reloadOnEvents } from "../live.js";
 
 export async function render(root, ctx, openID) {
@@ -43,9 +43,9 @@ export async function render(root, ctx, openID) {
     winSel.querySelector("select").addEventListener("change", () => loadDetail().catch((e) => toast(errorText(e), "error")));
     replace(detail, h("h2", {}, i.name, " ", badge(i.status)), h("p", { class: "muted" }, i.description || ""), winSel,
       h("dl", { class: "facts" },
-        fact("Uptime", pct(st.uptime, 2)), fact("Checks", `${st.checks_ok} / ${st.checks} OK`),
+        fact("Uptime", pctOf(st.uptime, st.checks, 2)), fact("Checks", `${st.checks_ok} / ${st.checks} OK`),
         fact("Check latency", `p50 ${fmtDur(durOf(st.checks, st.check_latency?.p50))} · p95 ${fmtDur(durOf(st.checks, st.check_latency?.p95))} · p99 ${fmtDur(durOf(st.checks, st.check_latency?.p99))}`),
-        fact("Calls", `${st.calls_ok} / ${st.calls} OK (${pct(st.success_rate)})`),
+        fact("Calls", `${st.calls_ok} / ${st.calls} OK (${pctOf(st.success_rate, st.calls)})`),
         fact("Call latency", `p50 ${fmtDur(durOf(st.calls, st.call_latency?.p50))} · p95 ${fmtDur(durOf(st.calls, st.call_latency?.p95))}`),
         fact("Errors", Object.entries(st.errors || {}).map(([k, v]) => `${k.replace("_", " ")} ${v}`).join(", "))),
       h("h3", {}, "Latest checks"),
