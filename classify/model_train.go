@@ -130,6 +130,11 @@ func typo(w string, rng *rand.Rand) string {
 }
 
 // fit trains m's weights on samples with AdaGrad and L2 decay.
+// ctxEvery is how many examples training handles between looks at its
+// context, so that a cancelled or expired training stops within a few
+// milliseconds rather than at the end of an epoch.
+const ctxEvery = 1024
+
 func (m *model) fit(ctx context.Context, samples []sample, o trainOptions, p *perturber) error {
 	rng := rand.New(rand.NewPCG(o.seed, 0x1cc))
 	// Expand with perturbed copies and featurise once, in parallel.
@@ -151,13 +156,19 @@ func (m *model) fit(ctx context.Context, samples []sample, o trainOptions, p *pe
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := wk; i < len(texts); i += workers {
+			for n, i := 0, wk; i < len(texts); n, i = n+1, i+workers {
+				if n%ctxEvery == ctxEvery-1 && ctx.Err() != nil {
+					return // reported below
+				}
 				a := m.analyze(texts[i].text)
 				rows[i] = row{fs: a.features(m.fc, nil), y: texts[i].y}
 			}
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("classify: training stopped before the first epoch: %w", err)
+	}
 	// Resolve feature hashes to rows.
 	idx := make([][]int32, len(rows))
 	for i, r := range rows {
@@ -176,7 +187,12 @@ func (m *model) fit(ctx context.Context, samples []sample, o trainOptions, p *pe
 			return fmt.Errorf("classify: training stopped after %d epochs: %w", ep, err)
 		}
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for _, i := range order {
+		for n, i := range order {
+			if n%ctxEvery == 0 && n > 0 {
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("classify: training stopped in epoch %d: %w", ep+1, err)
+				}
+			}
 			r := rows[i]
 			clear(z)
 			for j, f := range r.fs {

@@ -396,7 +396,10 @@ func (m *model) fitEnsemble(ctx context.Context, samples []sample, o trainOption
 
 // Save writes the model in a versioned binary format that NewOffline reads.
 // The file holds the model's rehearsal examples, training texts verbatim
-// (see TrainConfig.KeepExample).
+// (see TrainConfig.KeepExample). Weights are stored as 16-bit integers with
+// one scale, so a model read back gives confidences that may differ from
+// the saved model's in the sixth decimal place (labels alike, but for a
+// near tie); a model read back and saved again is byte for byte the same.
 func (c *Offline) Save(w io.Writer) error {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

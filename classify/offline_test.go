@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,6 +184,12 @@ func TestTrainSaveLoad(t *testing.T) {
 		assert.InDelta(t, want.Confidence, got.Confidence, 0.01, text)
 	}
 
+	// Read back and saved again, the model is the same file: the 16-bit
+	// weights it was read as are what it writes.
+	var resaved bytes.Buffer
+	require.NoError(t, loaded.Save(&resaved))
+	assert.Equal(t, file, resaved.Bytes(), "a loaded model saves as it was read")
+
 	// The same examples and seed give the same file.
 	again, err := Train(ctx, smallExamples(), TrainConfig{Name: "tiny", Seed: 7})
 	require.NoError(t, err)
@@ -231,6 +238,39 @@ func TestTrainBadInput(t *testing.T) {
 	cancel()
 	_, err = Train(cctx, smallExamples(), TrainConfig{})
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// expiringCtx is a context whose Err turns to Canceled after a number of
+// looks, so a test can tell when training looks at its context.
+type expiringCtx struct {
+	context.Context
+	left atomic.Int64
+}
+
+func (c *expiringCtx) Err() error {
+	if c.left.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestTrainStopsWithinAnEpoch: training looks at its context while it
+// works through an epoch, not only between epochs, so a deadline stops one
+// long epoch soon after it passes.
+func TestTrainStopsWithinAnEpoch(t *testing.T) {
+	var exs []Example
+	for i := range 200 {
+		for _, e := range smallExamples() {
+			e.Text = fmt.Sprintf("%s (%d)", e.Text, i)
+			exs = append(exs, e)
+		}
+	}
+	// One epoch: a check only between epochs would look a handful of
+	// times and finish; 30 looks run out inside the epoch.
+	ctx := &expiringCtx{Context: context.Background()}
+	ctx.left.Store(30)
+	_, err := Train(ctx, exs, TrainConfig{Epochs: 1})
+	require.ErrorIs(t, err, context.Canceled)
 }
 
 func TestTrainCategoriesOnly(t *testing.T) {
