@@ -538,7 +538,9 @@ type TicketUpdate struct {
 
 // UpdateTicket applies an agent's changes: status moves through the state
 // machine (illegal moves are EINVALID), priority and category changes are
-// recorded (a category change is also a Correction of the classifier),
+// recorded (a category change is also a Correction of the classifier), a
+// priority change recomputes the SLA due times of the targets not yet met
+// or breached from the ticket's creation under the new priority,
 // and assignment checks the agent's capacity. All changes are stored in one
 // store call: if the assignment is refused, nothing is stored. A stale
 // Version is ECONFLICT.
@@ -575,6 +577,7 @@ func (d *Desk) UpdateTicket(ctx context.Context, id string, u TicketUpdate, by A
 		}
 		ev(EventPriorityChanged, string(t.Priority), string(*p))
 		t.Priority = *p
+		d.redue(t)
 	}
 	if c := u.Category; c != nil && *c != t.Category {
 		if !c.Valid() {
@@ -621,6 +624,23 @@ func (d *Desk) UpdateTicket(ctx context.Context, id string, u TicketUpdate, by A
 		d.onCorrection(ctx, *correction)
 	}
 	return t, nil
+}
+
+// redue recomputes t's SLA due times for its current priority, counted from
+// its creation under the desk's policy (in business hours when the policy
+// has them). A target that is already met (the first response given, the
+// ticket resolved) or already breached keeps its due time, so that a
+// priority change never rewrites history or clears a breach; a ticket
+// without a due time for a target gets none. A recomputed due time may lie
+// in the past: the SLA watcher then records the breach on its next round.
+func (d *Desk) redue(t *Ticket) {
+	fr, res := d.sla.Due(t.CreatedAt, t.Priority)
+	if t.FirstResponseDue != nil && t.FirstResponseAt == nil && !t.FirstResponseBreached {
+		t.FirstResponseDue = &fr
+	}
+	if t.ResolutionDue != nil && t.ResolvedAt == nil && !t.ResolutionBreached {
+		t.ResolutionDue = &res
+	}
 }
 
 // applyStatus moves t to status s and stamps the matching times.
@@ -733,7 +753,8 @@ func (d *Desk) Rate(ctx context.Context, id string, rating int, comment string, 
 // time, records each breach once (an sla_breached event), escalates the
 // ticket (priority up one level and the escalated flag set) and publishes
 // "ticket.sla_breached". It also warns about targets that are about to be
-// missed (see DeskConfig.SLAWarning): once per ticket and target it
+// missed (see DeskConfig.SLAWarning): once per ticket, target and due
+// time (a priority change that moves the due time warns anew) it
 // records an sla_at_risk event and publishes "ticket.sla_at_risk". Both
 // are derived from what is stored (breach flags, the ticket's trail), so
 // CheckSLA is idempotent across rounds and processes; run it from one
@@ -787,6 +808,11 @@ func (d *Desk) breach(ctx context.Context, t *Ticket, now time.Time) (bool, erro
 	for _, w := range what {
 		events = append(events, TicketEvent{Type: EventSLABreached, To: w, CreatedAt: now})
 	}
+	// The bump keeps the due times, unlike an agent's priority change
+	// (see redue): under the higher priority's shorter targets a target
+	// could be overdue at once (a medium ticket whose missed first
+	// response is seen 9 hours in would be past high's 8-hour
+	// resolution), and each such breach would bump it again, up to urgent.
 	if next := bump(t.Priority); next != t.Priority {
 		events = append(events, TicketEvent{Type: EventPriorityChanged, From: string(t.Priority), To: string(next), Body: "SLA breach", CreatedAt: now})
 		t.Priority = next
@@ -803,10 +829,10 @@ func (d *Desk) breach(ctx context.Context, t *Ticket, now time.Time) (bool, erro
 	return true, nil
 }
 
-// warn records, once per target, that t's first response or resolution is
-// due within the warning lead and not yet breached. Whether it warned
-// before is read from the ticket's trail, so that the warning survives a
-// restart and a move of the watcher to another process.
+// warn records, once per target and due time, that t's first response or
+// resolution is due within the warning lead and not yet breached. Whether
+// it warned before is read from the ticket's trail, so that the warning
+// survives a restart and a move of the watcher to another process.
 func (d *Desk) warn(ctx context.Context, t *Ticket, now time.Time) error {
 	if d.slaWarning <= 0 {
 		return nil
@@ -833,7 +859,7 @@ func (d *Desk) warn(ctx context.Context, t *Ticket, now time.Time) error {
 		return fmt.Errorf("reading the trail of ticket %s: %w", t.ID, err)
 	}
 	risks = slices.DeleteFunc(risks, func(r risk) bool {
-		return slices.ContainsFunc(trail, func(e TicketEvent) bool { return e.Type == EventSLAAtRisk && e.To == r.what })
+		return slices.ContainsFunc(trail, func(e TicketEvent) bool { return warnedAbout(e, r.what, r.due) })
 	})
 	if len(risks) == 0 {
 		return nil // warned before
@@ -854,6 +880,23 @@ func (d *Desk) warn(ctx context.Context, t *Ticket, now time.Time) error {
 	d.log.InfoContext(ctx, "SLA at risk", "ticket", t.ID, "targets", what)
 	d.publish(ctx, "ticket.sla_at_risk", t)
 	return nil
+}
+
+// warnedAbout reports whether e is an at-risk warning for target what due
+// at due. A warning about another due time (the priority changed since and
+// moved the target) does not count; one without a readable due time does,
+// so that no target is warned about twice.
+func warnedAbout(e TicketEvent, what string, due time.Time) bool {
+	if e.Type != EventSLAAtRisk || e.To != what {
+		return false
+	}
+	var data struct {
+		Due *time.Time `json:"due"`
+	}
+	if err := json.Unmarshal(e.Data, &data); err != nil || data.Due == nil {
+		return true
+	}
+	return data.Due.Equal(due)
 }
 
 // warningLead is the part of a target that is left when it is at risk.

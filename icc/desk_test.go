@@ -548,15 +548,7 @@ func TestDeskSLAAtRiskOnceThenBreach(t *testing.T) {
 	created := tk.CreatedAt
 	count := func(typ icc.TicketEventType, to string) int {
 		t.Helper()
-		evs, err := e.store.ListTicketEvents(e.ctx, tk.ID)
-		require.NoError(t, err)
-		n := 0
-		for _, ev := range evs {
-			if ev.Type == typ && ev.To == to {
-				n++
-			}
-		}
-		return n
+		return e.count(t, tk.ID, typ, to)
 	}
 	check := func(at time.Duration, breaches int) {
 		t.Helper()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -116,7 +117,9 @@ const (
 // CheckSpec says how to probe an integration.
 type CheckSpec struct {
 	Type CheckType `json:"type"`
-	// URL, Method, Headers and Body describe an HTTP check.
+	// URL, Method, Headers and Body describe an HTTP check. Method
+	// (default GET, stored in upper case) and the header names must be
+	// RFC 9110 tokens; header values must not contain CR, LF or NUL.
 	URL     string            `json:"url,omitempty"`
 	Method  string            `json:"method,omitempty"`
 	Headers map[string]string `json:"headers,omitempty"`
@@ -127,7 +130,8 @@ type CheckSpec struct {
 	Conditions      []string `json:"conditions,omitempty"`
 	TLSSkipVerify   bool     `json:"tls_skip_verify,omitempty"`
 	FollowRedirects bool     `json:"follow_redirects,omitempty"`
-	// Address is host:port for a TCP check.
+	// Address is host:port for a TCP check, with a port from 1 to 65535
+	// and an IPv6 host in brackets ("[::1]:5432").
 	Address string `json:"address,omitempty"`
 	// Func names a registered Go check function.
 	Func string `json:"func,omitempty"`
@@ -152,6 +156,12 @@ func (c *CheckSpec) Validate() error {
 		if err := checkTexts("check.headers", k, "check.headers", v); err != nil {
 			return err
 		}
+		if !isToken(k) {
+			return Invalid("check.headers", "header name %q is not a valid token", k)
+		}
+		if strings.ContainsAny(v, "\r\n\x00") {
+			return Invalid("check.headers", "the value of header %q must not contain CR, LF or NUL", k)
+		}
 	}
 	for _, cond := range c.Conditions {
 		if err := CheckText("check.conditions", cond); err != nil {
@@ -167,10 +177,13 @@ func (c *CheckSpec) Validate() error {
 		if c.Method == "" {
 			c.Method = "GET"
 		}
+		if !isToken(c.Method) {
+			return Invalid("check.method", "must be an HTTP method such as GET or HEAD")
+		}
 		c.Method = strings.ToUpper(c.Method)
 	case CheckTCP:
-		if c.Address == "" || !strings.Contains(c.Address, ":") {
-			return Invalid("check.address", "must be host:port")
+		if err := checkAddress(c.Address); err != nil {
+			return err
 		}
 	case CheckFunc:
 		if c.Func == "" {
@@ -193,6 +206,41 @@ func (c *CheckSpec) Validate() error {
 		return Invalid("check.timeout", "must be positive and at most the interval")
 	}
 	return nil
+}
+
+// checkAddress checks a TCP check's address: host:port (an IPv6 host in
+// brackets) with a host and a port number from 1 to 65535.
+func checkAddress(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return Invalid("check.address", "must be host:port (an IPv6 host in brackets), e.g. db.example.com:5432")
+	}
+	if host == "" {
+		return Invalid("check.address", "the host is missing")
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return Invalid("check.address", "the port must be a number from 1 to 65535")
+	}
+	return nil
+}
+
+// isToken reports whether s is an RFC 9110 token, the form of HTTP methods
+// and header names: one or more of the letters, digits and
+// !#$%&'*+-.^_`|~.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // AlertRuleType is the condition an alert rule watches.
@@ -345,6 +393,15 @@ func (in *Integration) Validate() error {
 		return Invalid("status", "unknown status %q", in.Status)
 	}
 	return nil
+}
+
+// IntegrationNameTaken returns the error an IntegrationStore gives when
+// name is taken, ignoring case, by another integration: ECONFLICT naming
+// the field "name", worded alike by every backend. cause, which may be
+// nil, is kept for logs.
+func IntegrationNameTaken(name string, cause error) *Error {
+	return &Error{Code: ECONFLICT, Field: "name",
+		Message: fmt.Sprintf("the name %q is taken by another integration (names are compared ignoring case)", name), Err: cause}
 }
 
 // IntegrationFilter selects integrations, ordered by name.

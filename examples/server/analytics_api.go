@@ -104,14 +104,25 @@ func (s *server) handleTicketAnalytics(w http.ResponseWriter, r *http.Request) e
 
 // queryWindow reads the window parameter of the statistics routes: a Go
 // duration such as 1h or 90m, or whole days such as 7d
-// (monitor.ParseWindow), positive and at most 31 days; monitor.WindowDay
-// when absent. A bad value is EINVALID naming "window".
+// (monitor.ParseWindow), at most 31 days and a whole number of seconds,
+// at least one; monitor.WindowDay when absent. A bad value is EINVALID
+// naming "window". The whole seconds are checked here rather than in
+// monitor.ParseWindow, whose other callers may take finer windows: the
+// API documents its windows in days, hours, minutes and seconds, and
+// formatWindow echoes them so.
 func queryWindow(q url.Values) (time.Duration, error) {
 	v := q.Get("window")
 	if v == "" {
 		return monitor.WindowDay, nil
 	}
-	return monitor.ParseWindow(v)
+	d, err := monitor.ParseWindow(v)
+	if err != nil {
+		return 0, err
+	}
+	if d < time.Second || d%time.Second != 0 {
+		return 0, icc.Invalid("window", "%q is not a whole number of seconds (at least 1s), such as 45s, 90m, 24h or 7d", v)
+	}
+	return d, nil
 }
 
 // formatWindow writes a statistics window the way the API documents it,

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/icclabs/commandcenter/icc"
-	"github.com/icclabs/commandcenter/monitor"
 )
 
 // seedAnalytics stores three tickets on 2025-06-02 (two in the billing
@@ -163,18 +162,32 @@ func TestIntegrationAnalyticsAPI(t *testing.T) {
 	requireError(t, c.do("GET", "/api/analytics/integrations?window=60d", nil), http.StatusUnprocessableEntity, icc.EINVALID, "window")
 	requireError(t, c.do("GET", "/api/analytics/integrations?window=745h", nil), http.StatusUnprocessableEntity, icc.EINVALID, "window")
 	requireError(t, c.do("GET", "/api/analytics/integrations?window=-1h", nil), http.StatusUnprocessableEntity, icc.EINVALID, "window")
+	// Windows are whole seconds, as they are documented and echoed.
+	for _, v := range []string{"1ns", "500ms", "999ms", "0.5s", "1.5s", "1m0.5s", "1h1us", "0s", "0d"} {
+		w := c.do("GET", "/api/analytics/integrations?window="+v, nil)
+		requireError(t, w, http.StatusUnprocessableEntity, icc.EINVALID, "window")
+		assert.NotContains(t, w.Body.String(), `"window":"`+v+`"`, "not echoed")
+	}
+	for given, echoed := range map[string]string{"1s": "1s", "1000ms": "1s", "1.5m": "90s", "0.5h": "30m"} {
+		w = c.do("GET", "/api/analytics/integrations?window="+given, nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, echoed, decode[integrationAnalytics](t, w).Window, given)
+	}
 	requireError(t, e.anon().do("GET", "/api/analytics/integrations", nil), http.StatusUnauthorized, icc.EUNAUTHORIZED, "")
 }
 
 func TestFormatWindow(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		time.Hour: "1h", 24 * time.Hour: "24h", 36 * time.Hour: "36h", 48 * time.Hour: "2d", 7 * 24 * time.Hour: "7d",
-		30 * 24 * time.Hour: "30d", 90 * time.Minute: "90m", 45 * time.Second: "45s", 1500 * time.Millisecond: "1.5s",
+		30 * 24 * time.Hour: "30d", 90 * time.Minute: "90m", 45 * time.Second: "45s", time.Second: "1s",
 	} {
 		got := formatWindow(d)
 		assert.Equal(t, want, got, d.String())
-		back, err := monitor.ParseWindow(got)
+		back, err := queryWindow(url.Values{"window": {got}})
 		require.NoError(t, err, got)
 		assert.Equal(t, d, back, "the window parameter takes %q back", got)
 	}
+	// A finer duration, which the window parameter refuses, is written as
+	// Go writes it.
+	assert.Equal(t, "1.5s", formatWindow(1500*time.Millisecond))
 }

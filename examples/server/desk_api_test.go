@@ -158,6 +158,31 @@ func TestTicketLifecycle(t *testing.T) {
 	}
 }
 
+// TestTicketPriorityChangeMovesSLADue is the walkthrough's case: a low
+// ticket made urgent is due on urgent's targets, counted from its creation.
+func TestTicketPriorityChangeMovesSLADue(t *testing.T) {
+	e := newDeskEnv(t)
+	c := e.asAgent()
+	w := c.do("POST", "/api/tickets", map[string]any{"subject": "Question", "body": "When do you open?",
+		"customer_email": "cust@test.example", "priority": "low"})
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	tk := decode[*icc.Ticket](t, w)
+	require.Equal(t, icc.PriorityLow, tk.Priority)
+	require.Equal(t, 8*time.Hour, tk.FirstResponseDue.Sub(tk.CreatedAt))
+	require.Equal(t, 72*time.Hour, tk.ResolutionDue.Sub(tk.CreatedAt))
+
+	w = c.do("PATCH", "/api/tickets/"+tk.ID, map[string]any{"version": tk.Version, "priority": "urgent"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	up := decode[*icc.Ticket](t, w)
+	assert.Equal(t, 15*time.Minute, up.FirstResponseDue.Sub(tk.CreatedAt))
+	assert.Equal(t, 4*time.Hour, up.ResolutionDue.Sub(tk.CreatedAt))
+	w = c.do("GET", "/api/tickets/"+tk.ID, nil)
+	require.Equal(t, http.StatusOK, w.Code)
+	got := decode[*icc.Ticket](t, w)
+	assert.True(t, up.FirstResponseDue.Equal(*got.FirstResponseDue), "stored")
+	assert.True(t, up.ResolutionDue.Equal(*got.ResolutionDue), "stored")
+}
+
 func TestTicketBadInput(t *testing.T) {
 	e := newDeskEnv(t)
 	c := e.asAgent()

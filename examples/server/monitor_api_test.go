@@ -191,7 +191,18 @@ func TestIntegrationCRUD(t *testing.T) {
 	bad("name", map[string]any{"check": spec})
 	bad("alert_rules.type", map[string]any{"name": "Bad", "alert_rules": []map[string]any{{"type": "vibes"}}})
 	requireError(t, admin.do("POST", "/api/integrations", `{"name":"X","colour":"red"}`), 400, "invalid", "")
-	requireError(t, admin.do("POST", "/api/integrations", map[string]any{"name": "Lena lookup"}), 409, "conflict", "")
+	bad("check.method", map[string]any{"name": "Bad", "check": map[string]any{"type": "http", "url": e.url, "method": "GET /x HTTP/1.1\r\nX:"}})
+	bad("check.headers", map[string]any{"name": "Bad", "check": map[string]any{"type": "http", "url": e.url, "headers": map[string]string{"X-Key": "a\r\nX-Injected: 1"}}})
+	w = admin.do("POST", "/api/integrations", map[string]any{"name": "lena LOOKUP"})
+	requireError(t, w, 409, "conflict", "name")
+	assert.Equal(t, `the name "lena LOOKUP" is taken by another integration (names are compared ignoring case)`, readErrorBody(t, w.Body.Bytes()).Message)
+	// A spec that can never succeed is 422 whether or not the name is
+	// taken: the body is checked before the store is asked.
+	for _, addr := range []string{"localhost:", ":5432", "localhost:0", "localhost:65536", "localhost"} {
+		bad("check.address", map[string]any{"name": "Bad", "check": map[string]any{"type": "tcp", "address": addr}})
+		bad("check.address", map[string]any{"name": "Lena lookup", "check": map[string]any{"type": "tcp", "address": addr}})
+	}
+	bad("check.method", map[string]any{"name": "Lena lookup", "check": map[string]any{"type": "http", "url": e.url, "method": "GE T"}})
 
 	// Reads for any agent.
 	w = agent.do("GET", "/api/integrations/"+in.ID, nil)
@@ -215,6 +226,11 @@ func TestIntegrationCRUD(t *testing.T) {
 	requireError(t, admin.do("PATCH", "/api/integrations/"+in.ID,
 		map[string]any{"version": up.Version, "check": map[string]any{"type": "http", "url": e.url, "conditions": []string{"latency < soon"}}}), 422, "invalid", "check.conditions")
 	requireError(t, admin.do("PATCH", "/api/integrations/nope", map[string]any{"version": 1}), 404, "not_found", "")
+	w = admin.do("POST", "/api/integrations", map[string]any{"name": "Ledger", "check": map[string]any{"type": "none"}})
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	requireError(t, admin.do("PATCH", "/api/integrations/"+in.ID, map[string]any{"version": up.Version, "name": "LEDGER"}), 409, "conflict", "name")
+	requireError(t, admin.do("PATCH", "/api/integrations/"+in.ID,
+		map[string]any{"version": up.Version, "name": "LEDGER", "check": map[string]any{"type": "tcp", "address": "ledger:"}}), 422, "invalid", "check.address")
 
 	// Delete.
 	w = admin.do("DELETE", "/api/integrations/"+in.ID, nil)
@@ -272,6 +288,8 @@ func TestCheckNowResultsAndStats(t *testing.T) {
 	assert.Greater(t, st.Uptime, 0.9)
 	requireError(t, c.do("GET", "/api/integrations/"+crm+"/stats?window=1y", nil), 422, "invalid", "window")
 	requireError(t, c.do("GET", "/api/integrations/"+crm+"/stats?window=90d", nil), 422, "invalid", "window")
+	requireError(t, c.do("GET", "/api/integrations/"+crm+"/stats?window=1ns", nil), 422, "invalid", "window")
+	requireError(t, c.do("GET", "/api/integrations/"+crm+"/stats?window=500ms", nil), 422, "invalid", "window")
 	requireError(t, c.do("GET", "/api/integrations/nope/stats", nil), 404, "not_found", "")
 }
 
@@ -412,6 +430,49 @@ func TestMaintenanceRoutes(t *testing.T) {
 	requireError(t, c.do("GET", "/api/maintenance?all=perhaps", nil), 422, "invalid", "all")
 	requireError(t, c.do("DELETE", "/api/maintenance/nope", nil), 404, "not_found", "")
 	requireError(t, c.do("POST", "/api/maintenance/nope/cancel", nil), 404, "not_found", "")
+}
+
+// TestMaintenanceStatusesMatchDocument checks the statuses the
+// maintenance routes answer against those openapi.json lists for them:
+// an unknown integration is a 422 naming integration_id (not a 404), and
+// cancelling is idempotent on both routes (200 again, never 409).
+func TestMaintenanceStatusesMatchDocument(t *testing.T) {
+	e := newMonitorEnv(t)
+	c := e.asAgent()
+	doc := loadOpenAPI(t)
+	statuses := func(method, path string) []string {
+		t.Helper()
+		op, ok := doc.Paths[path][method]
+		require.True(t, ok, "%s %s is documented", method, path)
+		return mapKeys(op["responses"].(map[string]any))
+	}
+
+	w := c.do("POST", "/api/maintenance", map[string]any{"integration_id": icc.NewID()})
+	requireError(t, w, http.StatusUnprocessableEntity, icc.EINVALID, "integration_id")
+	assert.Contains(t, statuses("post", "/api/maintenance"), "422")
+	assert.NotContains(t, statuses("post", "/api/maintenance"), "404", "an unknown integration in the body is a 422")
+
+	for _, cancel := range []struct{ method, route, doc string }{
+		{"DELETE", "/api/maintenance/%s", "/api/maintenance/{id}"},
+		{"POST", "/api/maintenance/%s/cancel", "/api/maintenance/{id}/cancel"},
+	} {
+		w := c.do("POST", "/api/maintenance", map[string]any{"integration_id": e.ids[demoERPName]})
+		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+		mw := decode[*icc.MaintenanceWindow](t, w)
+		path := fmt.Sprintf(cancel.route, mw.ID)
+		w = c.do(cancel.method, path, nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		first := decode[*icc.MaintenanceWindow](t, w)
+		require.NotNil(t, first.CanceledAt)
+		w = c.do(cancel.method, path, nil)
+		require.Equal(t, http.StatusOK, w.Code, "%s %s again: %s", cancel.method, path, w.Body.String())
+		again := decode[*icc.MaintenanceWindow](t, w)
+		require.NotNil(t, again.CanceledAt)
+		assert.True(t, first.CanceledAt.Equal(*again.CanceledAt), "cancelled once")
+
+		documented := statuses(strings.ToLower(cancel.method), cancel.doc)
+		assert.ElementsMatch(t, []string{"200", "401", "404"}, documented, "%s %s", cancel.method, cancel.doc)
+	}
 }
 
 func TestAlertRoutesBadInput(t *testing.T) {

@@ -25,8 +25,8 @@ func (s *Store) CreateIntegration(ctx context.Context, in *icc.Integration) erro
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if id, ok := s.integrationBy[nameKey(in.Name)]; ok {
-		return icc.Errorf(icc.ECONFLICT, "an integration named %q exists", s.integrations[id].Name)
+	if _, ok := s.integrationBy[nameKey(in.Name)]; ok {
+		return icc.IntegrationNameTaken(in.Name, nil)
 	}
 	if err := claimID(s.integrations, "integration", &in.ID); err != nil {
 		return err
@@ -67,7 +67,7 @@ func (s *Store) UpdateIntegration(ctx context.Context, in *icc.Integration) erro
 		return err
 	}
 	if id, ok := s.integrationBy[nameKey(in.Name)]; ok && id != in.ID {
-		return icc.Errorf(icc.ECONFLICT, "an integration named %q exists", s.integrations[id].Name)
+		return icc.IntegrationNameTaken(in.Name, nil)
 	}
 	delete(s.integrationBy, nameKey(old.Name))
 	s.integrationBy[nameKey(in.Name)] = in.ID

@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/icclabs/commandcenter/icc"
 )
@@ -372,9 +375,13 @@ func (s *Store) ListAlerts(ctx context.Context, f icc.AlertFilter) (icc.Page[*ic
 	return page(rows, limit, (*alertModel).toICC, func(m *alertModel) (time.Time, string) { return m.FiredAt, m.ID }), nil
 }
 
+// nameErr words a unique violation of the integration name index
+// (integrations_name_lower_key, migration 00004) as the memory backend
+// does; any other error, a taken id included, goes through dbErr.
 func nameErr(err error, name string) error {
-	if isUniqueViolation(err) {
-		return &icc.Error{Code: icc.ECONFLICT, Field: "name", Message: "an integration named " + name + " already exists (names are compared ignoring case)", Err: err}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName != "integrations_pkey" {
+		return icc.IntegrationNameTaken(name, err)
 	}
 	return dbErr(err, "integration")
 }

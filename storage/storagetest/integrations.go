@@ -84,6 +84,7 @@ func (s *suite) integrations(t *testing.T) {
 		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "x", Kind: "toaster"}), icc.EINVALID, "kind")
 		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "x", Check: icc.CheckSpec{Type: icc.CheckHTTP, URL: "ftp://x"}}), icc.EINVALID, "check.url")
 		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "x", AlertRules: []icc.AlertRule{{Type: "vibes"}}}), icc.EINVALID, "alert_rules.type")
+		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "x", Check: icc.CheckSpec{Type: icc.CheckTCP, Address: "localhost:"}}), icc.EINVALID, "check.address")
 		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "a\x00b"}), icc.EINVALID, "name")
 		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "a\xffb"}), icc.EINVALID, "name")
 		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "x", Description: "a\x00b"}), icc.EINVALID, "description")
@@ -108,21 +109,21 @@ func (s *suite) integrations(t *testing.T) {
 		t.Parallel()
 		st := s.open(t)
 		newIntegration(t, st, func(in *icc.Integration) { in.Name = "CRM" })
-		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "CRM"}), icc.ECONFLICT, "")
-		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: " CRM "}), icc.ECONFLICT, "")
+		requireNameTaken(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "CRM"}), "CRM")
+		requireNameTaken(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: " CRM "}), "CRM")
 		other := newIntegration(t, st, func(in *icc.Integration) { in.Name = "ERP" })
 		other.Name = "CRM"
-		requireCode(t, st.UpdateIntegration(ctx(t), other), icc.ECONFLICT, "")
+		requireNameTaken(t, st.UpdateIntegration(ctx(t), other), "CRM")
 		got, err := st.GetIntegration(ctx(t), other.ID)
 		require.NoError(t, err)
 		assert.Equal(t, "ERP", got.Name)
 
 		// Names are unique ignoring case, as incident matching and the
 		// incident:<name> tag ignore it.
-		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "crm"}), icc.ECONFLICT, "")
-		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "Crm"}), icc.ECONFLICT, "")
+		requireNameTaken(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "crm"}), "crm")
+		requireNameTaken(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "Crm"}), "Crm")
 		other.Name = "cRm"
-		requireCode(t, st.UpdateIntegration(ctx(t), other), icc.ECONFLICT, "")
+		requireNameTaken(t, st.UpdateIntegration(ctx(t), other), "cRm")
 		got, err = st.GetIntegration(ctx(t), other.ID)
 		require.NoError(t, err)
 		assert.Equal(t, "ERP", got.Name)
@@ -130,7 +131,7 @@ func (s *suite) integrations(t *testing.T) {
 		// the old spelling for nobody else.
 		other.Name = "erp"
 		require.NoError(t, st.UpdateIntegration(ctx(t), other))
-		requireCode(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "ERP"}), icc.ECONFLICT, "")
+		requireNameTaken(t, st.CreateIntegration(ctx(t), &icc.Integration{Name: "ERP"}), "ERP")
 		list, err := st.ListIntegrations(ctx(t), icc.IntegrationFilter{})
 		require.NoError(t, err)
 		assert.Len(t, list, 2)
@@ -273,6 +274,15 @@ func (s *suite) integrations(t *testing.T) {
 		newIntegration(t, st, func(in *icc.Integration) { in.Name = doomed.Name })
 		requireCode(t, st.DeleteIntegration(ctx(t), doomed.ID), icc.ENOTFOUND, "")
 	})
+}
+
+// requireNameTaken asserts that err is the conflict every backend gives
+// for a taken integration name: ECONFLICT naming the field "name", with
+// the same message (see icc.IntegrationNameTaken).
+func requireNameTaken(t *testing.T, err error, name string) {
+	t.Helper()
+	requireCode(t, err, icc.ECONFLICT, "name")
+	assert.Equal(t, fmt.Sprintf("the name %q is taken by another integration (names are compared ignoring case)", name), icc.ErrorMessage(err))
 }
 
 func (s *suite) checks(t *testing.T) {
