@@ -209,19 +209,40 @@ func (c *CheckSpec) Validate() error {
 }
 
 // checkAddress checks a TCP check's address: host:port (an IPv6 host in
-// brackets) with a host and a port number from 1 to 65535.
+// brackets; an empty host is the local system, as for a dialer) with a
+// port number from 1 to 65535 or a service name. Both forms were stored
+// before addresses were checked this closely, and the monitor validates
+// stored specs again when it schedules them, so what dials must pass.
 func checkAddress(addr string) error {
-	host, port, err := net.SplitHostPort(addr)
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return Invalid("check.address", "must be host:port (an IPv6 host in brackets), e.g. db.example.com:5432")
 	}
-	if host == "" {
-		return Invalid("check.address", "the host is missing")
+	if n, err := strconv.ParseUint(port, 10, 16); err == nil && n > 0 || isServiceName(port) {
+		return nil
 	}
-	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		return Invalid("check.address", "the port must be a number from 1 to 65535")
+	return Invalid("check.address", "the port must be a number from 1 to 65535 or a service name such as https")
+}
+
+// isServiceName reports whether s has the form of a service name that a
+// dialer looks up as a port (RFC 6335: up to 15 letters, digits and inner
+// hyphens, with at least one letter), such as "https" or "postgresql".
+func isServiceName(s string) bool {
+	if s == "" || len(s) > 15 || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
+		return false
 	}
-	return nil
+	letter := false
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			letter = true
+		case '0' <= c && c <= '9', c == '-':
+		default:
+			return false
+		}
+	}
+	return letter
 }
 
 // isToken reports whether s is an RFC 9110 token, the form of HTTP methods

@@ -10,13 +10,14 @@ import (
 )
 
 func TestCheckSpecTCPAddress(t *testing.T) {
-	for _, addr := range []string{"db.example.com:5432", "10.0.0.1:1", "[::1]:65535", "localhost:080"} {
+	for _, addr := range []string{"db.example.com:5432", "10.0.0.1:1", "[::1]:65535", "localhost:080",
+		":5432", "localhost:http", "db:postgresql"} {
 		c := icc.CheckSpec{Type: icc.CheckTCP, Address: addr}
 		assert.NoError(t, c.Validate(), addr)
 	}
 	for _, addr := range []string{
-		"", "localhost", "localhost:", ":5432", "localhost:0", "localhost:65536", "localhost:-1",
-		"localhost:http", "localhost:+80", "::1:5432", "[::1]", "a:b:c", "localhost:5432/x",
+		"", "localhost", "localhost:", "localhost:0", "localhost:65536", "localhost:-1",
+		"localhost:-http", "localhost:h_ttp", "localhost:+80", "localhost:verylongservicename", "::1:5432", "[::1]", "a:b:c", "localhost:5432/x",
 	} {
 		c := icc.CheckSpec{Type: icc.CheckTCP, Address: addr}
 		err := c.Validate()

@@ -198,7 +198,7 @@ func TestIntegrationCRUD(t *testing.T) {
 	assert.Equal(t, `the name "lena LOOKUP" is taken by another integration (names are compared ignoring case)`, readErrorBody(t, w.Body.Bytes()).Message)
 	// A spec that can never succeed is 422 whether or not the name is
 	// taken: the body is checked before the store is asked.
-	for _, addr := range []string{"localhost:", ":5432", "localhost:0", "localhost:65536", "localhost"} {
+	for _, addr := range []string{"localhost:", "localhost:-1", "localhost:0", "localhost:65536", "localhost"} {
 		bad("check.address", map[string]any{"name": "Bad", "check": map[string]any{"type": "tcp", "address": addr}})
 		bad("check.address", map[string]any{"name": "Lena lookup", "check": map[string]any{"type": "tcp", "address": addr}})
 	}
