@@ -271,7 +271,8 @@ type AlertRuleType string
 const (
 	// RuleConsecutiveFailures fires after Failures failed checks in a row.
 	RuleConsecutiveFailures AlertRuleType = "consecutive_failures"
-	// RuleLatency fires when check latency stays above Latency.
+	// RuleLatency fires when Failures checks in a row (default 3) are
+	// slower than Latency.
 	RuleLatency AlertRuleType = "latency"
 	// RuleSuccessRate fires when the success rate over Window falls below SuccessRate.
 	RuleSuccessRate AlertRuleType = "success_rate"
@@ -295,7 +296,9 @@ func (s Severity) Valid() bool {
 // AlertRule is a condition on an integration's checks that raises an alert.
 type AlertRule struct {
 	Type AlertRuleType `json:"type"`
-	// Failures is the count for RuleConsecutiveFailures (default 3).
+	// Failures is how many checks in a row must fail
+	// (RuleConsecutiveFailures) or be slower than Latency (RuleLatency)
+	// for the rule to fire (default 3).
 	Failures int `json:"failures,omitempty"`
 	// Latency is the threshold for RuleLatency.
 	Latency Duration `json:"latency,omitempty"`
@@ -310,15 +313,14 @@ type AlertRule struct {
 // Validate checks the rule and fills defaults.
 func (r *AlertRule) Validate() error {
 	switch r.Type {
-	case RuleConsecutiveFailures:
+	case RuleConsecutiveFailures, RuleLatency:
 		if r.Failures == 0 {
 			r.Failures = 3
 		}
 		if r.Failures < 1 || r.Failures > 100 {
 			return Invalid("alert_rules.failures", "must be between 1 and 100")
 		}
-	case RuleLatency:
-		if r.Latency <= 0 {
+		if r.Type == RuleLatency && r.Latency <= 0 {
 			return Invalid("alert_rules.latency", "must be positive")
 		}
 	case RuleSuccessRate:

@@ -39,16 +39,33 @@ type Notifier interface {
 // window before it can fire.
 const minRateSamples = 3
 
-// dedupKey identifies the alert of rule i of an integration. Rules of the
-// same type on one integration are told apart by their position.
-func dedupKey(in *icc.Integration, i int) string {
-	key := in.ID + ":" + string(in.AlertRules[i].Type)
-	for j := range i {
-		if in.AlertRules[j].Type == in.AlertRules[i].Type {
-			return fmt.Sprintf("%s:%d", key, i)
-		}
+// defaultSlowChecks is how many checks in a row must be slower than a
+// latency rule's threshold when the rule gives no Failures.
+const defaultSlowChecks = 3
+
+// maxRuleDepth bounds how many recent results a rule may look at.
+const maxRuleDepth = 100
+
+// slowChecks is how many checks in a row must be slower than a latency
+// rule's threshold for it to fire: its Failures, 3 when that is 0, and at
+// most 100.
+func slowChecks(rule icc.AlertRule) int {
+	if rule.Failures <= 0 {
+		return defaultSlowChecks
 	}
-	return key
+	return min(rule.Failures, maxRuleDepth)
+}
+
+// ruleDepth is how many of the latest results judge needs for rule.
+func ruleDepth(rule icc.AlertRule) int {
+	n := rule.ResolveAfter
+	switch rule.Type {
+	case icc.RuleConsecutiveFailures:
+		n = max(n, rule.Failures)
+	case icc.RuleLatency:
+		n = max(n, slowChecks(rule))
+	}
+	return min(n, maxRuleDepth)
 }
 
 // verdict is what one rule says about the latest results.
@@ -67,20 +84,17 @@ func judge(rule icc.AlertRule, recent, window []icc.CheckResult) verdict {
 	var v verdict
 	switch rule.Type {
 	case icc.RuleConsecutiveFailures:
-		if len(recent) >= rule.Failures {
-			v.breached = true
-			for _, r := range recent[:rule.Failures] {
-				v.breached = v.breached && !r.OK
-			}
-		}
+		v.breached = allOf(recent, rule.Failures, func(r icc.CheckResult) bool { return !r.OK })
 		if v.breached {
 			v.summary = fmt.Sprintf("%d checks failed in a row: %s", rule.Failures, recent[0].Error)
 		}
 	case icc.RuleLatency:
 		good = func(r icc.CheckResult) bool { return r.Latency <= rule.Latency }
-		if len(recent) > 0 && !good(recent[0]) {
-			v.breached = true
-			v.summary = fmt.Sprintf("latency %s is above %s", recent[0].Latency.Std().Round(time.Millisecond), rule.Latency.Std())
+		n := slowChecks(rule)
+		v.breached = allOf(recent, n, func(r icc.CheckResult) bool { return !good(r) })
+		if v.breached {
+			v.summary = fmt.Sprintf("latency above %s for %d checks in a row (latest %s)",
+				rule.Latency.Std(), n, recent[0].Latency.Std().Round(time.Millisecond))
 		}
 	case icc.RuleSuccessRate:
 		if len(window) >= minRateSamples {
@@ -98,36 +112,70 @@ func judge(rule icc.AlertRule, recent, window []icc.CheckResult) verdict {
 			}
 		}
 	}
-	if !v.breached && len(recent) >= rule.ResolveAfter {
-		v.healthy = true
-		for _, r := range recent[:rule.ResolveAfter] {
-			v.healthy = v.healthy && good(r)
-		}
+	if !v.breached {
+		v.healthy = allOf(recent, rule.ResolveAfter, good)
 	}
 	return v
 }
 
+// allOf reports whether there are at least n recent results and the
+// first n all satisfy ok.
+func allOf(recent []icc.CheckResult, n int, ok func(icc.CheckResult) bool) bool {
+	if n < 1 || len(recent) < n {
+		return false
+	}
+	for _, r := range recent[:n] {
+		if !ok(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Why an alert resolves when no check result resolved it.
+const (
+	reasonRuleGone    = "its rule was removed or changed"
+	reasonDisabled    = "the integration was disabled"
+	reasonNotChecked  = "the integration is no longer checked"
+	reasonRemoved     = "the integration was removed from monitoring"
+	reasonDeleted     = "the integration was deleted"
+	resolvedSeparator = " (resolved: "
+)
+
+// unwatched says why in's alerts cannot resolve by its checks any more:
+// it is disabled or not checked. It returns "" for a checked integration.
+func unwatched(in *icc.Integration) string {
+	switch {
+	case !in.Enabled:
+		return reasonDisabled
+	case in.Check.Type == icc.CheckNone:
+		return reasonNotChecked
+	}
+	return ""
+}
+
 // evaluateAlerts fires, updates and resolves the integration's alerts.
 // While maintenance covers it, no alert fires or updates (resolution is
-// still allowed: it is good news).
+// still allowed: it is good news). Active alerts that no current rule
+// claims (see claimAlerts) resolve, saying why; so do all of them when
+// the integration is disabled.
 func (m *Monitor) evaluateAlerts(ctx context.Context, in *icc.Integration, recent []icc.CheckResult, maintenance bool, now time.Time) error {
-	if len(in.AlertRules) == 0 {
-		return nil
-	}
-	page, err := m.store.ListAlerts(ctx, icc.AlertFilter{IntegrationID: in.ID, Active: true, Limit: icc.MaxLimit})
+	active, err := m.activeAlerts(ctx, in.ID)
 	if err != nil {
-		return fmt.Errorf("list active alerts: %w", err)
+		return err
 	}
-	active := make(map[string]*icc.Alert, len(page.Items))
-	for _, a := range page.Items {
-		active[a.DedupKey] = a
+	if reason := unwatched(in); reason != "" {
+		return m.resolveAll(ctx, active, in.Name, reason, now)
 	}
-	var errs []error
-	for i, rule := range in.AlertRules {
-		if err := rule.Validate(); err != nil {
-			errs = append(errs, err)
+	slots := ruleSlots(in)
+	owned, orphans := claimAlerts(slots, active)
+	errs := []error{m.resolveAll(ctx, orphans, in.Name, reasonRuleGone, now)}
+	for i, s := range slots {
+		if s.err != nil {
+			errs = append(errs, s.err)
 			continue
 		}
+		rule := s.rule
 		var window []icc.CheckResult
 		if rule.Type == icc.RuleSuccessRate {
 			if window, err = m.resultsSince(ctx, in.ID, now.Add(-rule.Window.Std())); err != nil {
@@ -136,29 +184,70 @@ func (m *Monitor) evaluateAlerts(ctx context.Context, in *icc.Integration, recen
 			}
 		}
 		v := judge(rule, recent, window)
-		key := dedupKey(in, i)
-		a := active[key]
+		a := owned[i]
 		switch {
 		case v.breached && maintenance:
 			// Suppressed: the window explains the trouble.
 		case v.breached && a == nil:
-			errs = append(errs, m.fire(ctx, in, rule, key, v.summary, now))
+			errs = append(errs, m.fire(ctx, in, rule, s.key, v.summary, now))
 		case v.breached:
 			errs = append(errs, m.changeAlert(ctx, a, func(a *icc.Alert) bool {
 				a.Count++
-				a.Summary = v.summary
+				a.Summary = truncate(v.summary, 500)
 				return true
 			}, ""))
 		case a != nil && v.healthy:
-			errs = append(errs, m.changeAlert(ctx, a, func(a *icc.Alert) bool {
-				if a.State == icc.AlertResolved {
-					return false
-				}
-				a.State = icc.AlertResolved
-				a.ResolvedAt = &now
-				return true
-			}, in.Name))
+			errs = append(errs, m.resolve(ctx, a, in.Name, "", now))
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// activeAlerts lists the integration's unresolved alerts, or every
+// unresolved alert when id is "".
+func (m *Monitor) activeAlerts(ctx context.Context, id string) ([]*icc.Alert, error) {
+	var out []*icc.Alert
+	f := icc.AlertFilter{IntegrationID: id, Active: true, Limit: icc.MaxLimit}
+	for range 20 {
+		page, err := m.store.ListAlerts(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("list active alerts: %w", err)
+		}
+		out = append(out, page.Items...)
+		if page.Next == "" {
+			break
+		}
+		f.Cursor = page.Next
+	}
+	return out, nil
+}
+
+// resolve marks a resolved, unless it already is, and notifies. A
+// non-empty reason says why it resolved without its rule's say-so: it is
+// appended to the summary, which keeps at most 500 bytes.
+func (m *Monitor) resolve(ctx context.Context, a *icc.Alert, name, reason string, now time.Time) error {
+	if reason != "" {
+		m.log.InfoContext(ctx, "resolving alert", "alert", a.ID, "integration", a.IntegrationID, "dedup_key", a.DedupKey, "reason", reason)
+	}
+	return m.changeAlert(ctx, a, func(a *icc.Alert) bool {
+		if a.State == icc.AlertResolved {
+			return false
+		}
+		a.State = icc.AlertResolved
+		a.ResolvedAt = &now
+		if reason != "" {
+			suffix := resolvedSeparator + reason + ")"
+			a.Summary = truncate(a.Summary, 500-len(suffix)) + suffix
+		}
+		return true
+	}, name)
+}
+
+// resolveAll resolves every alert of as for reason.
+func (m *Monitor) resolveAll(ctx context.Context, as []*icc.Alert, name, reason string, now time.Time) error {
+	var errs []error
+	for _, a := range as {
+		errs = append(errs, m.resolve(ctx, a, name, reason, now))
 	}
 	return errors.Join(errs...)
 }

@@ -41,10 +41,11 @@
 // A Monitor runs each enabled integration's check every Interval; first
 // runs are spread at random over one interval, and at most
 // Config.Concurrency probes run at once. Upsert, Remove and Sync change the
-// schedule while it runs; Run keeps it in step with the store: every
-// SyncInterval, on every integration change announced on Config.Bus, and
-// as soon as the bus subscription reports missed events (Dropped grew, as
-// when a shared bus reconnects). With a
+// schedule while it runs; Run keeps it in step with the store (Sync): every
+// SyncInterval, on every integration change announced on Config.Bus, as
+// soon as the bus subscription reports missed events (Dropped grew, as
+// when a shared bus reconnects), and when a maintenance window starts or
+// ends. With a
 // Config.Leaser, a check runs only on the instance holding the lease
 // "monitor.check.<id>" (time to live: 1.5 intervals, renewed by each run,
 // so a run that starts a little late keeps it),
@@ -70,18 +71,43 @@
 // A change updates the integration (retrying on a version conflict) and
 // publishes an "integration.status" event on icc.TopicIntegrations.
 //
+// Maintenance needs no check to show: a window scheduled to cover the
+// integration now makes the status maintenance at once, and when a window
+// is cancelled the status is derived again from the latest results at
+// once. Sync does the same for windows that started or ended, so Run,
+// which syncs at every window's start and end, moves the status on time;
+// every instance of a cluster does it, and the versioned update lets one
+// of them make (and announce) each change. ActiveIncidents follows the
+// status.
+//
 // # Alerts
 //
 // Each icc.AlertRule is judged after every check: consecutive_failures
-// when the last Failures checks failed, latency when the last check was
-// slower than Latency, success_rate when fewer than SuccessRate of the
-// checks in Window passed (given at least three). A breach creates one
-// alert per rule (DedupKey "<integration id>:<rule type>"); later breaches
-// raise its Count; it resolves when the rule holds no more and the last
-// ResolveAfter checks were good. Alerts neither fire nor update during
-// maintenance. Agents acknowledge them with Acknowledge. Notifiers
-// (NewWebhook, LogNotifier, BusNotifier) hear of every firing,
-// acknowledgement and resolution, delivered in the background.
+// when the last Failures checks failed, latency when the last Failures
+// checks (3 when Failures is 0) were all slower than Latency, success_rate
+// when fewer than SuccessRate of the checks in Window passed (given at
+// least three). A breach creates one alert per rule; later breaches raise
+// its Count; it resolves when the rule holds no more and the last
+// ResolveAfter checks were good (for latency: no slower than Latency).
+// Alerts neither fire nor update during maintenance. Agents acknowledge
+// them with Acknowledge. Notifiers (NewWebhook, LogNotifier, BusNotifier)
+// hear of every firing, acknowledgement and resolution, delivered in the
+// background.
+//
+// An alert's DedupKey is "<integration id>:<rule type>" when its rule is
+// the only one of its type on the integration; when several share a type,
+// it adds what the rule judges by ("<id>:latency:latency=500ms,checks=3",
+// then "#2" for a repeat), so reordering rules keeps their alerts. Alerts
+// keyed by rule position, as earlier versions did ("<id>:<type>:<index>"),
+// stay with the rule at that position.
+//
+// An unresolved alert that no check can resolve any more is resolved, with
+// the reason appended to its summary ("(resolved: its rule was removed or
+// changed)") and the usual notice: when its rule is gone (no rule claims
+// its key), at the integration's next check, on Upsert and on Sync; when
+// its integration is disabled or no longer checked, on Upsert and on Sync;
+// and on Remove, which the host calls before deleting an integration
+// (whose alerts go with it).
 //
 // # Call logs
 //

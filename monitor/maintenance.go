@@ -19,7 +19,10 @@ const maintenanceGrace = 5 * time.Minute
 // end after it starts and may last at most icc.MaxMaintenance (less than a
 // week when it recurs weekly, so repetitions do not overlap). Bad input is
 // icc.EINVALID naming the field, with durations written for people ("7
-// days"); an unknown integration is icc.ENOTFOUND.
+// days"); an unknown integration is icc.ENOTFOUND. A window that covers
+// the integration now makes its status maintenance at once (announced like
+// any status change), and Run makes it so when a later window starts and
+// derives the status again from the latest results when it ends.
 func (m *Monitor) ScheduleMaintenance(ctx context.Context, w icc.MaintenanceWindow) (*icc.MaintenanceWindow, error) {
 	if w.IntegrationID == "" {
 		return nil, icc.Invalid("integration_id", "is required")
@@ -61,11 +64,17 @@ func (m *Monitor) ScheduleMaintenance(ctx context.Context, w icc.MaintenanceWind
 	}
 	m.log.InfoContext(ctx, "maintenance scheduled", "maintenance", w.ID, "integration", w.IntegrationID,
 		"starts_at", w.StartsAt, "ends_at", w.EndsAt, "recurrence", w.Recurrence)
+	if w.ActiveAt(m.clock.Now()) {
+		m.settleAfterMaintenance(ctx, w.IntegrationID)
+	}
+	m.poke()
 	return &w, nil
 }
 
 // CancelMaintenance cancels a maintenance window; cancelling it again
-// returns it unchanged. The integration's status follows at its next check.
+// returns it unchanged. When no other window covers the integration, a
+// maintenance status is derived again from the latest results at once,
+// as a check would, and announced when it changes.
 func (m *Monitor) CancelMaintenance(ctx context.Context, id string) (*icc.MaintenanceWindow, error) {
 	w, err := m.store.GetMaintenance(ctx, id)
 	if err != nil {
@@ -80,5 +89,16 @@ func (m *Monitor) CancelMaintenance(ctx context.Context, id string) (*icc.Mainte
 		return nil, err
 	}
 	m.log.InfoContext(ctx, "maintenance cancelled", "maintenance", w.ID, "integration", w.IntegrationID)
+	m.settleAfterMaintenance(ctx, w.IntegrationID)
+	m.poke()
 	return w, nil
+}
+
+// settleAfterMaintenance brings the integration's status in line with its
+// windows after one was scheduled or cancelled. The window is stored
+// either way, so a failure is logged and left to Run's next sync.
+func (m *Monitor) settleAfterMaintenance(ctx context.Context, id string) {
+	if err := m.refreshStatus(ctx, id); err != nil {
+		m.log.WarnContext(ctx, "status not updated after a maintenance change; the next sync retries", "integration", id, "err", err)
+	}
 }

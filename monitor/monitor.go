@@ -114,6 +114,8 @@ type Monitor struct {
 	mu     sync.Mutex
 	checks map[string]*runner
 	closed bool
+	// wake asks Run to sync now: maintenance was scheduled or cancelled.
+	wake chan struct{}
 }
 
 // runner is the goroutine that checks one integration.
@@ -171,6 +173,7 @@ func New(cfg Config) (*Monitor, error) {
 		clock:  cfg.Clock,
 		sem:    make(chan struct{}, cfg.Concurrency),
 		checks: make(map[string]*runner),
+		wake:   make(chan struct{}, 1),
 	}
 	if cfg.Bus != nil {
 		m.busN = &BusNotifier{Bus: cfg.Bus, Origin: cfg.Instance}
@@ -190,7 +193,25 @@ func New(cfg Config) (*Monitor, error) {
 // changed and keeping it when it did not. A disabled integration or one
 // with check type none is unscheduled. A bad check spec or condition is
 // icc.EINVALID and leaves the schedule as it was.
+//
+// Upsert also settles the integration's unresolved alerts with what the
+// store now holds: an alert whose rule was removed or changed resolves,
+// and so do all of them when the integration is disabled or not checked
+// (nothing else would resolve them), each with the reason in its summary
+// and a resolution notice. A failure there is logged; Run's next sync
+// retries it.
 func (m *Monitor) Upsert(ctx context.Context, in *icc.Integration) error {
+	if err := m.schedule(ctx, in); err != nil {
+		return err
+	}
+	if err := m.settleAlerts(ctx, in.ID); err != nil {
+		m.log.WarnContext(ctx, "settling alerts failed", "integration", in.ID, "err", err)
+	}
+	return nil
+}
+
+// schedule is Upsert without the alerts.
+func (m *Monitor) schedule(ctx context.Context, in *icc.Integration) error {
 	if in == nil || in.ID == "" {
 		return icc.Invalid("id", "is required")
 	}
@@ -201,7 +222,7 @@ func (m *Monitor) Upsert(ctx context.Context, in *icc.Integration) error {
 		return err
 	}
 	if !in.Enabled || spec.Type == icc.CheckNone {
-		m.Remove(ctx, in.ID)
+		m.unschedule(ctx, in.ID)
 		return nil
 	}
 	probe, err := NewProbe(spec, m.cfg.Funcs)
@@ -232,9 +253,28 @@ func (m *Monitor) Upsert(ctx context.Context, in *icc.Integration) error {
 	return nil
 }
 
-// Remove unschedules an integration's check and waits until it has stopped.
-// Removing an unknown id does nothing.
+// Remove unschedules an integration's check, waits until it has stopped,
+// and resolves the integration's unresolved alerts, since no check is
+// left to resolve them (reason and notices as for Upsert): call it before
+// deleting an integration, whose alerts go with it. Removing an unknown id
+// does nothing. A failure to resolve the alerts is logged.
 func (m *Monitor) Remove(ctx context.Context, id string) {
+	m.unschedule(ctx, id)
+	active, err := m.activeAlerts(ctx, id)
+	if err == nil && len(active) > 0 {
+		name := ""
+		if in, gerr := m.store.GetIntegration(ctx, id); gerr == nil {
+			name = in.Name
+		}
+		err = m.resolveAll(ctx, active, name, reasonRemoved, m.clock.Now())
+	}
+	if err != nil {
+		m.log.WarnContext(ctx, "resolving the alerts of a removed integration failed", "integration", id, "err", err)
+	}
+}
+
+// unschedule stops an integration's check and waits until it has stopped.
+func (m *Monitor) unschedule(ctx context.Context, id string) {
 	m.mu.Lock()
 	r := m.checks[id]
 	delete(m.checks, id)
@@ -257,36 +297,62 @@ func (m *Monitor) Scheduled() []string {
 	return ids
 }
 
-// Sync makes the schedule match the store: every enabled integration is
-// upserted and checks of integrations no longer there are removed. An
-// integration with a bad check is logged and skipped.
+// Sync makes the monitor match the store: every enabled integration's
+// check is scheduled and checks of integrations no longer there are
+// removed (an integration with a bad check is logged and skipped); the
+// status of an integration that a maintenance window now covers becomes
+// maintenance, and that of one whose window ended or was cancelled is
+// derived again from its latest results; and unresolved alerts that
+// nothing can resolve any more (their rule is gone, their integration
+// disabled, unchecked or deleted) are resolved, as Upsert does.
 func (m *Monitor) Sync(ctx context.Context) error {
+	_, err := m.sync(ctx)
+	return err
+}
+
+// sync is Sync; it also returns when the next maintenance window of any
+// integration starts or ends (zero when none is known), when Run should
+// sync again.
+func (m *Monitor) sync(ctx context.Context) (next time.Time, err error) {
+	// Alerts are listed before integrations: an alert listed fired under a
+	// rule its integration had then, so a rule missing from the later list
+	// of integrations is really gone.
+	active, aerr := m.activeAlerts(ctx, "")
 	all, err := m.store.ListIntegrations(ctx, icc.IntegrationFilter{})
 	if err != nil {
-		return fmt.Errorf("monitor: list integrations: %w", err)
+		return time.Time{}, fmt.Errorf("monitor: list integrations: %w", err)
 	}
 	keep := make(map[string]bool, len(all))
 	for _, in := range all {
 		keep[in.ID] = true
-		if err := m.Upsert(ctx, in); err != nil {
+		if err := m.schedule(ctx, in); err != nil {
 			if icc.ErrorCode(err) == icc.EUNAVAILABLE {
-				return err
+				return time.Time{}, err
 			}
 			m.log.WarnContext(ctx, "integration check not scheduled", "integration", in.ID, "name", in.Name, "err", err)
-			m.Remove(ctx, in.ID)
+			m.unschedule(ctx, in.ID)
 		}
 	}
 	for _, id := range m.Scheduled() {
 		if !keep[id] {
-			m.Remove(ctx, id)
+			m.unschedule(ctx, id)
 		}
 	}
-	return nil
+	now := m.clock.Now()
+	next, merr := m.syncMaintenance(ctx, all, now)
+	if aerr == nil {
+		aerr = m.settleAllAlerts(ctx, all, active, now)
+	}
+	if err := errors.Join(merr, aerr); err != nil {
+		return next, fmt.Errorf("monitor: sync: %w", err)
+	}
+	return next, nil
 }
 
-// Run syncs the schedule with the store, then again every SyncInterval and
-// whenever another process announces an integration change on the bus,
-// until ctx is done or the monitor is closed. It returns nil when stopped
+// Run syncs the monitor with the store (see Sync), then again every
+// SyncInterval, whenever another process announces an integration change
+// on the bus, and when a maintenance window starts or ends, until ctx is
+// done or the monitor is closed. It returns nil when stopped
 // by Close and ctx.Err() when ctx ends. Checks keep running after Run
 // returns; Close stops them.
 func (m *Monitor) Run(ctx context.Context) error {
@@ -315,10 +381,11 @@ func (m *Monitor) Run(ctx context.Context) error {
 		w.changes, w.dropped = sub.Events(), sub.Dropped()
 	}
 	for {
-		if err := m.Sync(ctx); err != nil && ctx.Err() == nil {
+		next, err := m.sync(ctx)
+		if err != nil && ctx.Err() == nil {
 			m.log.ErrorContext(ctx, "monitor sync failed", "err", err)
 		}
-		if stopped, err := m.waitForSync(ctx, &w); stopped {
+		if stopped, err := m.waitForSync(ctx, &w, next); stopped {
 			return err
 		}
 	}
@@ -332,12 +399,18 @@ type watch struct {
 	dropped int64
 }
 
-// waitForSync waits for the next sync: the interval elapsed, another
-// process changed an integration, or the subscription missed events (a
-// shared bus lost its connection), which is noticed with the next event
-// (status events come with every check). It reports stopped when ctx ends.
-func (m *Monitor) waitForSync(ctx context.Context, w *watch) (stopped bool, err error) {
-	t := m.clock.NewTimer(m.cfg.SyncInterval)
+// waitForSync waits for the next sync: the interval elapsed, a
+// maintenance window starts or ends (next, when not zero and sooner), this
+// monitor scheduled or cancelled maintenance, another process changed an
+// integration, or the subscription missed events (a shared bus lost its
+// connection), which is noticed with the next event (status events come
+// with every check). It reports stopped when ctx ends.
+func (m *Monitor) waitForSync(ctx context.Context, w *watch, next time.Time) (stopped bool, err error) {
+	d := m.cfg.SyncInterval
+	if !next.IsZero() {
+		d = min(d, next.Sub(m.clock.Now()))
+	}
+	t := m.clock.NewTimer(d)
 	defer t.Stop()
 	for {
 		select {
@@ -347,6 +420,8 @@ func (m *Monitor) waitForSync(ctx context.Context, w *watch) (stopped bool, err 
 			}
 			return true, ctx.Err()
 		case <-t.C():
+			return false, nil
+		case <-m.wake:
 			return false, nil
 		case e, ok := <-w.changes:
 			if !ok {
@@ -531,24 +606,36 @@ func (m *Monitor) record(ctx context.Context, spec icc.CheckSpec, cr icc.CheckRe
 	if err != nil {
 		return fmt.Errorf("get integration: %w", err)
 	}
-	need := max(m.cfg.Thresholds.Recent, m.cfg.Thresholds.DownAfter)
-	for _, r := range in.AlertRules {
-		need = max(need, r.Failures, r.ResolveAfter)
-	}
-	page, err := m.store.ListCheckResults(ctx, icc.CheckResultFilter{IntegrationID: in.ID, Limit: need})
+	recent, err := m.recentResults(ctx, in)
 	if err != nil {
-		return fmt.Errorf("list check results: %w", err)
+		return err
 	}
 	now := m.clock.Now()
 	maint, err := m.inMaintenance(ctx, in.ID, now)
 	if err != nil {
 		return err
 	}
-	status := deriveStatus(page.Items, maint, m.cfg.Thresholds, spec)
+	status := deriveStatus(recent, maint, m.cfg.Thresholds, spec)
 	if err := m.setStatus(ctx, in, status, now); err != nil {
 		return err
 	}
-	return m.evaluateAlerts(ctx, in, page.Items, maint, now)
+	return m.evaluateAlerts(ctx, in, recent, maint, now)
+}
+
+// recentResults returns as many of in's latest results, newest first, as
+// its status and alert rules look at.
+func (m *Monitor) recentResults(ctx context.Context, in *icc.Integration) ([]icc.CheckResult, error) {
+	need := max(m.cfg.Thresholds.Recent, m.cfg.Thresholds.DownAfter)
+	for _, r := range in.AlertRules {
+		if r.Validate() == nil { // r is a copy: defaults filled in here only
+			need = max(need, ruleDepth(r))
+		}
+	}
+	page, err := m.store.ListCheckResults(ctx, icc.CheckResultFilter{IntegrationID: in.ID, Limit: need})
+	if err != nil {
+		return nil, fmt.Errorf("list check results: %w", err)
+	}
+	return page.Items, nil
 }
 
 // InMaintenance reports whether a maintenance window covers the

@@ -223,27 +223,45 @@ func TestAlertLifecycle(t *testing.T) {
 }
 
 func TestLatencyAndSuccessRateRules(t *testing.T) {
+	ms := func(d ...time.Duration) []icc.CheckResult { // newest first
+		out := make([]icc.CheckResult, len(d))
+		for i, l := range d {
+			out[i] = icc.CheckResult{OK: true, Latency: icc.Duration(l * time.Millisecond)}
+		}
+		return out
+	}
+	latency := icc.AlertRule{Type: icc.RuleLatency, Latency: icc.Duration(time.Second), ResolveAfter: 2}
 	cases := []struct {
+		name    string
 		rule    icc.AlertRule
 		recent  []icc.CheckResult
 		breach  bool
 		healthy bool
 	}{
-		{icc.AlertRule{Type: icc.RuleLatency, Latency: icc.Duration(time.Second), ResolveAfter: 2},
-			[]icc.CheckResult{{OK: true, Latency: icc.Duration(2 * time.Second)}}, true, false},
-		{icc.AlertRule{Type: icc.RuleLatency, Latency: icc.Duration(time.Second), ResolveAfter: 2},
-			[]icc.CheckResult{{OK: true, Latency: icc.Duration(time.Millisecond)}, {OK: true, Latency: icc.Duration(time.Millisecond)}}, false, true},
-		{icc.AlertRule{Type: icc.RuleSuccessRate, SuccessRate: 0.9, Window: icc.Duration(time.Hour), ResolveAfter: 1},
+		{"one slow check is a blip", latency, ms(2000), false, false},
+		{"two slow checks are not enough by default", latency, ms(2000, 2000, 1), false, false},
+		{"three slow checks in a row fire by default", latency, ms(2000, 1500, 1001, 1), true, false},
+		{"a fast check breaks the run", latency, ms(2000, 2000, 10, 2000), false, false},
+		{"failures sets the run", icc.AlertRule{Type: icc.RuleLatency, Latency: icc.Duration(time.Second), Failures: 1, ResolveAfter: 2},
+			ms(2000), true, false},
+		{"resolve_after fast checks are healthy", latency, ms(1, 1000, 2000, 2000, 2000), false, true},
+		{"fewer are not", latency, ms(1, 2000, 2000), false, false},
+		{"rate below", icc.AlertRule{Type: icc.RuleSuccessRate, SuccessRate: 0.9, Window: icc.Duration(time.Hour), ResolveAfter: 1},
 			[]icc.CheckResult{{OK: true}, {OK: false}, {OK: true}, {OK: true}}, true, false},
-		{icc.AlertRule{Type: icc.RuleSuccessRate, SuccessRate: 0.5, Window: icc.Duration(time.Hour), ResolveAfter: 1},
+		{"rate above", icc.AlertRule{Type: icc.RuleSuccessRate, SuccessRate: 0.5, Window: icc.Duration(time.Hour), ResolveAfter: 1},
 			[]icc.CheckResult{{OK: true}, {OK: false}, {OK: true}, {OK: true}}, false, true},
-		{icc.AlertRule{Type: icc.RuleSuccessRate, SuccessRate: 0.9, Window: icc.Duration(time.Hour), ResolveAfter: 1},
-			[]icc.CheckResult{{OK: false}, {OK: false}}, false, false}, // too few samples
+		{"too few samples", icc.AlertRule{Type: icc.RuleSuccessRate, SuccessRate: 0.9, Window: icc.Duration(time.Hour), ResolveAfter: 1},
+			[]icc.CheckResult{{OK: false}, {OK: false}}, false, false},
 	}
-	for i, tc := range cases {
-		v := judge(tc.rule, tc.recent, tc.recent)
-		assert.Equal(t, tc.breach, v.breached, "case %d", i)
-		assert.Equal(t, tc.healthy, v.healthy, "case %d", i)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := judge(tc.rule, tc.recent, tc.recent)
+			assert.Equal(t, tc.breach, v.breached, "breached")
+			assert.Equal(t, tc.healthy, v.healthy, "healthy")
+			if tc.breach && tc.rule.Type == icc.RuleLatency {
+				assert.Contains(t, v.summary, "latency above 1s for")
+			}
+		})
 	}
 }
 

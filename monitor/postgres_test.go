@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -344,4 +345,121 @@ func TestPostgresStatusAndAlerts(t *testing.T) {
 	p, err := peer.ListCheckResults(ctx, icc.CheckResultFilter{IntegrationID: in.ID, Limit: icc.MaxLimit})
 	require.NoError(t, err)
 	assert.Len(t, p.Items, 5)
+}
+
+// TestPostgresSettlesAlertsAndMaintenance runs two monitors, each on its
+// own postgres.Store over one schema, as two processes of a cluster: a
+// maintenance window scheduled on one sets the status at once and its
+// cancellation on the other restores it from the results; an alert whose
+// rule is removed, or whose integration is disabled, resolves with a
+// notice and a bus event, whichever instance learns of the change.
+func TestPostgresSettlesAlertsAndMaintenance(t *testing.T) {
+	url, schema := pgSchema(t)
+	s := openPGStore(t, url, schema)
+	peer := openPGStore(t, url, schema)
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	rule := icc.AlertRule{Type: icc.RuleConsecutiveFailures, Failures: 1}
+	in := &icc.Integration{
+		Name: "erp", Kind: icc.KindERP, Enabled: true,
+		Check: icc.CheckSpec{Type: icc.CheckHTTP, URL: srv.URL, Conditions: []string{"status == 200"},
+			Interval: icc.Duration(24 * time.Hour), Timeout: icc.Duration(5 * time.Second)},
+		AlertRules: []icc.AlertRule{rule},
+	}
+	require.NoError(t, s.CreateIntegration(ctx, in))
+	sub, err := peer.Subscribe(ctx, icc.TopicIntegrations, icc.TopicAlerts)
+	require.NoError(t, err)
+	t.Cleanup(func() { sub.Close() })
+
+	start := func(store *postgres.Store, name string, notices noticeRecorder) *Monitor {
+		m, err := New(Config{Store: store, Bus: store, Instance: name, Notifiers: []Notifier{notices}, Logger: testLogger(t)})
+		require.NoError(t, err)
+		t.Cleanup(func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			assert.NoError(t, m.Close(cctx))
+		})
+		return m
+	}
+	notices1, notices2 := make(noticeRecorder, 16), make(noticeRecorder, 16)
+	one, two := start(s, "one", notices1), start(peer, "two", notices2)
+	status := func() icc.IntegrationStatus {
+		got, err := peer.GetIntegration(ctx, in.ID)
+		require.NoError(t, err)
+		return got.Status
+	}
+	active := func() []*icc.Alert {
+		p, err := peer.ListAlerts(ctx, icc.AlertFilter{IntegrationID: in.ID, Active: true})
+		require.NoError(t, err)
+		return p.Items
+	}
+	// event waits for the next bus event of type typ.
+	event := func(typ string) icc.Event {
+		t.Helper()
+		for {
+			select {
+			case e := <-sub.Events():
+				if e.Type == typ {
+					return e
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no %s event", typ)
+			}
+		}
+	}
+	update := func(change func(*icc.Integration)) *icc.Integration {
+		t.Helper()
+		cur, err := peer.GetIntegration(ctx, in.ID)
+		require.NoError(t, err)
+		change(cur)
+		require.NoError(t, peer.UpdateIntegration(ctx, cur))
+		return cur
+	}
+
+	_, err = one.CheckNow(ctx, in.ID)
+	require.NoError(t, err)
+	require.Len(t, active(), 1)
+	assert.Equal(t, NoticeFired, notices1.next(t).Event)
+	assert.Equal(t, icc.StatusDegraded, status())
+	event("alert." + NoticeFired) // after the status event, unknown -> degraded
+
+	// Maintenance from now, on instance one; cancelled on instance two.
+	w, err := one.ScheduleMaintenance(ctx, icc.MaintenanceWindow{IntegrationID: in.ID, EndsAt: time.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	assert.Equal(t, icc.StatusMaintenance, status())
+	_, err = two.CancelMaintenance(ctx, w.ID)
+	require.NoError(t, err)
+	assert.Equal(t, icc.StatusDegraded, status(), "derived again from the results")
+	for _, want := range []string{"maintenance", "degraded"} {
+		var d struct{ Status string }
+		require.NoError(t, json.Unmarshal(event(EventStatus).Data, &d))
+		assert.Equal(t, want, d.Status)
+	}
+
+	// The rule is removed; instance one hears of it (the server upserts).
+	require.NoError(t, one.Upsert(ctx, update(func(in *icc.Integration) { in.AlertRules = nil })))
+	assert.Empty(t, active())
+	n := notices1.next(t)
+	assert.Equal(t, NoticeResolved, n.Event)
+	assert.Contains(t, n.Alert.Summary, "(resolved: its rule was removed or changed)")
+	event("alert." + NoticeResolved)
+
+	// The rule is back and fires; the integration is disabled, and
+	// instance two notices at its sync.
+	update(func(in *icc.Integration) { in.AlertRules = []icc.AlertRule{rule} })
+	_, err = two.CheckNow(ctx, in.ID)
+	require.NoError(t, err)
+	require.Len(t, active(), 1)
+	assert.Equal(t, NoticeFired, notices2.next(t).Event)
+	update(func(in *icc.Integration) { in.Enabled = false })
+	require.NoError(t, two.Sync(ctx))
+	assert.Empty(t, active())
+	n = notices2.next(t)
+	assert.Equal(t, NoticeResolved, n.Event)
+	assert.Contains(t, n.Alert.Summary, "(resolved: the integration was disabled)")
+	require.NoError(t, one.Sync(ctx))
+	notices1.none(t)
 }

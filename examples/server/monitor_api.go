@@ -592,7 +592,8 @@ func (s *server) handleGetMaintenance(w http.ResponseWriter, r *http.Request) er
 }
 
 // handleCancelMaintenance cancels a window (again: unchanged) and answers
-// with it; the integration's status follows at its next check.
+// with it; a maintenance status goes back at once to what the latest
+// results say.
 func (s *server) handleCancelMaintenance(w http.ResponseWriter, r *http.Request) error {
 	mw, err := s.monitor.CancelMaintenance(r.Context(), r.PathValue("id"))
 	if err != nil {
