@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/icclabs/commandcenter/icc"
 )
@@ -21,13 +22,22 @@ type ruleSlot struct {
 	// it had when the integration had other rules, or under the
 	// positional scheme of earlier versions.
 	aliases []string
+	// typed is "<integration id>:<type>", the key of an alert of a rule
+	// that was alone of its type when it fired; alerts under it, or under
+	// a positional key, say which rule fired them only by their severity
+	// (see claimAlerts).
+	typed string
+	// sevFirst reports whether no valid rule of the type before this one
+	// has its severity.
+	sevFirst bool
 }
 
 // ruleSlots returns the slots of in's alert rules, in order.
 //
 // A rule that is the only one of its type on the integration has the key
 // "<integration id>:<type>", as it always had, so retuning it (another
-// threshold, severity or resolve_after) keeps its alert. When several
+// threshold or resolve_after) keeps its alert; another severity does not
+// (see claimAlerts). When several
 // rules share a type, each key adds what the rule judges by, e.g.
 // "<id>:latency:latency=500ms,checks=3", and "#2", "#3" for repeats of an
 // identical rule: moving rules around keeps their alerts, and an alert of
@@ -42,6 +52,7 @@ func ruleSlots(in *icc.Integration) []ruleSlot {
 		}
 	}
 	seenType := map[icc.AlertRuleType]bool{}
+	seenSeverity := map[string]bool{}
 	seenIdentity := map[string]int{}
 	for i := range slots {
 		s := &slots[i]
@@ -56,16 +67,22 @@ func ruleSlots(in *icc.Integration) []ruleSlot {
 		}
 		first := !seenType[s.rule.Type]
 		seenType[s.rule.Type] = true
+		s.typed = typed
+		sev := string(s.rule.Type) + "/" + string(s.rule.Severity)
+		s.sevFirst = !seenSeverity[sev]
+		seenSeverity[sev] = true
 		switch {
 		case perType[s.rule.Type] == 1:
 			s.key, s.aliases = typed, []string{identity}
 		case first:
-			// The plain key was this rule's when it was the only one of its
-			// type, and under the positional scheme.
+			// The plain key: the key of any rule that was alone of its type
+			// when its alert fired, and of the first under the positional
+			// scheme.
 			s.key, s.aliases = identity, []string{typed}
 		default:
-			// The positional scheme of earlier versions: "<id>:<type>:<index>".
-			s.key, s.aliases = identity, []string{fmt.Sprintf("%s:%d", typed, i)}
+			// The plain key, as above, and the positional scheme of earlier
+			// versions: "<id>:<type>:<index>".
+			s.key, s.aliases = identity, []string{typed, fmt.Sprintf("%s:%d", typed, i)}
 		}
 	}
 	return slots
@@ -88,23 +105,45 @@ func ruleIdentity(r icc.AlertRule) string {
 // owned[i] is slot i's alert, or nil. Each slot first claims the alert of
 // its key, then, if it has none, one of its aliases that no other slot
 // claimed; alerts no slot claims are orphans, whose rules are gone.
+//
+// A key that names a rule by what it judges is exact. The plain key
+// "<id>:<type>" and the positional keys of earlier versions are not: the
+// plain key was any rule's that was alone of its type when its alert
+// fired. Such an alert goes only to a rule with its severity, and the
+// plain key, when several rules share the type, only to the first rule of
+// the type with that severity; so a rule of another severity put in front
+// of another, or left alone when the other is removed, does not take over
+// (and resolve by its own threshold) an alert the other fired. Rules of one
+// type and severity cannot be told apart by such a key: the first takes
+// it, as under the positional scheme.
 func claimAlerts(slots []ruleSlot, active []*icc.Alert) (owned, orphans []*icc.Alert) {
 	byKey := make(map[string]*icc.Alert, len(active))
 	for _, a := range active {
 		byKey[a.DedupKey] = a
 	}
 	owned = make([]*icc.Alert, len(slots))
-	for i, s := range slots {
-		if a := byKey[s.key]; a != nil && s.err == nil {
-			owned[i] = a
-			delete(byKey, s.key)
+	claim := func(i int, k string) bool {
+		s := slots[i]
+		a := byKey[k]
+		if a == nil || s.err != nil || owned[i] != nil {
+			return false
 		}
+		if inexact := k == s.typed || k != s.key && !isIdentityKey(k); inexact {
+			if a.Severity != s.rule.Severity || k == s.typed && k != s.key && !s.sevFirst {
+				return false
+			}
+		}
+		owned[i] = a
+		delete(byKey, k)
+		return true
+	}
+	for i, s := range slots {
+		claim(i, s.key)
 	}
 	for i, s := range slots {
 		for _, k := range s.aliases {
-			if a := byKey[k]; a != nil && owned[i] == nil {
-				owned[i] = a
-				delete(byKey, k)
+			if claim(i, k) {
+				break
 			}
 		}
 	}
@@ -115,3 +154,8 @@ func claimAlerts(slots []ruleSlot, active []*icc.Alert) (owned, orphans []*icc.A
 	}
 	return owned, orphans
 }
+
+// isIdentityKey reports whether a dedup key names its rule by what it
+// judges ("<id>:<type>:<identity>", whose identity holds "="), rather
+// than by position or type alone.
+func isIdentityKey(k string) bool { return strings.Contains(k, "=") }

@@ -256,9 +256,12 @@ func (m *Monitor) schedule(ctx context.Context, in *icc.Integration) error {
 // Remove unschedules an integration's check, waits until it has stopped,
 // and resolves the integration's unresolved alerts, since no check is
 // left to resolve them (reason and notices as for Upsert): call it before
-// deleting an integration, whose alerts go with it. Removing an unknown id
-// does nothing. A failure to resolve the alerts is logged.
+// deleting an integration, whose alerts go with it. Removing an unknown or
+// empty id does nothing. A failure to resolve the alerts is logged.
 func (m *Monitor) Remove(ctx context.Context, id string) {
+	if id == "" {
+		return // an empty id would list every integration's alerts
+	}
 	m.unschedule(ctx, id)
 	active, err := m.activeAlerts(ctx, id)
 	if err == nil && len(active) > 0 {
@@ -616,10 +619,22 @@ func (m *Monitor) record(ctx context.Context, spec icc.CheckSpec, cr icc.CheckRe
 		return err
 	}
 	status := deriveStatus(recent, maint, m.cfg.Thresholds, spec)
-	if err := m.setStatus(ctx, in, status, now); err != nil {
+	if err := m.setStatus(ctx, in, status, now, m.statusFrom(recent, spec, now)); err != nil {
 		return err
 	}
 	return m.evaluateAlerts(ctx, in, recent, maint, now)
+}
+
+// statusFrom is a check's rederive for setStatus: the status its results
+// give, under maintenance if a window covers the integration now.
+func (m *Monitor) statusFrom(recent []icc.CheckResult, spec icc.CheckSpec, now time.Time) func(context.Context, *icc.Integration) (icc.IntegrationStatus, error) {
+	return func(ctx context.Context, in *icc.Integration) (icc.IntegrationStatus, error) {
+		maint, err := m.inMaintenance(ctx, in.ID, now)
+		if err != nil {
+			return "", err
+		}
+		return deriveStatus(recent, maint, m.cfg.Thresholds, spec), nil
+	}
 }
 
 // recentResults returns as many of in's latest results, newest first, as
@@ -678,8 +693,12 @@ func (m *Monitor) inMaintenance(ctx context.Context, id string, now time.Time) (
 const EventStatus = "integration.status"
 
 // setStatus writes a changed status, retrying when the integration was
-// edited meanwhile, and announces it.
-func (m *Monitor) setStatus(ctx context.Context, in *icc.Integration, status icc.IntegrationStatus, now time.Time) error {
+// edited meanwhile, and announces it. After such an edit, rederive (when
+// not nil) works the status out again for the integration as reloaded: a
+// maintenance window may have begun or ended meanwhile, and the status
+// another instance settled must not be overwritten with a stale one.
+func (m *Monitor) setStatus(ctx context.Context, in *icc.Integration, status icc.IntegrationStatus, now time.Time,
+	rederive func(context.Context, *icc.Integration) (icc.IntegrationStatus, error)) error {
 	for attempt := 0; ; attempt++ {
 		prev := in.Status
 		if prev == status {
@@ -700,6 +719,11 @@ func (m *Monitor) setStatus(ctx context.Context, in *icc.Integration, status icc
 		}
 		if in, err = m.store.GetIntegration(ctx, in.ID); err != nil {
 			return fmt.Errorf("reload integration: %w", err)
+		}
+		if rederive != nil {
+			if status, err = rederive(ctx, in); err != nil {
+				return err
+			}
 		}
 	}
 }

@@ -156,7 +156,7 @@ func nextChange(w *icc.MaintenanceWindow, now time.Time) time.Time {
 // stored and announced by setStatus.
 func (m *Monitor) settleStatus(ctx context.Context, in *icc.Integration, maint bool, now time.Time) error {
 	if maint {
-		return m.setStatus(ctx, in, icc.StatusMaintenance, now)
+		return m.setStatus(ctx, in, icc.StatusMaintenance, now, nil)
 	}
 	if in.Status != icc.StatusMaintenance {
 		return nil
@@ -165,7 +165,15 @@ func (m *Monitor) settleStatus(ctx context.Context, in *icc.Integration, maint b
 	if err != nil {
 		return err
 	}
-	return m.setStatus(ctx, in, deriveStatus(recent, false, m.cfg.Thresholds, in.Check), now)
+	// After a concurrent write, the status another writer stored stands
+	// unless it is still maintenance.
+	rederive := func(_ context.Context, in *icc.Integration) (icc.IntegrationStatus, error) {
+		if in.Status != icc.StatusMaintenance {
+			return in.Status, nil
+		}
+		return deriveStatus(recent, false, m.cfg.Thresholds, in.Check), nil
+	}
+	return m.setStatus(ctx, in, deriveStatus(recent, false, m.cfg.Thresholds, in.Check), now, rederive)
 }
 
 // refreshStatus is settleStatus for one integration now.

@@ -176,7 +176,7 @@ func TestRuleSlots(t *testing.T) {
 	}, keys)
 	assert.Equal(t, []string{"i1:consecutive_failures:failures=3"}, slots[0].aliases)
 	assert.Equal(t, []string{"i1:latency"}, slots[1].aliases, "the first of a type answers to the plain key")
-	assert.Equal(t, []string{"i1:latency:2"}, slots[2].aliases, "and later ones to their position, as before")
+	assert.Equal(t, []string{"i1:latency", "i1:latency:2"}, slots[2].aliases, "later ones too (when they were alone), and to their position, as before")
 	assert.Equal(t, icc.SeverityCritical, slots[1].rule.Severity, "rules are judged with defaults")
 	assert.Error(t, slots[5].err)
 
@@ -248,6 +248,30 @@ func TestAlertsFollowReorderedRules(t *testing.T) {
 	assert.Equal(t, in.ID+":consecutive_failures", n.Alert.DedupKey)
 }
 
+// TestPlainKeyStaysWithItsRule: an alert fired under the plain key, by a
+// rule that was alone of its type, stays with that rule when another rule
+// of the type is put in front of it, and is not taken over by the other
+// when it is removed: the other would resolve it by its own threshold
+// while the problem goes on.
+func TestPlainKeyStaysWithItsRule(t *testing.T) {
+	strict := icc.AlertRule{Type: icc.RuleConsecutiveFailures, Failures: 1, Severity: icc.SeverityCritical}
+	lenient := icc.AlertRule{Type: icc.RuleConsecutiveFailures, Failures: 5, Severity: icc.SeverityWarning}
+	in := &icc.Integration{ID: "i1", AlertRules: []icc.AlertRule{strict}}
+	a := &icc.Alert{IntegrationID: "i1", DedupKey: ruleSlots(in)[0].key, Severity: icc.SeverityCritical}
+	require.Equal(t, "i1:consecutive_failures", a.DedupKey)
+
+	in.AlertRules = []icc.AlertRule{lenient, strict}
+	owned, orphans := claimAlerts(ruleSlots(in), []*icc.Alert{a})
+	assert.Nil(t, owned[0], "the rule put in front does not take it")
+	assert.Same(t, a, owned[1], "its own rule keeps it")
+	assert.Empty(t, orphans)
+
+	in.AlertRules = []icc.AlertRule{lenient}
+	owned, orphans = claimAlerts(ruleSlots(in), []*icc.Alert{a})
+	assert.Nil(t, owned[0], "left alone, the other rule does not take it")
+	assert.Equal(t, []*icc.Alert{a}, orphans, "its rule is gone")
+}
+
 // TestAlertsWithPositionalKeys: alerts stored by earlier versions, keyed
 // by rule position, stay with their rules and resolve as usual; one whose
 // rule is gone resolves at the next check.
@@ -264,7 +288,7 @@ func TestAlertsWithPositionalKeys(t *testing.T) {
 	ctx := context.Background()
 	old := map[string]*icc.Alert{}
 	for _, k := range []string{in.ID + ":consecutive_failures", in.ID + ":consecutive_failures:1", in.ID + ":latency"} {
-		a := &icc.Alert{IntegrationID: in.ID, Rule: icc.RuleConsecutiveFailures, DedupKey: k, Summary: "old", FiredAt: e.clock.Now()}
+		a := &icc.Alert{IntegrationID: in.ID, Rule: icc.RuleConsecutiveFailures, DedupKey: k, Severity: icc.SeverityCritical, Summary: "old", FiredAt: e.clock.Now()}
 		require.NoError(t, e.store.CreateAlert(ctx, a))
 		old[k] = a
 	}
@@ -503,4 +527,82 @@ func TestNextChange(t *testing.T) {
 	canceled := *once
 	canceled.CanceledAt = &at
 	assert.True(t, nextChange(&canceled, at.Add(-time.Hour)).IsZero())
+}
+
+// TestStaleCheckKeepsNewRulesAlert: a check that read the integration
+// before an edit added a rule must not take the new rule's alert, fired
+// meanwhile by another check, for an orphan.
+func TestStaleCheckKeepsNewRulesAlert(t *testing.T) {
+	ctx := context.Background()
+	notices := make(noticeRecorder, 32)
+	e := newEnv(t, Config{Notifiers: []Notifier{notices}})
+	fails := icc.AlertRule{Type: icc.RuleConsecutiveFailures, Failures: 5}
+	slow := icc.AlertRule{Type: icc.RuleLatency, Latency: icc.Duration(500 * time.Millisecond), Failures: 1}
+	in := e.addIntegration(t, "erp", "http://127.0.0.1:1", func(in *icc.Integration) { in.AlertRules = []icc.AlertRule{fails} })
+	result := func() icc.CheckResult {
+		e.clock.Advance(time.Second)
+		return icc.CheckResult{ID: icc.NewID(), IntegrationID: in.ID, OK: true, Latency: icc.Duration(time.Second), CheckedAt: e.clock.Now()}
+	}
+	// A scheduled check has stored its result and read the integration.
+	require.NoError(t, e.store.AddCheckResults(ctx, []icc.CheckResult{result()}))
+	stale, err := e.store.GetIntegration(ctx, in.ID)
+	require.NoError(t, err)
+	// Meanwhile the rules gain a latency rule and another check fires it.
+	up := e.update(t, in.ID, func(in *icc.Integration) { in.AlertRules = []icc.AlertRule{fails, slow} })
+	require.NoError(t, e.mon.record(ctx, up.Check, result()))
+	assert.Equal(t, NoticeFired, notices.next(t).Event)
+	// The first check goes on with what it read.
+	recent, err := e.mon.recentResults(ctx, stale)
+	require.NoError(t, err)
+	require.NoError(t, e.mon.evaluateAlerts(ctx, stale, recent, false, e.clock.Now()))
+	notices.none(t)
+	assert.Len(t, e.activeAlerts(t, in.ID), 1, "the new rule's alert stays firing")
+}
+
+func TestRemoveEmptyIDDoesNothing(t *testing.T) {
+	notices := make(noticeRecorder, 16)
+	e := newEnv(t, Config{Notifiers: []Notifier{notices}})
+	srv := newFlapServer(t)
+	in := e.addIntegration(t, "crm", srv.URL, func(in *icc.Integration) {
+		in.AlertRules = []icc.AlertRule{{Type: icc.RuleConsecutiveFailures, Failures: 1}}
+	})
+	srv.fail.Store(true)
+	e.check(t, in.ID)
+	assert.Equal(t, NoticeFired, notices.next(t).Event)
+	e.mon.Remove(context.Background(), "")
+	notices.none(t)
+	assert.Len(t, e.activeAlerts(t, in.ID), 1)
+}
+
+// TestStaleCheckAtWindowStart: a check that worked out its status just
+// before a window began, and writes it just after the window's status was
+// settled, works it out again instead of overwriting maintenance.
+func TestStaleCheckAtWindowStart(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, Config{})
+	srv := newFlapServer(t)
+	srv.fail.Store(true)
+	in := e.addIntegration(t, "billing", srv.URL, nil)
+	e.check(t, in.ID)
+	require.Equal(t, icc.StatusDegraded, e.status(t, in.ID))
+	start := e.clock.Now().Add(time.Hour)
+	_, err := e.mon.ScheduleMaintenance(ctx, icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: start, EndsAt: start.Add(time.Hour)})
+	require.NoError(t, err)
+
+	// A good check one second before the start works out "operational".
+	e.clock.Advance(time.Hour - time.Second)
+	require.NoError(t, e.store.AddCheckResults(ctx, []icc.CheckResult{{ID: icc.NewID(), IntegrationID: in.ID, OK: true, CheckedAt: e.clock.Now()}}))
+	stale, err := e.store.GetIntegration(ctx, in.ID)
+	require.NoError(t, err)
+	recent, err := e.mon.recentResults(ctx, stale)
+	require.NoError(t, err)
+	status := deriveStatus(recent, false, e.mon.cfg.Thresholds, stale.Check)
+	require.Equal(t, icc.StatusOperational, status)
+
+	// The window starts and is settled; then the check writes.
+	e.clock.Advance(2 * time.Second)
+	require.NoError(t, e.mon.Sync(ctx))
+	require.Equal(t, icc.StatusMaintenance, e.status(t, in.ID))
+	require.NoError(t, e.mon.setStatus(ctx, stale, status, e.clock.Now(), e.mon.statusFrom(recent, stale.Check, e.clock.Now())))
+	assert.Equal(t, icc.StatusMaintenance, e.status(t, in.ID))
 }
