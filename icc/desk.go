@@ -662,8 +662,9 @@ func (d *Desk) applyStatus(t *Ticket, s TicketStatus, now time.Time) {
 }
 
 // Reply adds a reply (internal false) or internal note (internal true) to
-// the ticket, written by by (an agent, usually). The first agent reply to
-// an active ticket stamps the first response, and an agent's reply moves a
+// the ticket, written by by (an agent, usually). The first agent reply
+// stamps the first response (on a resolved ticket too, so that reopening
+// it later does not count a response as missing), and an agent's reply moves a
 // new ticket to open. A closed ticket takes notes but no replies (ECONFLICT:
 // reopen it first); customers write no internal notes (EFORBIDDEN); by.Type
 // must be one of the ActorType constants.
@@ -698,7 +699,7 @@ func (d *Desk) Reply(ctx context.Context, id string, body string, internal bool,
 			return nil, err
 		}
 		events := []TicketEvent{e}
-		if !internal && by.Type == ActorAgent && t.FirstResponseAt == nil && t.Status.Active() {
+		if !internal && by.Type == ActorAgent && t.FirstResponseAt == nil {
 			t.FirstResponseAt = &now
 		}
 		if !internal && by.Type == ActorAgent && t.Status == StatusNew {

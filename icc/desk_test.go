@@ -477,6 +477,17 @@ func TestDeskReplyRules(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, got.FirstResponseAt)
 	assert.Equal(t, icc.StatusClosed, got.Status)
+
+	// A ticket resolved before the agent wrote: the reply is its first
+	// response, so that reopening it later counts no missed response.
+	tk = newT()
+	resolved := icc.StatusResolved
+	tk, err = e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version, Status: &resolved}, icc.Actor{Type: icc.ActorAgent, ID: agent.ID})
+	require.NoError(t, err)
+	got, err = e.desk.Reply(e.ctx, tk.ID, "here is why", false, icc.Actor{Type: icc.ActorAgent, ID: agent.ID})
+	require.NoError(t, err)
+	assert.NotNil(t, got.FirstResponseAt)
+	assert.Equal(t, icc.StatusResolved, got.Status)
 }
 
 func TestDeskAssignWaitingWhenAgentFreesUp(t *testing.T) {

@@ -156,6 +156,12 @@ func (c *CheckSpec) Validate() error {
 		if err := checkTexts("check.headers", k, "check.headers", v); err != nil {
 			return err
 		}
+		// Only an HTTP check sends its headers: another kind may keep
+		// those of an earlier HTTP spec, as it could before headers were
+		// checked, and the monitor validates stored specs again.
+		if c.Type != CheckHTTP {
+			continue
+		}
 		if !isToken(k) {
 			return Invalid("check.headers", "header name %q is not a valid token", k)
 		}

@@ -63,4 +63,9 @@ func TestCheckSpecHTTPHeaders(t *testing.T) {
 		assert.Equal(t, icc.EINVALID, icc.ErrorCode(err), name)
 		assert.Equal(t, "check.headers", icc.ErrorField(err), name)
 	}
+
+	// A TCP check never sends headers: those left from an earlier HTTP
+	// spec do not stop it.
+	tcp := icc.CheckSpec{Type: icc.CheckTCP, Address: "db.example.com:5432", Headers: map[string]string{"X Api Key": "v"}}
+	assert.NoError(t, tcp.Validate())
 }
