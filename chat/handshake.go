@@ -187,20 +187,22 @@ func headerHasToken(hd http.Header, name, token string) bool {
 }
 
 // checkOrigin is the hub's one origin check, made before the upgrade (the
-// websocket library's own is then skipped): a request without Origin (not
+// websocket library's own is then skipped), with the library's rule
+// (websocket.AcceptOptions.OriginPatterns): a request without Origin (not
 // from a browser), or from a page on the request's own host, may connect;
 // a page elsewhere only when its host (or, for a pattern with "://", its
 // scheme and host) matches one of patterns (path.Match syntax, ignoring
-// case), the rule of websocket.AcceptOptions.OriginPatterns. An Origin
-// without a host (such as "null") is refused. A refusal is EFORBIDDEN.
+// case). An Origin without a host (such as "null", from a sandboxed frame
+// or a file) matches only a pattern that matches an empty host, such as
+// "*". A refusal is EFORBIDDEN.
 func checkOrigin(r *http.Request, patterns []string) error {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return nil
 	}
 	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return icc.Errorf(icc.EFORBIDDEN, "the Origin header is not a URL with a host")
+	if err != nil {
+		return icc.Errorf(icc.EFORBIDDEN, "the Origin header is not a URL")
 	}
 	if strings.EqualFold(r.Host, u.Host) {
 		return nil
@@ -213,6 +215,9 @@ func checkOrigin(r *http.Request, patterns []string) error {
 		if ok, err := path.Match(strings.ToLower(p), strings.ToLower(target)); err == nil && ok {
 			return nil
 		}
+	}
+	if u.Host == "" {
+		return icc.Errorf(icc.EFORBIDDEN, "the Origin header %q is not a URL with a host", origin)
 	}
 	return icc.Errorf(icc.EFORBIDDEN, "pages on %s may not open this chat WebSocket", u.Host)
 }

@@ -167,6 +167,36 @@ func TestServeHTTPAccepts(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 }
 
+// TestOriginAsTheLibrary: the hub's origin check gives the websocket
+// library's answers, including for an Origin without a host ("null", from
+// a sandboxed frame or a file), which only a pattern such as "*" allows.
+func TestOriginAsTheLibrary(t *testing.T) {
+	for _, tt := range []struct {
+		patterns []string
+		origin   string
+		ok       bool
+	}{
+		{nil, "null", false},
+		{[]string{"*"}, "null", true},
+		{[]string{"*"}, "https://any.example", true},
+		{[]string{"app.example.com"}, "null", false},
+		{[]string{"app.example.com"}, "https://APP.example.com", true},
+		{[]string{"https://*.shop.example"}, "http://www.shop.example", false},
+		{nil, "http://example.com", true}, // the request's own host
+		{nil, "http://other.example", false},
+		{nil, "%", false},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://example.com/ws", nil)
+		r.Header.Set("Origin", tt.origin)
+		err := checkOrigin(r, tt.patterns)
+		if tt.ok {
+			assert.NoError(t, err, "%v %q", tt.patterns, tt.origin)
+		} else {
+			assert.ErrorIs(t, err, icc.ErrForbidden, "%v %q", tt.patterns, tt.origin)
+		}
+	}
+}
+
 // TestServeRefusals: a host that authenticates itself and calls Serve gets
 // the same JSON refusals for the handshake and the origin, and 503 once
 // the hub shuts down.

@@ -115,7 +115,7 @@ type Config struct {
 	// case) of pages on other origins allowed to connect; a pattern with
 	// "://" matches the scheme and host. Requests without an Origin header
 	// and pages on the request's own host are always allowed; an Origin
-	// without a host ("null") never is. It is the rule of
+	// without a host ("null") only by a pattern such as "*". It is the rule of
 	// websocket.AcceptOptions.OriginPatterns, checked before the upgrade so
 	// that a refusal is a JSON 403.
 	OriginPatterns []string

@@ -54,7 +54,7 @@ function setClosed() {
   body.disabled = true;
   sendButton.disabled = true;
   body.placeholder = "This conversation is closed.";
-  typingLine.textContent = "";
+  forgetTypers();
   chat.classList.add("closed");
   showStatus();
 }
@@ -186,9 +186,13 @@ async function open() {
   });
   live.on("typing", (f) => {
     if (f.sender_type === "customer") return;
-    typingLine.textContent = f.typing ? "Support is typing…" : "";
-    clearTimeout(typingTimer);
-    if (f.typing) typingTimer = setTimeout(() => (typingLine.textContent = ""), f.expires_in_ms || 6000);
+    // Each typer (an agent, the bot) is tracked on its own, so that one
+    // stopping does not hide another who still types.
+    const key = f.sender_type + ":" + (f.sender_id || "");
+    clearTimeout(typers.get(key));
+    typers.delete(key);
+    if (f.typing) typers.set(key, setTimeout(() => { typers.delete(key); drawTyping(); }, f.expires_in_ms || 6000));
+    drawTyping();
   });
   live.on("error", (f) => {
     // Never show a raw protocol error to the customer.
@@ -205,7 +209,21 @@ async function open() {
   live.connect();
   if (!state.closed) body.focus();
 }
-let typingTimer = 0;
+// typers maps who is typing ("agent:a1", "bot:") to the timer that
+// forgets them when their typing expires.
+const typers = new Map();
+
+/** drawTyping shows whether anyone on the support side is typing. */
+function drawTyping() {
+  typingLine.textContent = typers.size ? "Support is typing…" : "";
+}
+
+/** forgetTypers clears every typer, as when the conversation is left. */
+function forgetTypers() {
+  for (const t of typers.values()) clearTimeout(t);
+  typers.clear();
+  drawTyping();
+}
 
 // friendlyError turns an error frame into status text for the customer, or
 // "" for errors the customer need not see.
@@ -235,7 +253,7 @@ function reset(message) {
   sendButton.disabled = false;
   body.placeholder = "Type a message…";
   chat.classList.remove("closed");
-  typingLine.textContent = "";
+  forgetTypers();
   chat.hidden = true;
   startForm.hidden = false;
   statusLine.textContent = message || "We usually answer within minutes.";
