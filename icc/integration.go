@@ -433,6 +433,13 @@ func IntegrationNameTaken(name string, cause error) *Error {
 		Message: fmt.Sprintf("the name %q is taken by another integration (names are compared ignoring case)", name), Err: cause}
 }
 
+// AlertKeyTaken is the error of a store asked to keep a second unresolved
+// alert with the same dedup key, the same on every backend.
+func AlertKeyTaken(key string, cause error) *Error {
+	return &Error{Code: ECONFLICT, Field: "dedup_key",
+		Message: fmt.Sprintf("an unresolved alert with dedup key %q already exists", key), Err: cause}
+}
+
 // IntegrationFilter selects integrations, ordered by name.
 type IntegrationFilter struct {
 	Kind    *IntegrationKind

@@ -1,6 +1,7 @@
 package icc
 
 import (
+	"fmt"
 	"net/mail"
 	"slices"
 	"strings"
@@ -197,3 +198,11 @@ func validateEmail(field, s string) error {
 // NormalizeEmail lower-cases and trims an email address, so that lookups by
 // email do not depend on how it was typed.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// EmailTaken is the error of a store asked to give a customer or agent
+// (kind) an email address that another of that kind has (compared after
+// NormalizeEmail), the same on every backend.
+func EmailTaken(kind, email string, cause error) *Error {
+	return &Error{Code: ECONFLICT, Field: "email",
+		Message: fmt.Sprintf("the email %s is taken by another %s", email, kind), Err: cause}
+}

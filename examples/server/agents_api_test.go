@@ -24,7 +24,7 @@ func TestAgentsAdmin(t *testing.T) {
 	assert.Equal(t, icc.AvailabilityOffline, nb.Availability)
 	newbie := e.login("new@test.example", "newbie-password")
 
-	requireError(t, admin.do("POST", "/api/agents", map[string]any{"email": "new@test.example", "name": "Again", "password": "long-enough"}), 409, "conflict", "")
+	requireError(t, admin.do("POST", "/api/agents", map[string]any{"email": "new@test.example", "name": "Again", "password": "long-enough"}), 409, "conflict", "email")
 	requireError(t, admin.do("POST", "/api/agents", map[string]any{"email": "x@test.example", "name": "X", "password": "short"}), 422, "invalid", "password")
 	requireError(t, admin.do("POST", "/api/agents", map[string]any{"email": "x@test.example", "name": "X"}), 422, "invalid", "password")
 	requireError(t, admin.do("POST", "/api/agents", map[string]any{"email": "x@test.example", "name": "X", "password": "long-enough", "role": "boss"}), 422, "invalid", "role")

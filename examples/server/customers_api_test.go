@@ -23,7 +23,7 @@ func TestCustomers(t *testing.T) {
 	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
 	raj := decode[*icc.Customer](t, w)
 
-	requireError(t, c.do("POST", "/api/customers", map[string]string{"email": "lena@northwind.example"}), 409, "conflict", "")
+	requireError(t, c.do("POST", "/api/customers", map[string]string{"email": "lena@northwind.example"}), 409, "conflict", "email")
 	requireError(t, c.do("POST", "/api/customers", map[string]string{"email": "lena"}), 422, "invalid", "email")
 	requireError(t, c.do("POST", "/api/customers", `{"email":1}`), 400, "invalid", "")
 

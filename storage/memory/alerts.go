@@ -97,7 +97,7 @@ func (s *Store) CreateAlert(ctx context.Context, a *icc.Alert) error {
 	}
 	if a.State != icc.AlertResolved {
 		if _, ok := s.openAlerts[a.DedupKey]; ok {
-			return icc.Errorf(icc.ECONFLICT, "an unresolved alert with key %q exists", a.DedupKey)
+			return icc.AlertKeyTaken(a.DedupKey, nil)
 		}
 	}
 	if err := claimID(s.alerts, "alert", &a.ID); err != nil {
@@ -141,7 +141,7 @@ func (s *Store) UpdateAlert(ctx context.Context, a *icc.Alert) error {
 	}
 	if a.State != icc.AlertResolved && old.State == icc.AlertResolved {
 		if _, ok := s.openAlerts[old.DedupKey]; ok {
-			return icc.Errorf(icc.ECONFLICT, "an unresolved alert with key %q exists", old.DedupKey)
+			return icc.AlertKeyTaken(old.DedupKey, nil)
 		}
 	}
 	n := copyAlert(old)

@@ -17,7 +17,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c *icc.Customer) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := emailFree(s.customerEmail, "a customer", c.Email, ""); err != nil {
+	if err := emailFree(s.customerEmail, "customer", c.Email, ""); err != nil {
 		return err
 	}
 	now := s.stamp()
@@ -57,7 +57,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, c *icc.Customer) error {
 	if !ok {
 		return icc.NotFound("customer", c.ID)
 	}
-	if err := emailFree(s.customerEmail, "a customer", c.Email, c.ID); err != nil {
+	if err := emailFree(s.customerEmail, "customer", c.Email, c.ID); err != nil {
 		return err
 	}
 	moveEmail(s.customerEmail, old.Email, c.Email, c.ID)
@@ -93,7 +93,7 @@ func (s *Store) CreateAgent(ctx context.Context, a *icc.Agent) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := emailFree(s.agentEmail, "an agent", a.Email, ""); err != nil {
+	if err := emailFree(s.agentEmail, "agent", a.Email, ""); err != nil {
 		return err
 	}
 	now := s.stamp()
@@ -139,7 +139,7 @@ func (s *Store) UpdateAgent(ctx context.Context, a *icc.Agent) error {
 	if err := stale("agent", a.ID, old.Version, a.Version); err != nil {
 		return err
 	}
-	if err := emailFree(s.agentEmail, "an agent", a.Email, a.ID); err != nil {
+	if err := emailFree(s.agentEmail, "agent", a.Email, a.ID); err != nil {
 		return err
 	}
 	moveEmail(s.agentEmail, old.Email, a.Email, a.ID)
@@ -203,11 +203,11 @@ func copyAgent(a *icc.Agent) *icc.Agent {
 	return &v
 }
 
-// emailFree returns ECONFLICT when email (normalised) belongs to someone
-// other than id in index; what names the kind ("a customer").
-func emailFree(index map[string]string, what, email, id string) error {
+// emailFree returns icc.EmailTaken when email (normalised) belongs to
+// someone other than id in index; kind names the kind ("customer").
+func emailFree(index map[string]string, kind, email, id string) error {
 	if owner, ok := index[icc.NormalizeEmail(email)]; ok && owner != id {
-		return icc.Errorf(icc.ECONFLICT, "%s with email %q exists", what, email)
+		return icc.EmailTaken(kind, email, nil)
 	}
 	return nil
 }

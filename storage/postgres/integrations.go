@@ -388,7 +388,7 @@ func nameErr(err error, name string) error {
 
 func alertErr(err error, key, what string) error {
 	if isUniqueViolation(err) {
-		return &icc.Error{Code: icc.ECONFLICT, Field: "dedup_key", Message: "an unresolved alert with dedup key " + key + " already exists", Err: err}
+		return icc.AlertKeyTaken(key, err)
 	}
 	return integrationRefErr(err, what)
 }

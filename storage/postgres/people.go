@@ -210,7 +210,7 @@ func stampNew(id *string, created, updated *time.Time) {
 // emailErr words a conflict on the unique email index.
 func emailErr(err error, kind, email string) error {
 	if isUniqueViolation(err) {
-		return &icc.Error{Code: icc.ECONFLICT, Field: "email", Message: "the email " + email + " is taken by another " + kind, Err: err}
+		return icc.EmailTaken(kind, email, err)
 	}
 	return dbErr(err, kind)
 }

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -188,7 +189,9 @@ func (s *suite) alerts(t *testing.T) {
 		key := unique("dedup-")
 		a := &icc.Alert{IntegrationID: in.ID, DedupKey: key, FiredAt: at(0)}
 		require.NoError(t, st.CreateAlert(ctx(t), a))
-		requireCode(t, st.CreateAlert(ctx(t), &icc.Alert{IntegrationID: in.ID, DedupKey: key, FiredAt: at(1)}), icc.ECONFLICT, "")
+		err := st.CreateAlert(ctx(t), &icc.Alert{IntegrationID: in.ID, DedupKey: key, FiredAt: at(1)})
+		requireCode(t, err, icc.ECONFLICT, "dedup_key")
+		require.Equal(t, fmt.Sprintf("an unresolved alert with dedup key %q already exists", key), icc.ErrorMessage(err))
 		other := &icc.Alert{IntegrationID: in.ID, DedupKey: unique("other-"), FiredAt: at(1)}
 		require.NoError(t, st.CreateAlert(ctx(t), other), "another key is fine")
 

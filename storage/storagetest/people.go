@@ -87,11 +87,12 @@ func (s *suite) customers(t *testing.T) {
 		st := s.open(t)
 		newCustomer(t, st, func(c *icc.Customer) { c.Email = "Dup@Example.com" })
 		err := st.CreateCustomer(ctx(t), &icc.Customer{Email: "dup@example.com"})
-		requireCode(t, err, icc.ECONFLICT, "")
+		requireCode(t, err, icc.ECONFLICT, "email")
+		require.Equal(t, "the email dup@example.com is taken by another customer", icc.ErrorMessage(err))
 
 		b := newCustomer(t, st)
 		b.Email = "DUP@example.com"
-		requireCode(t, st.UpdateCustomer(ctx(t), b), icc.ECONFLICT, "")
+		requireCode(t, st.UpdateCustomer(ctx(t), b), icc.ECONFLICT, "email")
 		got, err := st.GetCustomer(ctx(t), b.ID)
 		require.NoError(t, err)
 		assert.NotEqual(t, "dup@example.com", icc.NormalizeEmail(got.Email))
@@ -257,10 +258,12 @@ func (s *suite) agents(t *testing.T) {
 		t.Parallel()
 		st := s.open(t)
 		newAgent(t, st, func(a *icc.Agent) { a.Email = "Same@Example.com" })
-		requireCode(t, st.CreateAgent(ctx(t), &icc.Agent{Email: "same@example.com", Name: "Two"}), icc.ECONFLICT, "")
+		err := st.CreateAgent(ctx(t), &icc.Agent{Email: "same@example.com", Name: "Two"})
+		requireCode(t, err, icc.ECONFLICT, "email")
+		require.Equal(t, "the email same@example.com is taken by another agent", icc.ErrorMessage(err))
 		b := newAgent(t, st)
 		b.Email = "SAME@example.com"
-		requireCode(t, st.UpdateAgent(ctx(t), b), icc.ECONFLICT, "")
+		requireCode(t, st.UpdateAgent(ctx(t), b), icc.ECONFLICT, "email")
 	})
 
 	t.Run("Update", func(t *testing.T) {
