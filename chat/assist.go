@@ -331,20 +331,16 @@ func (h *Hub) offline(ctx context.Context, conv *icc.Conversation, m icc.Message
 // follow-up such as "thanks, it was order 1234") into a no-op, across
 // workers and hubs. The bot then stays silent: its earlier answer is there
 // to read, and the offline notice has said what happens next. The typing
-// indicator is withdrawn.
+// indicator is withdrawn once the message is stored (or held back), so
+// that it does not outlast the reply.
 func (h *Hub) botSay(ctx context.Context, conversationID, body string) error {
 	body = truncate(body, icc.MaxMessageLen)
 	d := typingData{Type: TypeTyping, ConversationID: conversationID, SenderType: icc.SenderBot, Typing: true, ExpiresInMS: h.cfg.TypingTTL.Milliseconds()}
 	h.typing(nil, d)
-	a, err := h.Send(ctx, icc.NewMessage{ConversationID: conversationID, ClientID: botClientID(body), SenderType: icc.SenderBot, Body: body})
-	if err != nil {
-		return err
-	}
-	if a.Duplicate {
-		d.Typing, d.ExpiresInMS = false, 0
-		h.typing(nil, d)
-	}
-	return nil
+	_, err := h.Send(ctx, icc.NewMessage{ConversationID: conversationID, ClientID: botClientID(body), SenderType: icc.SenderBot, Body: body})
+	d.Typing, d.ExpiresInMS = false, 0
+	h.typing(nil, d)
+	return err
 }
 
 // botClientID is the client id of the bot's message with text body:

@@ -70,19 +70,29 @@ func TestBotRepliesAndEscalation(t *testing.T) {
 	// The system message is stored and fanned out while the bot's typing
 	// frame goes straight to the room, so the two may arrive either way
 	// round; the typing frame always comes before the bot's message.
+	// The bot withdraws its typing once its message is stored; that frame
+	// too may come before or after the message.
 	var offline, bot icc.Message
-	typed := false
+	typed, stopped := false, false
 	for bot.ID == "" {
 		f := cust.until(func(f frame) bool { return f.Type == TypeMessage || f.Type == TypeTyping })
 		switch {
 		case f.Type == TypeTyping:
 			assert.Equal(t, "bot", f.SenderType)
-			typed = true
+			if f.Typing {
+				typed = true
+			} else {
+				stopped = true
+			}
 		case f.msg(t).SenderType == icc.SenderSystem:
 			offline = f.msg(t)
 		default:
 			bot = f.msg(t)
 		}
+	}
+	if !stopped {
+		f := cust.expect(TypeTyping)
+		assert.False(t, f.Typing, "the bot's typing is withdrawn after its message")
 	}
 	assert.Equal(t, textOfflineHere, offline.Body, "no Tickets: no email is asked for")
 	assert.True(t, typed, "no typing frame before the bot's message")
