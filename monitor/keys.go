@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/icclabs/commandcenter/icc"
 )
@@ -106,12 +105,13 @@ func ruleIdentity(r icc.AlertRule) string {
 // its key, then, if it has none, one of its aliases that no other slot
 // claimed; alerts no slot claims are orphans, whose rules are gone.
 //
-// A key that names a rule by what it judges is exact. The plain key
-// "<id>:<type>" and the positional keys of earlier versions are not: the
-// plain key was any rule's that was alone of its type when its alert
-// fired. Such an alert goes only to a rule with its severity, and the
-// plain key, when several rules share the type, only to the first rule of
-// the type with that severity; so a rule of another severity put in front
+// An alert goes only to a rule of its severity: a rule whose severity
+// changed is a changed rule, whose old alert resolves while the new one
+// fires at the new severity. A key that names a rule by what it judges is
+// exact. The plain key "<id>:<type>" and the positional keys of earlier
+// versions are not: the plain key was any rule's that was alone of its
+// type when its alert fired, so, when several rules share the type, it
+// goes only to the first rule of the type with its severity; so a rule of another severity put in front
 // of another, or left alone when the other is removed, does not take over
 // (and resolve by its own threshold) an alert the other fired. Rules of one
 // type and severity cannot be told apart by such a key: the first takes
@@ -128,10 +128,11 @@ func claimAlerts(slots []ruleSlot, active []*icc.Alert) (owned, orphans []*icc.A
 		if a == nil || s.err != nil || owned[i] != nil {
 			return false
 		}
-		if inexact := k == s.typed || k != s.key && !isIdentityKey(k); inexact {
-			if a.Severity != s.rule.Severity || k == s.typed && k != s.key && !s.sevFirst {
-				return false
-			}
+		if a.Severity != s.rule.Severity {
+			return false // another severity is another rule: it resolves, the new one fires
+		}
+		if k == s.typed && k != s.key && !s.sevFirst {
+			return false
 		}
 		owned[i] = a
 		delete(byKey, k)
@@ -154,8 +155,3 @@ func claimAlerts(slots []ruleSlot, active []*icc.Alert) (owned, orphans []*icc.A
 	}
 	return owned, orphans
 }
-
-// isIdentityKey reports whether a dedup key names its rule by what it
-// judges ("<id>:<type>:<identity>", whose identity holds "="), rather
-// than by position or type alone.
-func isIdentityKey(k string) bool { return strings.Contains(k, "=") }

@@ -198,14 +198,18 @@ func New(cfg Config) (*Monitor, error) {
 // store now holds: an alert whose rule was removed or changed resolves,
 // and so do all of them when the integration is disabled or not checked
 // (nothing else would resolve them), each with the reason in its summary
-// and a resolution notice. A failure there is logged; Run's next sync
-// retries it.
+// and a resolution notice. Its status is settled too: unknown when it is
+// disabled or not checked, maintenance while a window covers it. A failure
+// there is logged; Run's next sync retries it.
 func (m *Monitor) Upsert(ctx context.Context, in *icc.Integration) error {
 	if err := m.schedule(ctx, in); err != nil {
 		return err
 	}
 	if err := m.settleAlerts(ctx, in.ID); err != nil {
 		m.log.WarnContext(ctx, "settling alerts failed", "integration", in.ID, "err", err)
+	}
+	if err := m.refreshStatus(ctx, in.ID); err != nil {
+		m.log.WarnContext(ctx, "settling the status failed", "integration", in.ID, "err", err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -393,11 +394,14 @@ func (e *env) incidentIDs(t *testing.T) []string {
 	return ids
 }
 
-// logsOnly stores an enabled integration with check type none, which no
-// check timer runs, with n failed results recorded (down for n >= 3).
+// logsOnly stores an enabled integration checked hourly at an address
+// nothing answers, which no check timer runs until a Sync or Run schedules
+// it, with n failed results recorded (down for n >= 3).
 func (e *env) logsOnly(t *testing.T, name string, failures int) *icc.Integration {
 	t.Helper()
-	in := e.addIntegration(t, name, "", func(in *icc.Integration) { in.Check = icc.CheckSpec{Type: icc.CheckNone} })
+	in := e.addIntegration(t, name, "http://127.0.0.1:1/health", func(in *icc.Integration) {
+		in.Check.Interval, in.Check.Timeout = icc.Duration(time.Hour), icc.Duration(time.Second)
+	})
 	for range failures {
 		e.clock.Advance(time.Second)
 		cr := icc.CheckResult{ID: icc.NewID(), IntegrationID: in.ID, Error: "refused", CheckedAt: e.clock.Now()}
@@ -465,11 +469,11 @@ func TestMaintenanceStatusFollowsWindows(t *testing.T) {
 	assert.Equal(t, icc.StatusUnknown, next())
 }
 
-// pendingAt reports whether exactly one timer is pending, due at at.
+// pendingAt reports whether a timer is pending, due at at.
 func (c *fakeClock) pendingAt(at time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.timers) == 1 && c.timers[0].at.Equal(at)
+	return slices.ContainsFunc(c.timers, func(tm *fakeTimer) bool { return tm.at.Equal(at) })
 }
 
 // TestRunWakesForMaintenance: Run syncs when a window starts and ends,
@@ -605,4 +609,45 @@ func TestStaleCheckAtWindowStart(t *testing.T) {
 	require.Equal(t, icc.StatusMaintenance, e.status(t, in.ID))
 	require.NoError(t, e.mon.setStatus(ctx, stale, status, e.clock.Now(), e.mon.statusFrom(recent, stale.Check, e.clock.Now())))
 	assert.Equal(t, icc.StatusMaintenance, e.status(t, in.ID))
+}
+
+// TestUncheckedIsNoOutage: an integration that is down and then no longer
+// checked (check type none, or disabled) goes back to unknown at once, so
+// it is no incident that new tickets would be linked to.
+func TestUncheckedIsNoOutage(t *testing.T) {
+	for _, change := range []func(*icc.Integration){
+		func(in *icc.Integration) { in.Check = icc.CheckSpec{Type: icc.CheckNone} },
+		func(in *icc.Integration) { in.Enabled = false },
+	} {
+		e := newEnv(t, Config{})
+		in := e.logsOnly(t, "erp", 3)
+		require.Equal(t, icc.StatusDown, e.status(t, in.ID))
+		require.Equal(t, []string{in.ID}, e.incidentIDs(t))
+		up := e.update(t, in.ID, change)
+		require.NoError(t, e.mon.Upsert(context.Background(), up))
+		assert.Equal(t, icc.StatusUnknown, e.status(t, in.ID))
+		assert.Empty(t, e.incidentIDs(t))
+	}
+}
+
+// TestSeverityChangeIsARuleChange: a rule whose severity changes is a
+// changed rule, whichever key its alert has: the old alert resolves.
+func TestSeverityChangeIsARuleChange(t *testing.T) {
+	warn2 := icc.AlertRule{Type: icc.RuleConsecutiveFailures, Failures: 2, Severity: icc.SeverityWarning}
+	crit3 := icc.AlertRule{Type: icc.RuleConsecutiveFailures, Failures: 3, Severity: icc.SeverityCritical}
+	in := &icc.Integration{ID: "i1", AlertRules: []icc.AlertRule{warn2, crit3}}
+	slots := ruleSlots(in)
+	a := &icc.Alert{IntegrationID: "i1", DedupKey: slots[1].key, Severity: icc.SeverityCritical}
+
+	warn3 := crit3
+	warn3.Severity = icc.SeverityWarning
+	in.AlertRules = []icc.AlertRule{warn3}
+	owned, orphans := claimAlerts(ruleSlots(in), []*icc.Alert{a})
+	assert.Nil(t, owned[0])
+	assert.Equal(t, []*icc.Alert{a}, orphans)
+
+	in.AlertRules = []icc.AlertRule{warn2, crit3}
+	owned, orphans = claimAlerts(ruleSlots(in), []*icc.Alert{a})
+	assert.Same(t, a, owned[1], "unchanged, the rule keeps it")
+	assert.Empty(t, orphans)
 }
