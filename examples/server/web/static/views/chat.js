@@ -16,6 +16,19 @@ export async function render(root, ctx, openID) {
   replace(root, h("h1", {}, "Chat"), h("div", { class: "chat" }, h("div", { class: "card" }, filters, listEl), pane));
 
   let current = null; // {conv, seq, shown: Map, customer}
+  // typers maps who is typing in the open conversation ("customer:c1",
+  // "agent:a2", "bot:") to their name and the timer that forgets them.
+  const typers = new Map();
+  const typerName = (f) => f.sender_type === "customer" ? "The customer" : f.sender_type === "bot" ? "The assistant" : ctx.agentName(f.sender_id);
+  const drawTyping = () => {
+    if (!current) return;
+    const names = [...typers.values()].map((t) => t.name);
+    current.els.typing.textContent = names.length ? `${names.join(" and ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+  };
+  const forgetTypers = () => {
+    for (const t of typers.values()) clearTimeout(t.timer);
+    typers.clear();
+  };
   const classifications = new Map(); // conversation id -> latest classification frame
   // conversation id -> participant id -> read mark, from the read frames of
   // every conversation this socket follows and the marks loaded when a
@@ -55,6 +68,7 @@ export async function render(root, ctx, openID) {
     const path = "/api/conversations/" + encodeURIComponent(id);
     const conv = await api("GET", path);
     if (current) live?.forget(current.conv.id);
+    forgetTypers();
     current = { conv, seq: 0, shown: new Map(), customer: null };
     const msgs = h("ol", { class: "messages", id: "chat-messages", "aria-live": "polite" });
     const typing = h("p", { class: "typing muted", "aria-live": "polite" });
@@ -214,7 +228,6 @@ export async function render(root, ctx, openID) {
     clearTimeout(listTimer);
     listTimer = setTimeout(() => loadList().catch(() => {}), 300);
   };
-  let typingTimer = 0;
   const offs = live ? [
     live.on("message", (f) => {
       if (current && f.conversation_id === current.conv.id) {
@@ -228,9 +241,17 @@ export async function render(root, ctx, openID) {
     }),
     live.on("typing", (f) => {
       if (!current || f.conversation_id !== current.conv.id || (f.sender_type === "agent" && f.sender_id === ctx.me.id)) return;
-      current.els.typing.textContent = f.typing ? `${f.sender_type === "customer" ? "The customer" : ctx.agentName(f.sender_id)} is typing…` : "";
-      clearTimeout(typingTimer);
-      if (f.typing) typingTimer = setTimeout(() => current && (current.els.typing.textContent = ""), f.expires_in_ms || 6000);
+      // Each typer is tracked on its own, so that one stopping does not
+      // hide another who still types.
+      const key = f.sender_type + ":" + (f.sender_id || "");
+      const conv = current.conv.id;
+      clearTimeout(typers.get(key)?.timer);
+      typers.delete(key);
+      if (f.typing) {
+        const timer = setTimeout(() => { typers.delete(key); if (current?.conv.id === conv) drawTyping(); }, f.expires_in_ms || 6000);
+        typers.set(key, { name: typerName(f), timer });
+      }
+      drawTyping();
     }),
     live.on("read", (f) => {
       setMark(f.conversation_id, f.participant_id, f.seq);
