@@ -17,7 +17,8 @@ import (
 const (
 	textEscalated = "A support agent will take over this conversation shortly."
 	// textFlagged replaces textEscalated when an agent is already on the
-	// conversation: promising one would contradict what the customer sees.
+	// conversation, or it became a ticket (answered by email): promising an
+	// agent here would contradict what the customer sees or was told.
 	textFlagged = "We have let the team know that this conversation needs attention."
 	textOffline = "No agent is online right now. Leave your email address and we will answer you by email."
 	// textOfflineKnown replaces textOffline when the customer's address is
@@ -211,8 +212,8 @@ func (h *Hub) escalate(ctx context.Context, conv *icc.Conversation, m icc.Messag
 	body := textEscalated
 	if on, err := h.agentOnConversation(ctx, conv); err != nil {
 		return err
-	} else if on {
-		body = textFlagged
+	} else if on || conv.TicketID != "" {
+		body = textFlagged // a ticket is answered by email, not taken over here
 	}
 	a, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientEscalated, SenderType: icc.SenderSystem, Body: body})
 	if err != nil {

@@ -226,6 +226,38 @@ func TestOfflineModeTicket(t *testing.T) {
 	assert.ErrorIs(t, err, icc.ErrConflict)
 }
 
+// quietClassifier escalates threats like fakeClassifier and suggests no
+// reply for anything else, so the bot stays silent.
+type quietClassifier struct{}
+
+func (quietClassifier) Classify(ctx context.Context, req classify.Request) (classify.Result, error) {
+	r, err := fakeClassifier{}.Classify(ctx, req)
+	if !r.Escalate {
+		r.SuggestedReply, r.Confidence = "", 0.5
+	}
+	return r, err
+}
+
+// TestEscalationAfterTicket: an escalating message in a conversation that
+// became a ticket tells the customer the team knows, without promising an
+// agent here (the answer comes by email).
+func TestEscalationAfterTicket(t *testing.T) {
+	_, _, conv, c := offlineDeskEnv(t, Config{Classifier: quietClassifier{}, ClassifyWorkers: 1})
+	c.message(conv.ID, "c1", "my printer is on fire")
+	c.expect(TypeAck)
+	c.expect(TypeMessage)
+	assert.Equal(t, textOffline, c.expect(TypeMessage).msg(t).Body)
+	c.message(conv.ID, "c2", "reach me at jane.doe@example.com please")
+	c.expect(TypeAck)
+	c.expect(TypeMessage)
+	assert.Contains(t, c.expect(TypeMessage).msg(t).Body, "ticket #")
+
+	c.message(conv.ID, "c3", "I will call my lawyer")
+	c.expect(TypeAck)
+	c.expect(TypeMessage)
+	assert.Equal(t, textFlagged, c.expect(TypeMessage).msg(t).Body)
+}
+
 // TestOfflineModeKnownEmail: when Config.Contact knows the customer's
 // address, the offline notice says where the answer will go instead of
 // asking, the next message turns the conversation into a ticket, and the
