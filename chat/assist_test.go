@@ -194,11 +194,12 @@ func offlineDeskEnv(t *testing.T, cfg Config) (*env, *memory.Store, *icc.Convers
 	return e, st, conv, c
 }
 
-// TestOfflineModeTicket: with no agent online the customer is asked for an
-// email address, and giving one turns the conversation into a ticket with
-// its transcript.
-func TestOfflineModeTicket(t *testing.T) {
-	e, st, conv, c := offlineDeskEnv(t, Config{})
+// leaveAddress plays the offline exchange of offlineDeskEnv's customer:
+// a first message gets the offline notice asking for an address, and a
+// message with one turns the conversation into a ticket, which a system
+// message announces.
+func leaveAddress(t *testing.T, conv *icc.Conversation, c *client) {
+	t.Helper()
 	c.message(conv.ID, "c1", "my printer is on fire")
 	c.expect(TypeAck)
 	c.expect(TypeMessage)
@@ -209,6 +210,14 @@ func TestOfflineModeTicket(t *testing.T) {
 	note := c.expect(TypeMessage).msg(t)
 	assert.Equal(t, icc.SenderSystem, note.SenderType)
 	assert.Contains(t, note.Body, "ticket #")
+}
+
+// TestOfflineModeTicket: with no agent online the customer is asked for an
+// email address, and giving one turns the conversation into a ticket with
+// its transcript.
+func TestOfflineModeTicket(t *testing.T) {
+	e, st, conv, c := offlineDeskEnv(t, Config{})
+	leaveAddress(t, conv, c)
 
 	got, err := st.GetConversation(context.Background(), conv.ID)
 	require.NoError(t, err)
@@ -243,14 +252,7 @@ func (quietClassifier) Classify(ctx context.Context, req classify.Request) (clas
 // agent here (the answer comes by email).
 func TestEscalationAfterTicket(t *testing.T) {
 	_, _, conv, c := offlineDeskEnv(t, Config{Classifier: quietClassifier{}, ClassifyWorkers: 1})
-	c.message(conv.ID, "c1", "my printer is on fire")
-	c.expect(TypeAck)
-	c.expect(TypeMessage)
-	assert.Equal(t, textOffline, c.expect(TypeMessage).msg(t).Body)
-	c.message(conv.ID, "c2", "reach me at jane.doe@example.com please")
-	c.expect(TypeAck)
-	c.expect(TypeMessage)
-	assert.Contains(t, c.expect(TypeMessage).msg(t).Body, "ticket #")
+	leaveAddress(t, conv, c)
 
 	c.message(conv.ID, "c3", "I will call my lawyer")
 	c.expect(TypeAck)
