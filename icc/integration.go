@@ -316,6 +316,34 @@ type AlertRule struct {
 	Severity     Severity `json:"severity,omitempty"`
 }
 
+// CheckFields reports a field of r that its type does not use, as
+// EINVALID naming it ("alert_rules.window" on a latency rule, say): a value
+// there would be ignored, so it is a typo or meant for a rule of another
+// type. Validate does not check this, so that rules stored before it still
+// load and run; check rules where they are written (the reference server
+// does for POST and PATCH).
+func (r AlertRule) CheckFields() error {
+	type field struct {
+		name string
+		set  bool
+	}
+	var unused []field
+	switch r.Type {
+	case RuleConsecutiveFailures:
+		unused = []field{{"latency", r.Latency != 0}, {"success_rate", r.SuccessRate != 0}, {"window", r.Window != 0}}
+	case RuleLatency:
+		unused = []field{{"success_rate", r.SuccessRate != 0}, {"window", r.Window != 0}}
+	case RuleSuccessRate:
+		unused = []field{{"failures", r.Failures != 0}, {"latency", r.Latency != 0}}
+	}
+	for _, f := range unused {
+		if f.set {
+			return Invalid("alert_rules."+f.name, "is not used by a %s rule", r.Type)
+		}
+	}
+	return nil
+}
+
 // Validate checks the rule and fills defaults.
 func (r *AlertRule) Validate() error {
 	switch r.Type {

@@ -2,6 +2,7 @@ package icc_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,4 +69,27 @@ func TestCheckSpecHTTPHeaders(t *testing.T) {
 	// spec do not stop it.
 	tcp := icc.CheckSpec{Type: icc.CheckTCP, Address: "db.example.com:5432", Headers: map[string]string{"X Api Key": "v"}}
 	assert.NoError(t, tcp.Validate())
+}
+
+func TestAlertRuleCheckFields(t *testing.T) {
+	for _, r := range []icc.AlertRule{
+		{Type: icc.RuleConsecutiveFailures, Failures: 3, ResolveAfter: 2, Severity: icc.SeverityWarning},
+		{Type: icc.RuleLatency, Latency: icc.Duration(time.Second), Failures: 5},
+		{Type: icc.RuleSuccessRate, SuccessRate: 0.9, Window: icc.Duration(time.Hour)},
+	} {
+		assert.NoError(t, r.CheckFields(), r.Type)
+	}
+	for field, r := range map[string]icc.AlertRule{
+		"alert_rules.latency":      {Type: icc.RuleConsecutiveFailures, Latency: icc.Duration(time.Second)},
+		"alert_rules.window":       {Type: icc.RuleLatency, Latency: icc.Duration(time.Second), Window: icc.Duration(time.Hour)},
+		"alert_rules.success_rate": {Type: icc.RuleLatency, Latency: icc.Duration(time.Second), SuccessRate: 0.5},
+		"alert_rules.failures":     {Type: icc.RuleSuccessRate, SuccessRate: 0.9, Failures: 3},
+	} {
+		err := r.CheckFields()
+		require.Error(t, err, field)
+		assert.Equal(t, icc.EINVALID, icc.ErrorCode(err), field)
+		assert.Equal(t, field, icc.ErrorField(err))
+		stored := r
+		assert.NoError(t, stored.Validate(), "a stored rule with such a field still runs: %s", field)
+	}
 }

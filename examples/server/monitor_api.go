@@ -171,6 +171,17 @@ func (s *server) schedule(ctx context.Context, in *icc.Integration) {
 	}
 }
 
+// checkRuleFields refuses alert rules written with a field their type
+// does not use (icc.AlertRule.CheckFields), which would be ignored.
+func checkRuleFields(rules []icc.AlertRule) error {
+	for _, r := range rules {
+		if err := r.CheckFields(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // checkIntegration validates in as the store would and compiles its check
 // (conditions included), so a bad condition is a 422 before anything is
 // stored. No check functions are registered in this server, so func
@@ -240,6 +251,9 @@ func (s *server) handleCreateIntegration(w http.ResponseWriter, r *http.Request)
 	}
 	in := &icc.Integration{Name: req.Name, Kind: req.Kind, Description: req.Description,
 		Enabled: req.Enabled == nil || *req.Enabled, Check: req.Check, AlertRules: req.AlertRules}
+	if err := checkRuleFields(req.AlertRules); err != nil {
+		return err
+	}
 	if err := checkIntegration(in); err != nil {
 		return err
 	}
@@ -311,6 +325,9 @@ func (s *server) handleUpdateIntegration(w http.ResponseWriter, r *http.Request)
 		in.Check = *u.Check
 	}
 	if u.AlertRules != nil {
+		if err := checkRuleFields(*u.AlertRules); err != nil {
+			return err
+		}
 		in.AlertRules = *u.AlertRules
 	}
 	if err := checkIntegration(in); err != nil {

@@ -190,6 +190,9 @@ func TestIntegrationCRUD(t *testing.T) {
 	bad("check.func", map[string]any{"name": "Bad", "check": map[string]any{"type": "func", "func": "nope"}})
 	bad("name", map[string]any{"check": spec})
 	bad("alert_rules.type", map[string]any{"name": "Bad", "alert_rules": []map[string]any{{"type": "vibes"}}})
+	// A field the rule's type does not use would be ignored: refused.
+	bad("alert_rules.window", map[string]any{"name": "Bad", "alert_rules": []map[string]any{{"type": "latency", "latency": "500ms", "window": "5m"}}})
+	bad("alert_rules.failures", map[string]any{"name": "Bad", "alert_rules": []map[string]any{{"type": "success_rate", "success_rate": 0.9, "failures": 3}}})
 	requireError(t, admin.do("POST", "/api/integrations", `{"name":"X","colour":"red"}`), 400, "invalid", "")
 	bad("check.method", map[string]any{"name": "Bad", "check": map[string]any{"type": "http", "url": e.url, "method": "GET /x HTTP/1.1\r\nX:"}})
 	bad("check.headers", map[string]any{"name": "Bad", "check": map[string]any{"type": "http", "url": e.url, "headers": map[string]string{"X-Key": "a\r\nX-Injected: 1"}}})
