@@ -111,11 +111,11 @@ func ruleIdentity(r icc.AlertRule) string {
 // exact. The plain key "<id>:<type>" and the positional keys of earlier
 // versions are not: the plain key was any rule's that was alone of its
 // type when its alert fired, so, when several rules share the type, it
-// goes only to the first rule of the type with its severity; so a rule of another severity put in front
-// of another, or left alone when the other is removed, does not take over
-// (and resolve by its own threshold) an alert the other fired. Rules of one
-// type and severity cannot be told apart by such a key: the first takes
-// it, as under the positional scheme.
+// goes only to the first rule of the type with its severity. A rule of
+// another severity put in front of another, or left alone when the other
+// is removed, thus does not take over (and resolve by its own threshold)
+// an alert the other fired. Rules of one type and severity cannot be told
+// apart by such a key: the first takes it, as under the positional scheme.
 func claimAlerts(slots []ruleSlot, active []*icc.Alert) (owned, orphans []*icc.Alert) {
 	byKey := make(map[string]*icc.Alert, len(active))
 	for _, a := range active {

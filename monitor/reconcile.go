@@ -153,8 +153,7 @@ func nextChange(w *icc.MaintenanceWindow, now time.Time) time.Time {
 // settleStatus makes in's status maintenance when a window covers it
 // (maint); else unknown when in is disabled or not checked; else, when the
 // status is still maintenance, derives it again from the latest results as
-// a check would. A change is
-// stored and announced by setStatus.
+// a check would. A change is stored and announced by setStatus.
 func (m *Monitor) settleStatus(ctx context.Context, in *icc.Integration, maint bool, now time.Time) error {
 	if maint {
 		return m.setStatus(ctx, in, icc.StatusMaintenance, now, nil)
