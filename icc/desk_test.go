@@ -443,6 +443,14 @@ func TestDeskReplyRules(t *testing.T) {
 		require.NoError(t, err)
 		return tk
 	}
+	// newIn is a new ticket an agent moved to status st before any reply.
+	newIn := func(st icc.TicketStatus) *icc.Ticket {
+		t.Helper()
+		tk := newT()
+		tk, err := e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version, Status: &st}, icc.Actor{Type: icc.ActorAgent, ID: agent.ID})
+		require.NoError(t, err)
+		return tk
+	}
 	tk := newT()
 	require.Equal(t, icc.StatusNew, tk.Status)
 
@@ -467,10 +475,7 @@ func TestDeskReplyRules(t *testing.T) {
 
 	// A ticket closed without an answer: notes yes, replies no, and no
 	// first response after the close.
-	tk = newT()
-	closed := icc.StatusClosed
-	tk, err = e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version, Status: &closed}, icc.Actor{Type: icc.ActorAgent, ID: agent.ID})
-	require.NoError(t, err)
+	tk = newIn(icc.StatusClosed)
 	_, err = e.desk.Reply(e.ctx, tk.ID, "late answer", false, icc.Actor{Type: icc.ActorAgent, ID: agent.ID})
 	assert.ErrorIs(t, err, icc.ErrConflict)
 	got, err = e.desk.Reply(e.ctx, tk.ID, "closed as duplicate", true, icc.Actor{Type: icc.ActorAgent, ID: agent.ID})
@@ -480,10 +485,7 @@ func TestDeskReplyRules(t *testing.T) {
 
 	// A ticket resolved before the agent wrote: the reply is its first
 	// response, so that reopening it later counts no missed response.
-	tk = newT()
-	resolved := icc.StatusResolved
-	tk, err = e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version, Status: &resolved}, icc.Actor{Type: icc.ActorAgent, ID: agent.ID})
-	require.NoError(t, err)
+	tk = newIn(icc.StatusResolved)
 	got, err = e.desk.Reply(e.ctx, tk.ID, "here is why", false, icc.Actor{Type: icc.ActorAgent, ID: agent.ID})
 	require.NoError(t, err)
 	assert.NotNil(t, got.FirstResponseAt)
