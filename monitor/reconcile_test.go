@@ -394,13 +394,13 @@ func (e *env) incidentIDs(t *testing.T) []string {
 	return ids
 }
 
-// logsOnly stores an enabled integration checked hourly at an address
-// nothing answers, which no check timer runs until a Sync or Run schedules
-// it, with n failed results recorded (down for n >= 3).
+// logsOnly stores an enabled integration checked by a function that only
+// another instance registers, so this monitor runs no check for it (no
+// check timer either), with n failed results recorded (down for n >= 3).
 func (e *env) logsOnly(t *testing.T, name string, failures int) *icc.Integration {
 	t.Helper()
-	in := e.addIntegration(t, name, "http://127.0.0.1:1/health", func(in *icc.Integration) {
-		in.Check.Interval, in.Check.Timeout = icc.Duration(time.Hour), icc.Duration(time.Second)
+	in := e.addIntegration(t, name, "", func(in *icc.Integration) {
+		in.Check = icc.CheckSpec{Type: icc.CheckFunc, Func: "registered-elsewhere", Interval: icc.Duration(time.Hour), Timeout: icc.Duration(time.Second)}
 	})
 	for range failures {
 		e.clock.Advance(time.Second)
