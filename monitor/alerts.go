@@ -160,20 +160,12 @@ func unwatched(in *icc.Integration) string {
 // claims (see claimAlerts) resolve, saying why; so do all of them when
 // the integration is disabled.
 //
-// The rules are read after the active alerts: an alert listed was fired
-// under rules no newer than those read, so a check that began before an
-// edit of the rules neither takes an alert of a new rule for an orphan
-// nor fires again for a rule the edit removed.
-func (m *Monitor) evaluateAlerts(ctx context.Context, in *icc.Integration, recent []icc.CheckResult, maintenance bool, now time.Time) error {
-	active, err := m.activeAlerts(ctx, in.ID)
-	if err != nil {
-		return err
-	}
-	if fresh, err := m.store.GetIntegration(ctx, in.ID); err != nil {
-		return fmt.Errorf("get integration: %w", err)
-	} else if fresh.Version != in.Version {
-		in = fresh
-	}
+// The caller lists the active alerts before it reads in: an alert listed
+// was then fired under rules no newer than in's, so a check that began
+// before an edit of the rules neither takes an alert of a new rule for an
+// orphan nor fires again for a rule the edit removed.
+func (m *Monitor) evaluateAlerts(ctx context.Context, in *icc.Integration, active []*icc.Alert, recent []icc.CheckResult, maintenance bool, now time.Time) error {
+	var err error
 	if reason := unwatched(in); reason != "" {
 		return m.resolveAll(ctx, active, in.Name, reason, now)
 	}

@@ -609,6 +609,11 @@ func (m *Monitor) record(ctx context.Context, spec icc.CheckSpec, cr icc.CheckRe
 	if err := m.store.AddCheckResults(ctx, []icc.CheckResult{cr}); err != nil {
 		return fmt.Errorf("add check result: %w", err)
 	}
+	// The alerts before the integration: see evaluateAlerts.
+	active, err := m.activeAlerts(ctx, cr.IntegrationID)
+	if err != nil {
+		return err
+	}
 	in, err := m.store.GetIntegration(ctx, cr.IntegrationID)
 	if err != nil {
 		return fmt.Errorf("get integration: %w", err)
@@ -626,7 +631,7 @@ func (m *Monitor) record(ctx context.Context, spec icc.CheckSpec, cr icc.CheckRe
 	if err := m.setStatus(ctx, in, status, now, m.statusFrom(recent, spec, now)); err != nil {
 		return err
 	}
-	return m.evaluateAlerts(ctx, in, recent, maint, now)
+	return m.evaluateAlerts(ctx, in, active, recent, maint, now)
 }
 
 // statusFrom is a check's rederive for setStatus: the status its results

@@ -547,8 +547,11 @@ func TestStaleCheckKeepsNewRulesAlert(t *testing.T) {
 		e.clock.Advance(time.Second)
 		return icc.CheckResult{ID: icc.NewID(), IntegrationID: in.ID, OK: true, Latency: icc.Duration(time.Second), CheckedAt: e.clock.Now()}
 	}
-	// A scheduled check has stored its result and read the integration.
+	// A scheduled check has stored its result, listed the active alerts
+	// and read the integration.
 	require.NoError(t, e.store.AddCheckResults(ctx, []icc.CheckResult{result()}))
+	active, err := e.mon.activeAlerts(ctx, in.ID)
+	require.NoError(t, err)
 	stale, err := e.store.GetIntegration(ctx, in.ID)
 	require.NoError(t, err)
 	// Meanwhile the rules gain a latency rule and another check fires it.
@@ -558,7 +561,7 @@ func TestStaleCheckKeepsNewRulesAlert(t *testing.T) {
 	// The first check goes on with what it read.
 	recent, err := e.mon.recentResults(ctx, stale)
 	require.NoError(t, err)
-	require.NoError(t, e.mon.evaluateAlerts(ctx, stale, recent, false, e.clock.Now()))
+	require.NoError(t, e.mon.evaluateAlerts(ctx, stale, active, recent, false, e.clock.Now()))
 	notices.none(t)
 	assert.Len(t, e.activeAlerts(t, in.ID), 1, "the new rule's alert stays firing")
 }
