@@ -39,6 +39,18 @@
 // 0.958 and 0.972 category, 0.870 and 0.875 intent. README.md has the
 // figures on the other files and how each was used.
 //
+// How hard those files are, measured with the two plain reference models
+// the issue gives for scale (naive Bayes over words and word pairs, about
+// 0.74 category and 0.60 intent on its held-out requests; a linear SVM
+// over word and character n-grams, about 0.85 and 0.72): the plain file
+// and two more plain files by new writers (w1, w2) are as hard as the
+// issue's requests or harder (reference intent 0.56-0.62), and on all
+// three the dev-set model meets every target (category 0.981-0.986,
+// intent 0.958, 0.939 and 0.912, escalation F1 0.968-0.970, ECE at most
+// 0.031); the hard and inbox-mix files are much harder (reference intent
+// 0.34-0.55), and there the dev-set model's intent accuracy is 0.78-0.88
+// (README.md, Round 7).
+//
 // The method was chosen by measurement (see README.md for every figure and
 // the commands that reproduce them). The dev set has about 700 distinct
 // words, so a model that fits it learns its templates, and the hard part is
