@@ -186,6 +186,15 @@ func headerHasToken(hd http.Header, name, token string) bool {
 	return false
 }
 
+// CheckOrigin applies the origin rule of GET /ws (see Config.OriginPatterns)
+// to any request: nil when r has no Origin, comes from a page on r's own
+// host or from a page whose origin matches a pattern, else an EFORBIDDEN
+// error saying why. An embedding server uses it to let the same pages call
+// the REST routes customers use (with CORS), so that one rule decides.
+func (h *Hub) CheckOrigin(r *http.Request) error {
+	return checkOrigin(r, h.cfg.OriginPatterns)
+}
+
 // checkOrigin is the hub's one origin check, made before the upgrade (the
 // websocket library's own is then skipped), with the library's rule
 // (websocket.AcceptOptions.OriginPatterns): a request without Origin (not

@@ -197,6 +197,29 @@ func TestOriginAsTheLibrary(t *testing.T) {
 	}
 }
 
+// TestHubCheckOrigin: the exported check is the one GET /ws applies, with
+// the hub's patterns.
+func TestHubCheckOrigin(t *testing.T) {
+	e := newEnv(t, fast(Config{OriginPatterns: []string{"shop.example.com"}}))
+	for origin, ok := range map[string]bool{
+		"":                         true,
+		"https://shop.example.com": true,
+		"http://example.com":       true, // the request's own host
+		"https://evil.example.com": false,
+		"null":                     false,
+	} {
+		r := httptest.NewRequest(http.MethodPost, "http://example.com/api/conversations", nil)
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		if ok {
+			assert.NoError(t, e.hub.CheckOrigin(r), origin)
+		} else {
+			assert.ErrorIs(t, e.hub.CheckOrigin(r), icc.ErrForbidden, origin)
+		}
+	}
+}
+
 // TestServeRefusals: a host that authenticates itself and calls Serve gets
 // the same JSON refusals for the handshake and the origin, and 503 once
 // the hub shuts down.

@@ -136,7 +136,8 @@ type agentUpdate struct {
 
 // handleUpdateAgent changes an agent. A stale version is 409. An admin
 // cannot take away their own admin role, so that some admin always
-// remains. Coming online or gaining capacity runs waiting-ticket
+// remains. A new password signs the agent out everywhere, except for the
+// admin's own request when they change their own. Coming online or gaining capacity runs waiting-ticket
 // assignment.
 func (s *server) handleUpdateAgent(w http.ResponseWriter, r *http.Request) error {
 	var u agentUpdate
@@ -194,6 +195,14 @@ func (s *server) handleUpdateAgent(w http.ResponseWriter, r *http.Request) error
 	}
 	if err := s.backend.UpdateAgent(r.Context(), a); err != nil {
 		return err
+	}
+	if u.Password != nil && a.ID == agentFrom(r.Context()).ID {
+		// A new password signs out every session started with the old one
+		// (see sessionAgent); the admin who changed their own stays signed
+		// in, on a new session.
+		if err := s.startSession(w, r, a); err != nil {
+			return err
+		}
 	}
 	online := a.Availability == icc.AvailabilityOnline
 	if online && (before.Availability != icc.AvailabilityOnline || a.Capacity > before.Capacity || !slices.Equal(a.Skills, before.Skills)) {

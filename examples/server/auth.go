@@ -33,6 +33,7 @@ const (
 // rate limiters and password hashing.
 func (s *server) initAuth() {
 	s.sessions = newMemorySessions(false)
+	s.cors = newCORSPolicy()
 	s.crossOrigin = http.NewCrossOriginProtection()
 	s.crossOrigin.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.logger, icc.Errorf(icc.EFORBIDDEN, "cross-origin request rejected"))
@@ -74,21 +75,15 @@ func actorFrom(ctx context.Context) icc.Actor {
 }
 
 // agentOnly lets h run only for a signed-in agent (of either role), found
-// in the store on every request so that a deleted agent or a changed role
-// takes effect at once; agentFrom(r.Context()) returns it inside h. Without
-// a valid session the answer is 401.
+// in the store on every request so that a deleted agent, a changed role or
+// a changed password takes effect at once (see sessionAgent);
+// agentFrom(r.Context()) returns it inside h. Without a valid session the
+// answer is 401.
 func (s *server) agentOnly(h apiFunc) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id := s.sessionAgentID(r)
-		if id == "" {
-			return icc.Errorf(icc.EUNAUTHORIZED, "sign in first")
-		}
-		a, err := s.backend.GetAgent(r.Context(), id)
-		if errors.Is(err, icc.ErrNotFound) {
-			return icc.Errorf(icc.EUNAUTHORIZED, "sign in first")
-		}
+		a, err := s.sessionAgent(r)
 		if err != nil {
-			return fmt.Errorf("load signed-in agent: %w", err)
+			return err
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), agentKey{}, a)))
 	}
@@ -155,7 +150,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return icc.Errorf(icc.EUNAUTHORIZED, "wrong email or password")
 	}
 	s.loginLimiter.reset(emailKey)
-	if err := s.startSession(w, r, a.ID); err != nil {
+	if err := s.startSession(w, r, a); err != nil {
 		return err
 	}
 	s.logger.InfoContext(r.Context(), "signed in", "agent", a.ID, "role", a.Role)

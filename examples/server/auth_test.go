@@ -409,6 +409,48 @@ func TestDeletedAgentLosesSession(t *testing.T) {
 	assert.Equal(t, http.StatusOK, c.do("GET", "/api/auth/me", nil).Code)
 }
 
+func TestPasswordChangeSignsOut(t *testing.T) {
+	e := newChatEnv(t)
+	phone, laptop := e.asAgent(), e.asAgent()
+	admin, adminElsewhere := e.asAdmin(), e.asAdmin()
+	version := func(id string) int64 {
+		a, err := e.backend.GetAgent(context.Background(), id)
+		require.NoError(t, err)
+		return a.Version
+	}
+
+	// An admin resets the agent's password: every session the agent had is
+	// over, on REST and on the chat routes alike.
+	w := admin.do("PATCH", "/api/agents/"+e.agent.ID, map[string]any{"version": version(e.agent.ID), "password": "a-brand-new-one"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	for _, c := range []*client{phone, laptop} {
+		requireError(t, c.do("GET", "/api/auth/me", nil), 401, "unauthorized", "")
+		requireError(t, c.do("GET", "/api/conversations", nil), 401, "unauthorized", "")
+	}
+	assert.Equal(t, http.StatusOK, admin.do("GET", "/api/auth/me", nil).Code, "the admin's own session is untouched")
+	e.login(e.agent.Email, "a-brand-new-one")
+	requireError(t, e.anon().do("POST", "/api/auth/login", map[string]string{"email": e.agent.Email, "password": testAgentPassword}),
+		401, "unauthorized", "")
+
+	// Other changes keep sessions.
+	fresh := e.login(e.agent.Email, "a-brand-new-one")
+	w = admin.do("PATCH", "/api/agents/"+e.agent.ID, map[string]any{"version": version(e.agent.ID), "capacity": 7})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, http.StatusOK, fresh.do("GET", "/api/auth/me", nil).Code)
+
+	// An admin who changes their own password stays signed in on a new
+	// session; their other sessions end.
+	old := admin.cookie
+	w = admin.do("PATCH", "/api/agents/"+e.admin.ID, map[string]any{"version": version(e.admin.ID), "password": "admins-new-secret"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	admin.cookie = sessionCookie(t, w)
+	assert.NotEqual(t, old.Value, admin.cookie.Value, "a new token")
+	assert.Equal(t, http.StatusOK, admin.do("GET", "/api/auth/me", nil).Code)
+	requireError(t, adminElsewhere.do("GET", "/api/auth/me", nil), 401, "unauthorized", "")
+	admin.cookie = old
+	requireError(t, admin.do("GET", "/api/auth/me", nil), 401, "unauthorized", "")
+}
+
 func TestEnsureAdmin(t *testing.T) {
 	e := newDeskEnv(t)
 	ctx := context.Background()

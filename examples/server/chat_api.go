@@ -101,6 +101,8 @@ func (s *server) setupChat(ctx context.Context, opts chatOptions) (*chatAPI, err
 		return nil
 	})
 	a.routes()
+	// Pages that may open GET /ws may call the customer routes too.
+	s.cors.allowed = hub.CheckOrigin
 	s.logger.InfoContext(ctx, "chat hub started", "instance", hub.Instance(), "origins", opts.OriginPatterns)
 	return a, nil
 }
@@ -195,18 +197,14 @@ func (a *chatAPI) participant(r *http.Request) (chat.Participant, error) {
 
 // sessionParticipant is the agent signed in on r's session, for the chat
 // routes and, as chat.Config.AuthenticateAgent, for GET /ws. No session,
-// or one of an agent that no longer exists, is EUNAUTHORIZED.
+// or one sessionAgent refuses, is EUNAUTHORIZED.
 func (s *server) sessionParticipant(r *http.Request) (chat.Participant, error) {
-	id := s.sessionAgentID(r)
-	if id == "" {
+	if s.sessionAgentID(r) == "" {
 		return chat.Participant{}, icc.Errorf(icc.EUNAUTHORIZED, "sign in, or pass the conversation token")
 	}
-	ag, err := s.backend.GetAgent(r.Context(), id)
-	if errors.Is(err, icc.ErrNotFound) {
-		return chat.Participant{}, icc.Errorf(icc.EUNAUTHORIZED, "sign in first")
-	}
+	ag, err := s.sessionAgent(r)
 	if err != nil {
-		return chat.Participant{}, fmt.Errorf("load signed-in agent: %w", err)
+		return chat.Participant{}, err
 	}
 	return chat.Participant{Role: chat.RoleAgent, ID: ag.ID}, nil
 }

@@ -69,6 +69,10 @@ func (s *server) classifyRoutes() {
 	s.classifierRoutes()
 }
 
+// maxClassifyTierLen is the longest customer_tier POST /api/classify
+// takes, as long as a customer's stored tier may be.
+const maxClassifyTierLen = 50
+
 // classifyRequest is the body of POST /api/classify.
 type classifyRequest struct {
 	Subject      string `json:"subject"`
@@ -78,14 +82,23 @@ type classifyRequest struct {
 }
 
 // handleClassify runs the server's classifier on any text, so agents can
-// see what it would say. An unknown channel is a 422, as for tickets.
+// see what it would say. Text that is not valid UTF-8 or holds NUL bytes,
+// an unknown channel or an over-long tier is a 422, as for tickets.
 func (s *server) handleClassify(w http.ResponseWriter, r *http.Request) error {
 	var req classifyRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
+	for _, f := range []struct{ name, value string }{{"subject", req.Subject}, {"body", req.Body}, {"channel", req.Channel}, {"customer_tier", req.CustomerTier}} {
+		if err := icc.CheckText(f.name, f.value); err != nil {
+			return err
+		}
+	}
 	if strings.TrimSpace(req.Subject) == "" && strings.TrimSpace(req.Body) == "" {
 		return icc.Invalid("body", "subject or body is required")
+	}
+	if len(req.CustomerTier) > maxClassifyTierLen {
+		return icc.Invalid("customer_tier", "must be at most %d bytes", maxClassifyTierLen)
 	}
 	if len(req.Subject) > icc.MaxSubjectLen {
 		return icc.Invalid("subject", "must be at most %d bytes", icc.MaxSubjectLen)

@@ -132,7 +132,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		adminEmail  = fs.String("admin-email", "", "`email` of an admin to create, or to give the admin role and the password in "+envAdminPassword+", at start")
 		geminiModel = fs.String("gemini-model", "", "Gemini `model` used when "+envGeminiAPIKey+" is set (default the classify package's)")
 		classModel  = fs.String("classifier-model", "", "offline classifier model `file` to serve and retrain on top of, e.g. written by classifyeval -train ... -base default -save FILE (default the shipped model)")
-		chatOrigins = fs.String("chat-origins", "", "comma-separated host `patterns` (e.g. shop.example.com,*.example.org) of other sites whose pages may open the chat WebSocket; the server's own host always may")
+		chatOrigins = fs.String("chat-origins", "", "comma-separated host `patterns` (e.g. shop.example.com,*.example.org) of other sites whose pages may open the chat WebSocket and call the customer routes (CORS); the server's own host always may")
 		metricsTok  = fs.String("metrics-token", "", "bearer `token` that GET /metrics requires (default none: /metrics is public); prefer the environment variable, a flag shows in the process list")
 		idleTimeout = fs.Duration("session-idle-timeout", defaultSessionIdleTimeout, "`time` after which an unused sign-in ends (0: off; at most the session lifetime, "+icc.HumanDuration(sessionLifetime)+")")
 		proxies     = fs.String("trusted-proxies", "", "comma-separated `addresses` or CIDRs (e.g. 10.0.0.0/8,2001:db8::1) of proxies whose X-Forwarded-For header names the client IP for per-IP limits and the access log (default none: forwarding headers are ignored)")

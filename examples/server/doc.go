@@ -16,8 +16,11 @@
 // tickets, customers, agents, classify, and a public ticket form): see the
 // API table in the repository's README. Agents sign in with cookie
 // sessions (kept in PostgreSQL when a database is configured); routes
-// check the agent and admin roles; cross-origin state-changing requests
-// are rejected; sign-in failures are rate limited. A sign-in lasts 12 hours
+// check the agent and admin roles; a changed password signs out the
+// agent's sessions; cross-origin state-changing requests are rejected,
+// except that pages on a -chat-origins site may call the routes a
+// customer's page uses (start and read a chat, the ticket form) with CORS
+// and without credentials; sign-in failures are rate limited. A sign-in lasts 12 hours
 // at most and ends sooner when unused for the idle timeout. Per-IP limits
 // and the access log use the connection's address, or, from a
 // -trusted-proxies proxy, the client its X-Forwarded-For names (read from
@@ -108,7 +111,7 @@
 //	-admin-email           ICC_ADMIN_EMAIL           admin to create or update at start (password: ICC_ADMIN_PASSWORD)
 //	-secure-cookies        ICC_SECURE_COOKIES        mark the session cookie Secure on plain HTTP
 //	-gemini-model          ICC_GEMINI_MODEL          Gemini model when GEMINI_API_KEY is set
-//	-chat-origins          ICC_CHAT_ORIGINS          other sites' host patterns allowed to open /ws (comma-separated)
+//	-chat-origins          ICC_CHAT_ORIGINS          other sites' host patterns allowed to open /ws and call the customer routes (comma-separated)
 //	-session-idle-timeout  ICC_SESSION_IDLE_TIMEOUT  unused sign-ins end after this (default 2h; 0: off; at most 12h)
 //	-trusted-proxies       ICC_TRUSTED_PROXIES       proxy IPs and CIDRs whose X-Forwarded-For names the client (comma-separated)
 //

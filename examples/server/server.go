@@ -30,8 +30,10 @@ type server struct {
 	// sessions keeps agents' sign-ins (sessions.go); in memory until
 	// setupDesk moves it to PostgreSQL.
 	sessions *sessionStore
-	// crossOrigin rejects cross-origin state-changing requests.
+	// crossOrigin rejects cross-origin state-changing requests, except
+	// those cors lets through to the customer routes (cors.go).
 	crossOrigin *http.CrossOriginProtection
+	cors        *corsPolicy
 	// directory enriches new tickets' customers, e.g. from a CRM; set it
 	// before setupDesk. Nil means no enrichment.
 	directory icc.CustomerDirectory
@@ -127,10 +129,12 @@ func (s *server) register(pattern string, h http.Handler) {
 
 // handler wraps the mux in the middleware every request goes through, the
 // outermost first: request id, client IP, access log, metrics, panic
-// recovery, cross-origin protection, session loading.
+// recovery, CORS for the customer routes or else cross-origin protection,
+// session loading.
 func (s *server) handler() http.Handler {
+	inner := s.withSession(http.HandlerFunc(s.route))
 	return withRequestID(s.withClientIP(withAccessLog(s.logger, s.metrics.instrument(s.mux, withRecovery(s.logger,
-		s.crossOrigin.Handler(s.withSession(http.HandlerFunc(s.route))))))))
+		s.withCORS(s.crossOrigin.Handler(inner), inner))))))
 }
 
 // route passes a request to the mux, answering in JSON when no route

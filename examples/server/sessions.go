@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -27,6 +32,10 @@ const (
 	sessionCleanup = 5 * time.Minute
 	// sessionKeyAgent is the session key holding the signed-in agent's id.
 	sessionKeyAgent = "agent_id"
+	// sessionKeyCredential is the session key holding credentialTag of
+	// the agent's password hash at sign-in: a session whose tag no longer
+	// matches (the password was changed) is signed out.
+	sessionKeyCredential = "credential"
 	// sessionKeyTouched is the session key holding when the session's
 	// expiry was last pushed back, in Unix nanoseconds.
 	sessionKeyTouched = "touched_at"
@@ -193,16 +202,18 @@ func (s *server) withSession(next http.Handler) http.Handler {
 	})
 }
 
-// startSession signs agentID in: it gives the request's session a new token
-// (so a token known before sign-in is useless after it), stores it and sets
-// the cookie. Call it before writing the response.
-func (s *server) startSession(w http.ResponseWriter, r *http.Request, agentID string) error {
+// startSession signs agent a in: it gives the request's session a new token
+// (so a token known before sign-in is useless after it), stores it with
+// the tag of a's password and sets the cookie. Call it before writing the
+// response.
+func (s *server) startSession(w http.ResponseWriter, r *http.Request, a *icc.Agent) error {
 	ctx := r.Context()
 	mgr := s.sessions.mgr
 	if err := mgr.RenewToken(ctx); err != nil {
 		return icc.Unavailable(err, "sessions cannot be written now")
 	}
-	mgr.Put(ctx, sessionKeyAgent, agentID)
+	mgr.Put(ctx, sessionKeyAgent, a.ID)
+	mgr.Put(ctx, sessionKeyCredential, credentialTag(a.PasswordHash))
 	mgr.Put(ctx, sessionKeyTouched, time.Now().UnixNano())
 	token, _, err := mgr.Commit(ctx)
 	if err != nil {
@@ -247,6 +258,38 @@ func (s *server) setSessionCookie(w http.ResponseWriter, r *http.Request, token 
 		c.MaxAge = int(time.Until(expiry).Seconds()) + 1
 	}
 	w.Header().Add("Set-Cookie", c.String())
+}
+
+// credentialTag identifies a password hash without revealing it: the
+// first 16 bytes of its SHA-256, in hex. Sessions keep it, so that
+// changing an agent's password signs out every session started with the
+// old one, on every instance, without a list of an agent's sessions.
+func credentialTag(passwordHash string) string {
+	sum := sha256.Sum256([]byte(passwordHash))
+	return hex.EncodeToString(sum[:16])
+}
+
+// sessionAgent returns the agent signed in on the request's session, read
+// from the store. No session, an agent that no longer exists, or a
+// session started before the agent's password was changed (or one that
+// predates password tags) is EUNAUTHORIZED.
+func (s *server) sessionAgent(r *http.Request) (*icc.Agent, error) {
+	id := s.sessionAgentID(r)
+	if id == "" {
+		return nil, icc.Errorf(icc.EUNAUTHORIZED, "sign in first")
+	}
+	a, err := s.backend.GetAgent(r.Context(), id)
+	if errors.Is(err, icc.ErrNotFound) {
+		return nil, icc.Errorf(icc.EUNAUTHORIZED, "sign in first")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load signed-in agent: %w", err)
+	}
+	tag := s.sessions.mgr.GetString(r.Context(), sessionKeyCredential)
+	if subtle.ConstantTimeCompare([]byte(tag), []byte(credentialTag(a.PasswordHash))) != 1 {
+		return nil, icc.Errorf(icc.EUNAUTHORIZED, "your password was changed; sign in again")
+	}
+	return a, nil
 }
 
 // sessionAgentID returns the id of the agent signed in on the request's
