@@ -166,15 +166,22 @@ func (h *Hub) CloseConversation(ctx context.Context, conversationID string) (*ic
 }
 
 // ConvertToTicket opens a ticket from a conversation through
-// Config.Tickets. in supplies what the conversation does not know (an
-// email address, tags, a category); the subject defaults to the
-// conversation's, the customer to its customer, and the transcript is
-// appended to the body. The conversation keeps the ticket's id and its
-// participants get a system message. A conversation that already has a
-// ticket is ECONFLICT.
+// Config.Tickets. in supplies what the conversation does not know (a note
+// in Body, an email address to answer at, tags, a category); the subject
+// defaults to the conversation's and the customer is its customer. The
+// ticket's body is the note, a "Contact email:" line when in has an email
+// address, and the transcript. When they exceed icc.MaxBodyLen the note
+// and the contact line are kept whole and the transcript keeps its most
+// recent messages, saying how many earlier ones were left out; a note
+// that cannot fit is EINVALID naming "body". The conversation keeps the
+// ticket's id and its participants get a system message. A conversation
+// that already has a ticket is ECONFLICT.
 func (h *Hub) ConvertToTicket(ctx context.Context, conversationID string, in icc.NewTicket) (*icc.Ticket, error) {
 	if h.cfg.Tickets == nil {
 		return nil, icc.Errorf(icc.EUNAVAILABLE, "chat: no ticket desk is configured")
+	}
+	if len(in.Body) > icc.MaxBodyLen {
+		return nil, icc.Invalid("body", "must be valid text of at most %d bytes", icc.MaxBodyLen)
 	}
 	c, err := h.store.GetConversation(ctx, conversationID)
 	if err != nil {
@@ -183,16 +190,25 @@ func (h *Hub) ConvertToTicket(ctx context.Context, conversationID string, in icc
 	if c.TicketID != "" {
 		return nil, icc.Errorf(icc.ECONFLICT, "conversation %q is already ticket %s", c.ID, c.TicketID)
 	}
-	transcript, err := h.transcript(ctx, c.ID)
+	head := strings.TrimSpace(in.Body)
+	if in.CustomerEmail != "" {
+		head = strings.TrimSpace(head + "\nContact email: " + in.CustomerEmail)
+		if len(head) > icc.MaxBodyLen {
+			return nil, icc.Invalid("body", "must be at most %d bytes with the contact email line", icc.MaxBodyLen-(len(head)-len(strings.TrimSpace(in.Body))))
+		}
+	}
+	budget := icc.MaxBodyLen
+	if head != "" {
+		budget -= len(head) + len("\n\n")
+	}
+	transcript, err := h.transcript(ctx, c, budget)
 	if err != nil {
 		return nil, fmt.Errorf("chat: to ticket: %w", err)
 	}
 	in.Subject = cmp.Or(in.Subject, c.Subject, "Chat conversation")
 	in.CustomerID = cmp.Or(in.CustomerID, c.CustomerID)
-	if in.CustomerEmail != "" {
-		in.Body = strings.TrimSpace(in.Body + "\nContact email: " + in.CustomerEmail)
-	}
-	in.Body = truncate(strings.TrimSpace(in.Body+"\n\n"+transcript), icc.MaxBodyLen)
+	in.CustomerEmail = "" // an address to answer at, noted in the body; the customer is the conversation's
+	in.Body = strings.TrimSpace(head + "\n\n" + transcript)
 	in.Channel = icc.ChannelChat
 	in.ConversationID = c.ID
 	t, err := h.cfg.Tickets.CreateTicket(ctx, in)
@@ -200,6 +216,9 @@ func (h *Hub) ConvertToTicket(ctx context.Context, conversationID string, in icc
 		return nil, fmt.Errorf("chat: to ticket: %w", err)
 	}
 	if _, err := h.update(ctx, c.ID, func(c *icc.Conversation) error {
+		if c.TicketID != "" && c.TicketID != t.ID { // converted meanwhile by another writer
+			return icc.Errorf(icc.ECONFLICT, "conversation %q is already ticket %s", c.ID, c.TicketID)
+		}
 		c.TicketID = t.ID
 		return nil
 	}); err != nil {
@@ -213,11 +232,15 @@ func (h *Hub) ConvertToTicket(ctx context.Context, conversationID string, in icc
 	return t, nil
 }
 
-// transcript renders every message of a conversation, one per line,
-// naming the senders when Config.Contact knows them.
-func (h *Hub) transcript(ctx context.Context, id string) (string, error) {
-	var b strings.Builder
-	var after int64
+// transcript renders the messages of conversation c, one per line and
+// oldest first, naming the senders when Config.Contact knows them, in at
+// most budget bytes: when they do not all fit it keeps the most recent
+// messages that do, under a first line that says how many earlier ones
+// were left out (and renders nothing when not even that line fits).
+// Messages are read newest first, a page at a time, so that a long
+// conversation is not read whole. Sequence numbers have no gaps (see
+// icc.ConversationStore.AppendMessages), so message n has n-1 before it.
+func (h *Hub) transcript(ctx context.Context, c *icc.Conversation, budget int) (string, error) {
 	names := map[string]string{} // sender type and id -> how the transcript names them
 	who := func(m icc.Message) string {
 		if m.SenderID == "" {
@@ -237,18 +260,58 @@ func (h *Hub) transcript(ctx context.Context, id string) (string, error) {
 		names[key] = n
 		return n
 	}
-	for b.Len() < icc.MaxBodyLen {
-		msgs, err := h.store.ListMessages(ctx, id, after, icc.MaxLimit)
+	type line struct {
+		seq  int64
+		text string
+	}
+	var lines []line // newest first
+	used := 0
+	var left int64 // messages 1 to left are left out
+	for to := c.LastSeq; to > 0 && left == 0; {
+		after := max(0, to-icc.MaxLimit)
+		msgs, err := h.store.ListMessages(ctx, c.ID, after, int(to-after))
 		if err != nil {
 			return "", err
 		}
-		for _, m := range msgs {
-			fmt.Fprintf(&b, "[%s] %s: %s\n", m.CreatedAt.UTC().Format("2006-01-02 15:04:05"), who(m), m.Body)
-			after = m.Seq
+		for i := len(msgs) - 1; i >= 0; i-- {
+			m := msgs[i]
+			if m.Seq > to {
+				continue
+			}
+			text := fmt.Sprintf("[%s] %s: %s\n", m.CreatedAt.UTC().Format("2006-01-02 15:04:05"), who(m), m.Body)
+			if used+len(text) > budget {
+				left = m.Seq
+				break
+			}
+			lines = append(lines, line{m.Seq, text})
+			used += len(text)
 		}
-		if len(msgs) < icc.MaxLimit {
-			break
+		to = after
+	}
+	var b strings.Builder
+	if left > 0 {
+		notice := leftOut(left)
+		for len(lines) > 0 && used+len(notice) > budget { // make room for the notice
+			last := lines[len(lines)-1]
+			lines, used, left = lines[:len(lines)-1], used-len(last.text), last.seq
+			notice = leftOut(left)
 		}
+		if used+len(notice) > budget {
+			return "", nil
+		}
+		b.WriteString(notice)
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		b.WriteString(lines[i].text)
 	}
 	return b.String(), nil
+}
+
+// leftOut is the first line of a transcript whose first n messages were
+// left out.
+func leftOut(n int64) string {
+	if n == 1 {
+		return "[1 earlier message left out to fit the ticket]\n"
+	}
+	return fmt.Sprintf("[%d earlier messages left out to fit the ticket]\n", n)
 }

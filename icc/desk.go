@@ -176,7 +176,8 @@ type NewTicket struct {
 	Body    string  `json:"body"`
 	Channel Channel `json:"channel"`
 	// CustomerID names an existing customer; otherwise CustomerEmail finds
-	// or creates one (with CustomerName).
+	// or creates one (with CustomerName). With both, CustomerEmail must be
+	// that customer's email.
 	CustomerID    string   `json:"customer_id"`
 	CustomerEmail string   `json:"customer_email"`
 	CustomerName  string   `json:"customer_name"`
@@ -184,8 +185,56 @@ type NewTicket struct {
 	// Category and Priority, when set, are kept over the classifier's.
 	Category Category `json:"category"`
 	Priority Priority `json:"priority"`
-	// ConversationID links the ticket to the chat it came from.
+	// ConversationID names the chat the ticket is made from. It must be a
+	// conversation of the ticket's customer that has no ticket yet; the
+	// desk does not link the conversation back to the ticket: turn a chat
+	// into a ticket with chat.Hub.ConvertToTicket, which does.
 	ConversationID string `json:"conversation_id"`
+}
+
+// Validate checks what CreateTicket can check of in without the store: a
+// customer id or email is given, the ticket's own fields are valid (see
+// Ticket.Validate) and, without a customer id, the email and name are
+// valid for a new customer. Errors name the fields of NewTicket.
+// CreateTicket runs it first, so that bad input writes nothing; an edge
+// that must refuse bad input before spending anything on it, such as a
+// rate limit, can run it too.
+func (in NewTicket) Validate() error {
+	_, err := in.ticket()
+	return err
+}
+
+// ticket checks in (see Validate) and returns the ticket it asks for,
+// without a customer.
+func (in NewTicket) ticket() (*Ticket, error) {
+	t := &Ticket{
+		Subject: strings.TrimSpace(in.Subject), Body: in.Body, Channel: in.Channel,
+		Tags: slices.Clone(in.Tags), ConversationID: in.ConversationID,
+		Category: in.Category, Priority: in.Priority,
+	}
+	if in.CustomerID == "" && in.CustomerEmail == "" {
+		return nil, Invalid("customer_email", "a customer id or email is required")
+	}
+	t.CustomerID = cmp.Or(in.CustomerID, "pending")
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	t.CustomerID = ""
+	t.Category, t.Priority = in.Category, in.Priority // Validate filled defaults; the classifier decides them
+	if in.CustomerID != "" {
+		return t, CheckText("customer_email", in.CustomerEmail)
+	}
+	c := &Customer{Email: NormalizeEmail(in.CustomerEmail), Name: strings.TrimSpace(in.CustomerName)}
+	if err := c.Validate(); err != nil {
+		switch ErrorField(err) { // name the fields of NewTicket
+		case "email":
+			return nil, Invalid("customer_email", "%s", ErrorMessage(err))
+		case "name":
+			return nil, Invalid("customer_name", "%s", ErrorMessage(err))
+		}
+		return nil, err
+	}
+	return t, nil
 }
 
 // CreateTicket opens a ticket: it finds or creates the customer, enriches
@@ -197,22 +246,22 @@ type NewTicket struct {
 // fails or hangs never loses the ticket: the failure is recorded as an
 // event and the ticket is routed by rules alone. An incident lookup that
 // fails or hangs links nothing and is logged.
+//
+// Bad input is EINVALID naming the field of NewTicket (see Validate), and
+// so are an unknown customer id, an email that is not the named
+// customer's, an unknown conversation and a conversation of another
+// customer; a conversation that already has a ticket is ECONFLICT. Bad
+// input writes nothing.
 func (d *Desk) CreateTicket(ctx context.Context, in NewTicket) (*Ticket, error) {
-	t := &Ticket{
-		Subject: strings.TrimSpace(in.Subject), Body: in.Body, Channel: in.Channel,
-		Tags: slices.Clone(in.Tags), ConversationID: in.ConversationID,
-		Category: in.Category, Priority: in.Priority,
-	}
-	if in.CustomerID == "" && in.CustomerEmail == "" {
-		return nil, Invalid("customer_email", "a customer id or email is required")
-	}
-	// Check the ticket's own fields before touching the customer, so bad
-	// input writes nothing.
-	t.CustomerID = cmp.Or(in.CustomerID, "pending")
-	if err := t.Validate(); err != nil {
+	// Check the input before touching the customer, so bad input writes
+	// nothing.
+	t, err := in.ticket()
+	if err != nil {
 		return nil, err
 	}
-	t.Category, t.Priority = in.Category, in.Priority
+	if err := d.checkConversation(ctx, in); err != nil {
+		return nil, err
+	}
 	now := d.clock.Now()
 
 	cust, err := d.customer(ctx, in)
@@ -261,18 +310,56 @@ func (c *Classification) clearReply() {
 	}
 }
 
+// checkConversation checks in.ConversationID, when set: the conversation
+// exists (EINVALID on conversation_id), has no ticket yet (ECONFLICT) and
+// is the customer's (EINVALID on customer_id or customer_email, whichever
+// names the customer). It reads only, so it runs before the customer is
+// created.
+func (d *Desk) checkConversation(ctx context.Context, in NewTicket) error {
+	if in.ConversationID == "" {
+		return nil
+	}
+	c, err := d.store.GetConversation(ctx, in.ConversationID)
+	if errors.Is(err, ErrNotFound) {
+		return Invalid("conversation_id", "no conversation %q", in.ConversationID)
+	}
+	if err != nil {
+		return fmt.Errorf("reading conversation %s: %w", in.ConversationID, err)
+	}
+	if c.TicketID != "" {
+		return Errorf(ECONFLICT, "conversation %q is already ticket %s", c.ID, c.TicketID)
+	}
+	if in.CustomerID != "" {
+		if in.CustomerID != c.CustomerID {
+			return Invalid("customer_id", "conversation %q is another customer's", c.ID)
+		}
+		return nil
+	}
+	cust, err := d.store.GetCustomer(ctx, c.CustomerID)
+	if err != nil {
+		return fmt.Errorf("reading customer %s of conversation %s: %w", c.CustomerID, c.ID, err)
+	}
+	if NormalizeEmail(cust.Email) != NormalizeEmail(in.CustomerEmail) {
+		return Invalid("customer_email", "conversation %q is another customer's", c.ID)
+	}
+	return nil
+}
+
 // customer finds the ticket's customer by id, or by email creating it when
-// new.
+// new. in has passed Validate.
 func (d *Desk) customer(ctx context.Context, in NewTicket) (*Customer, error) {
 	if in.CustomerID != "" {
 		c, err := d.store.GetCustomer(ctx, in.CustomerID)
 		if errors.Is(err, ErrNotFound) {
 			return nil, Invalid("customer_id", "no customer %q", in.CustomerID)
 		}
-		return c, err
-	}
-	if err := CheckText("customer_email", in.CustomerEmail); err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		if e := NormalizeEmail(in.CustomerEmail); e != "" && e != NormalizeEmail(c.Email) {
+			return nil, Invalid("customer_email", "is not the email of customer %q: give the customer id or the email", in.CustomerID)
+		}
+		return c, nil
 	}
 	email := NormalizeEmail(in.CustomerEmail)
 	c, err := d.store.GetCustomerByEmail(ctx, email)
@@ -280,15 +367,6 @@ func (d *Desk) customer(ctx context.Context, in NewTicket) (*Customer, error) {
 		return c, err
 	}
 	c = &Customer{Email: email, Name: strings.TrimSpace(in.CustomerName)}
-	if err := c.Validate(); err != nil {
-		switch ErrorField(err) { // name the fields of NewTicket
-		case "email":
-			return nil, Invalid("customer_email", "%s", ErrorMessage(err))
-		case "name":
-			return nil, Invalid("customer_name", "%s", ErrorMessage(err))
-		}
-		return nil, err
-	}
 	err = d.store.CreateCustomer(ctx, c)
 	if errors.Is(err, ErrConflict) { // created meanwhile by another request
 		return d.store.GetCustomerByEmail(ctx, email)
@@ -719,7 +797,9 @@ func (d *Desk) Reply(ctx context.Context, id string, body string, internal bool,
 }
 
 // Rate records the customer's satisfaction with a resolved or closed
-// ticket, once.
+// ticket, once. A rating outside 1 to 5 or a bad comment is EINVALID; a
+// ticket that is not resolved or closed, or is already rated, is
+// ECONFLICT.
 func (d *Desk) Rate(ctx context.Context, id string, rating int, comment string, by Actor) (*Ticket, error) {
 	if rating < 1 || rating > 5 {
 		return nil, Invalid("rating", "must be between 1 and 5")
@@ -735,7 +815,7 @@ func (d *Desk) Rate(ctx context.Context, id string, rating int, comment string, 
 		return nil, err
 	}
 	if t.Status != StatusResolved && t.Status != StatusClosed {
-		return nil, Invalid("rating", "only a resolved ticket can be rated")
+		return nil, Errorf(ECONFLICT, "ticket #%d is %s: only a resolved or closed ticket can be rated", t.Number, t.Status)
 	}
 	if t.Satisfaction != nil {
 		return nil, Errorf(ECONFLICT, "ticket %s is already rated", id)

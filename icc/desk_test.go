@@ -271,9 +271,10 @@ func TestDeskLifecycle(t *testing.T) {
 	_, err = e.desk.UpdateTicket(e.ctx, "missing", icc.TicketUpdate{Version: 1}, by)
 	assert.ErrorIs(t, err, icc.ErrNotFound)
 
-	// Rating before resolution is refused.
+	// Rating before resolution is refused: the ticket's state conflicts.
 	_, err = e.desk.Rate(e.ctx, tk.ID, 5, "", icc.Actor{Type: icc.ActorCustomer})
-	assert.Equal(t, "rating", icc.ErrorField(err))
+	assert.ErrorIs(t, err, icc.ErrConflict)
+	assert.Empty(t, icc.ErrorField(err))
 
 	// Category correction, reassignment, resolution.
 	tk, err = e.desk.UpdateTicket(e.ctx, tk.ID, icc.TicketUpdate{Version: tk.Version, Category: ptr(icc.CategoryBilling), Priority: ptr(icc.PriorityHigh), AssigneeID: &bob.ID}, by)

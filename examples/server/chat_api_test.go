@@ -881,6 +881,42 @@ func TestConversationToTicket(t *testing.T) {
 	requireError(t, agent.do("POST", path, nil), 409, "conflict", "")
 }
 
+// TestConversationToTicketLongNote: a note longer than a ticket body is a
+// 422 naming body; a long note with a contact email is kept whole, with
+// the contact line, and the transcript is shortened to its latest
+// messages.
+func TestConversationToTicketLongNote(t *testing.T) {
+	e := newChatEnv(t)
+	a := e.start("a@test.example", "Refund please", "I was charged twice for my invoice.")
+	agent := e.asAgent()
+	// Stored directly, not through the hub: the offline assistant must not
+	// turn the conversation into a ticket first.
+	var msgs []icc.NewMessage
+	for i := range 5 {
+		msgs = append(msgs, icc.NewMessage{ConversationID: a.ID, ClientID: fmt.Sprint("m", i), SenderType: icc.SenderCustomer,
+			SenderID: a.CustomerID, Body: fmt.Sprintf("message %d %s", i, strings.Repeat("x", 4000))})
+	}
+	_, err := e.backend.AppendMessages(context.Background(), msgs)
+	require.NoError(t, err)
+	path := "/api/conversations/" + a.ID + "/ticket"
+
+	w := agent.do("POST", path, map[string]any{"body": strings.Repeat("n", 70_000), "customer_email": "billing@test.example"})
+	requireError(t, w, 422, "invalid", "body")
+	conv := decode[icc.Conversation](t, agent.do("GET", "/api/conversations/"+a.ID, nil))
+	assert.Empty(t, conv.TicketID, "nothing was created")
+
+	note := strings.Repeat("n", 60_000)
+	w = agent.do("POST", path, map[string]any{"body": note, "customer_email": "billing@test.example"})
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	tk := decode[*icc.Ticket](t, w)
+	assert.LessOrEqual(t, len(tk.Body), icc.MaxBodyLen)
+	assert.True(t, strings.HasPrefix(tk.Body, note+"\nContact email: billing@test.example\n\n"), "the note and the contact line are whole")
+	assert.Contains(t, tk.Body, "earlier messages left out")
+	assert.Contains(t, tk.Body, "message 4 ", "the latest message is kept")
+	assert.NotContains(t, tk.Body, "I was charged twice", "the earliest is left out")
+	assert.Equal(t, a.CustomerID, tk.CustomerID)
+}
+
 func TestChatDemoSeed(t *testing.T) {
 	e := newChatEnv(t)
 	ctx := context.Background()

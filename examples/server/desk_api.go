@@ -226,8 +226,18 @@ func ticketFilter(r *http.Request) (icc.TicketFilter, error) {
 	if _, err := icc.ParseCursor(f.Cursor); err != nil {
 		return f, err
 	}
-	return f, f.Validate()
+	if err := f.Validate(); err != nil {
+		if param, ok := ticketFilterParams[icc.ErrorField(err)]; ok { // name the query parameter
+			return f, icc.Invalid(param, "%s", icc.ErrorMessage(err))
+		}
+		return f, err
+	}
+	return f, nil
 }
+
+// ticketFilterParams maps the fields of icc.TicketFilter whose query
+// parameters of GET /api/tickets are named otherwise to those names.
+var ticketFilterParams = map[string]string{"customer_id": "customer", "assignee_id": "assignee"}
 
 // queryLimit reads the limit parameter: 1 to icc.MaxLimit, default
 // icc.DefaultLimit.
@@ -262,11 +272,16 @@ func (s *server) handleListTickets(w http.ResponseWriter, r *http.Request) error
 }
 
 // handleCreateTicket opens a ticket through the Desk (classified, routed,
-// assigned) and answers 201 with it.
+// assigned) and answers 201 with it. A conversation_id is refused (422):
+// a chat becomes a ticket through POST /api/conversations/{id}/ticket,
+// which links the two.
 func (s *server) handleCreateTicket(w http.ResponseWriter, r *http.Request) error {
 	var in icc.NewTicket
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
+	}
+	if in.ConversationID != "" {
+		return icc.Invalid("conversation_id", "turn a conversation into a ticket with POST /api/conversations/{id}/ticket")
 	}
 	t, err := s.desk.CreateTicket(r.Context(), in)
 	if err != nil {
@@ -294,7 +309,8 @@ type publicTicketAnswer struct {
 }
 
 // handlePublicTicket lets a customer file a ticket without signing in, at
-// most publicTicketsPerWindow per IP per publicTicketWindow. The customer
+// most publicTicketsPerWindow per IP per publicTicketWindow; a submission
+// is checked whole first, so a rejected one does not count. The customer
 // is found or created by email; the answer reveals only the ticket's id,
 // number and status.
 func (s *server) handlePublicTicket(w http.ResponseWriter, r *http.Request) error {
@@ -305,14 +321,18 @@ func (s *server) handlePublicTicket(w http.ResponseWriter, r *http.Request) erro
 	if strings.TrimSpace(in.CustomerEmail) == "" {
 		return icc.Invalid("customer_email", "is required")
 	}
+	nt := icc.NewTicket{
+		Subject: in.Subject, Body: in.Body, Channel: icc.ChannelWeb,
+		CustomerEmail: in.CustomerEmail, CustomerName: in.CustomerName,
+	}
+	if err := nt.Validate(); err != nil {
+		return err
+	}
 	if ok, d := s.publicLimiter.allow("ip:" + clientIP(r)); !ok {
 		writeRateLimited(w, s, d, "too many tickets from this address")
 		return nil
 	}
-	t, err := s.desk.CreateTicket(r.Context(), icc.NewTicket{
-		Subject: in.Subject, Body: in.Body, Channel: icc.ChannelWeb,
-		CustomerEmail: in.CustomerEmail, CustomerName: in.CustomerName,
-	})
+	t, err := s.desk.CreateTicket(r.Context(), nt)
 	if err != nil {
 		return err
 	}
@@ -466,7 +486,8 @@ type ratingRequest struct {
 }
 
 // handleRateTicket records the customer's satisfaction with a resolved
-// ticket, as reported to an agent; a ticket is rated once (409 after).
+// or closed ticket, as reported to an agent; a ticket is rated once (409
+// after), and one that is not resolved or closed is 409 too.
 func (s *server) handleRateTicket(w http.ResponseWriter, r *http.Request) error {
 	var req ratingRequest
 	if err := decodeJSON(w, r, &req); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,8 +122,8 @@ func TestTicketLifecycle(t *testing.T) {
 	w = c.do("POST", "/api/tickets/"+tk.ID+"/notes", map[string]string{"body": "Checked with finance."})
 	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
 
-	// Rating before resolution is refused.
-	requireError(t, c.do("POST", "/api/tickets/"+tk.ID+"/rating", map[string]any{"rating": 5}), 422, "invalid", "rating")
+	// Rating before resolution is refused: the ticket's state conflicts.
+	requireError(t, c.do("POST", "/api/tickets/"+tk.ID+"/rating", map[string]any{"rating": 5}), 409, "conflict", "")
 
 	cur := decode[*icc.Ticket](t, c.do("GET", "/api/tickets/"+tk.ID, nil))
 	w = c.do("PATCH", "/api/tickets/"+tk.ID, map[string]any{"version": cur.Version, "status": "resolved"})
@@ -419,6 +420,104 @@ func TestPublicTickets(t *testing.T) {
 	e.clock.Advance(publicTicketWindow)
 	w = c.do("POST", "/api/public/tickets", map[string]string{"subject": "Later", "customer_email": "widget@test.example"})
 	assert.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+}
+
+// TestPublicTicketsRejectedDoNotCount: a submission the desk would refuse
+// is refused before the rate limit, so it does not count against it.
+func TestPublicTicketsRejectedDoNotCount(t *testing.T) {
+	e := newDeskEnv(t)
+	c := e.anon()
+	for _, body := range []map[string]string{
+		{"subject": "", "customer_email": "widget@test.example"},
+		{"subject": "x", "customer_email": "not-an-email"},
+		{"subject": "x", "customer_email": "widget@test.example", "customer_name": strings.Repeat("n", 201)},
+		{"subject": "x", "customer_email": "widget@test.example", "body": strings.Repeat("b", icc.MaxBodyLen+1)},
+	} {
+		for range publicTicketsPerWindow {
+			w := c.do("POST", "/api/public/tickets", body)
+			require.Equal(t, http.StatusUnprocessableEntity, w.Code, w.Body.String())
+		}
+	}
+	for range publicTicketsPerWindow {
+		w := c.do("POST", "/api/public/tickets", map[string]string{"subject": "Valid", "customer_email": "widget@test.example"})
+		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	}
+	w := c.do("POST", "/api/public/tickets", map[string]string{"subject": "One too many", "customer_email": "widget@test.example"})
+	requireError(t, w, http.StatusTooManyRequests, "rate_limited", "")
+}
+
+// TestCreateTicketRefusesConversationID: a conversation becomes a ticket
+// through its own route only, which links the two; POST /api/tickets
+// refuses a conversation_id, real or not, and stores nothing.
+func TestCreateTicketRefusesConversationID(t *testing.T) {
+	e := newChatEnv(t)
+	agent := e.asAgent()
+	conv := e.start("a@test.example", "Refund please", "I was charged twice.")
+
+	for _, id := range []string{"does-not-exist", conv.ID} {
+		w := agent.do("POST", "/api/tickets", map[string]any{"subject": "x", "customer_email": "a@test.example", "conversation_id": id})
+		requireError(t, w, 422, "invalid", "conversation_id")
+		assert.Contains(t, readErrorBody(t, w.Body.Bytes()).Message, "/api/conversations/{id}/ticket")
+	}
+	p, err := e.backend.ListTickets(context.Background(), icc.TicketFilter{})
+	require.NoError(t, err)
+	assert.Empty(t, p.Items)
+
+	w := agent.do("POST", "/api/conversations/"+conv.ID+"/ticket", nil)
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	tk := decode[*icc.Ticket](t, w)
+	got := decode[icc.Conversation](t, agent.do("GET", "/api/conversations/"+conv.ID, nil))
+	assert.Equal(t, tk.ID, got.TicketID)
+	assert.Equal(t, conv.ID, tk.ConversationID)
+}
+
+// TestCreateTicketCustomerMismatch: a customer_id with the email of
+// another customer, or of nobody, is refused naming customer_email.
+func TestCreateTicketCustomerMismatch(t *testing.T) {
+	e := newDeskEnv(t)
+	c := e.asAgent()
+	ann := newTicket(t, c, "First", "hello").CustomerID // cust@test.example
+	w := c.do("POST", "/api/tickets", map[string]any{"subject": "Other", "customer_email": "other@test.example"})
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+
+	for _, email := range []string{"other@test.example", "nobody@test.example"} {
+		w := c.do("POST", "/api/tickets", map[string]any{"subject": "x", "customer_id": ann, "customer_email": email})
+		requireError(t, w, 422, "invalid", "customer_email")
+	}
+	_, err := e.backend.GetCustomerByEmail(context.Background(), "nobody@test.example")
+	assert.ErrorIs(t, err, icc.ErrNotFound)
+
+	w = c.do("POST", "/api/tickets", map[string]any{"subject": "x", "customer_id": ann, "customer_email": "Cust@Test.Example"})
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	assert.Equal(t, ann, decode[*icc.Ticket](t, w).CustomerID)
+}
+
+// TestTicketListBadQueryNamesParameter: an invalid filter value is a 422
+// naming the query parameter the client sent.
+func TestTicketListBadQueryNamesParameter(t *testing.T) {
+	e := newDeskEnv(t)
+	c := e.asAgent()
+	requireError(t, c.do("GET", "/api/tickets?customer=%00", nil), 422, "invalid", "customer")
+	requireError(t, c.do("GET", "/api/tickets?assignee=%FF", nil), 422, "invalid", "assignee")
+	requireError(t, c.do("GET", "/api/tickets?queue=%00", nil), 422, "invalid", "queue")
+	requireError(t, c.do("GET", "/api/tickets?text=%FF", nil), 422, "invalid", "text")
+}
+
+// TestRateTicketState: rating an active ticket is 409; a closed ticket
+// takes a rating.
+func TestRateTicketState(t *testing.T) {
+	e := newDeskEnv(t)
+	c := e.asAgent()
+	tk := newTicket(t, c, "Question", "When are you open?")
+	w := c.do("POST", "/api/tickets/"+tk.ID+"/rating", map[string]any{"rating": 5})
+	requireError(t, w, 409, "conflict", "")
+	assert.Contains(t, readErrorBody(t, w.Body.Bytes()).Message, "resolved or closed")
+
+	w = c.do("PATCH", "/api/tickets/"+tk.ID, map[string]any{"version": tk.Version, "status": "closed"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	w = c.do("POST", "/api/tickets/"+tk.ID+"/rating", map[string]any{"rating": 2})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, 2, decode[*icc.Ticket](t, w).Satisfaction.Rating)
 }
 
 func keys(m map[string]any) []string {
