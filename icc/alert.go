@@ -17,6 +17,18 @@ const (
 // MaxMaintenance is the longest a maintenance window may last.
 const MaxMaintenance = 7 * 24 * time.Hour
 
+// MaintenanceHorizonYears is how far ahead a maintenance window may be
+// scheduled: it must end at most this many years after it is scheduled
+// (see MaintenanceHorizon).
+const MaintenanceHorizonYears = 5
+
+// MaintenanceHorizon returns the latest time at which a window scheduled
+// at now may end: MaintenanceHorizonYears later. Validate cannot check it,
+// since it depends on a clock; the service that schedules windows does.
+func MaintenanceHorizon(now time.Time) time.Time {
+	return now.AddDate(MaintenanceHorizonYears, 0, 0)
+}
+
 // MaintenanceWindow is a planned period when an integration may be down:
 // its status shows maintenance and its alerts are suppressed.
 type MaintenanceWindow struct {
@@ -35,10 +47,11 @@ type MaintenanceWindow struct {
 	UpdatedAt  time.Time  `json:"updated_at"`
 }
 
-// Validate checks the window: an integration, a title, an end after the
-// start and a length of at most MaxMaintenance; text must be valid UTF-8
-// without NUL bytes. Whether it lies in the
-// past depends on a clock and is checked by the service that schedules it.
+// Validate checks the window: an integration, a title, times that can be
+// written back (CheckTime), an end after the start and a length of at
+// most MaxMaintenance; text must be valid UTF-8 without NUL bytes. Whether
+// it lies in the past or beyond MaintenanceHorizon depends on a clock and
+// is checked by the service that schedules it.
 func (m *MaintenanceWindow) Validate() error {
 	if m.IntegrationID == "" {
 		return Invalid("integration_id", "is required")
@@ -56,6 +69,12 @@ func (m *MaintenanceWindow) Validate() error {
 	}
 	if m.StartsAt.IsZero() {
 		return Invalid("starts_at", "is required")
+	}
+	if err := CheckTime("starts_at", m.StartsAt); err != nil {
+		return err
+	}
+	if err := CheckTime("ends_at", m.EndsAt); err != nil {
+		return err
 	}
 	if !m.EndsAt.After(m.StartsAt) {
 		return Invalid("ends_at", "must be after starts_at")

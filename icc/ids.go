@@ -98,6 +98,25 @@ func Timestamp(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
 }
 
+// MinYear and MaxYear bound the years, in UTC, of the times a store may
+// keep (see CheckTime).
+const (
+	MinYear = 1
+	MaxYear = 9999
+)
+
+// CheckTime returns an EINVALID error naming field when t, in UTC as every
+// store keeps it, falls outside the years MinYear to MaxYear. RFC 3339 and
+// JSON write a time with a four-digit year, so such a time could be
+// stored but not written back: every answer holding it would fail to
+// encode. The zero time passes (it is year 1).
+func CheckTime(field string, t time.Time) error {
+	if y := t.UTC().Year(); y < MinYear || y > MaxYear {
+		return Invalid(field, "must be a time in the years %d to %d (UTC)", MinYear, MaxYear)
+	}
+	return nil
+}
+
 // TimestampPtr is Timestamp for optional times.
 func TimestampPtr(t *time.Time) *time.Time {
 	if t == nil {

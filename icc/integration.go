@@ -39,19 +39,26 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// DurationFormat describes, for messages, the text ParseDuration reads.
+const DurationFormat = `a number with a unit, such as "30s", "5m", "1h30m" or "7d"`
+
 // ParseDuration reads a Go duration ("90s", "1h30m") or a whole number of
-// days ("7d"), the form the API writes long windows in.
+// days ("7d"), the form the API writes long windows in. A bad one, or one
+// too long for a time.Duration (about 292 years), is an EINVALID *Error
+// without a field whose message quotes s and says what is accepted
+// (DurationFormat), in place of Go's error, which names its own package.
 func ParseDuration(s string) (time.Duration, error) {
+	bad := &Error{Code: EINVALID, Message: fmt.Sprintf("%q is not a duration: write %s", s, DurationFormat)}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseInt(days, 10, 64)
 		if err != nil || n < 0 || n > math.MaxInt64/int64(24*time.Hour) {
-			return 0, fmt.Errorf("invalid duration %q: days must be a whole number", s)
+			return 0, bad
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q: %w", s, err)
+		return 0, bad
 	}
 	return v, nil
 }
@@ -388,6 +395,15 @@ func (r *AlertRule) Validate() error {
 // maxIntegrationNameLen is the longest integration name, in bytes.
 const maxIntegrationNameLen = 100
 
+// Limits on what a client writes into an integration, in bytes (see
+// Integration.CheckLimits).
+const (
+	maxIntegrationDescriptionLen = 2000
+	maxCheckURLLen               = 2048
+	maxCheckConditions           = 50
+	maxCheckConditionLen         = 1000
+)
+
 // Integration is a business system the product depends on (a CRM, an ERP, a
 // billing or partner API) and how to watch it.
 type Integration struct {
@@ -448,6 +464,32 @@ func (in *Integration) Validate() error {
 	}
 	if !in.Status.Valid() {
 		return Invalid("status", "unknown status %q", in.Status)
+	}
+	return nil
+}
+
+// CheckLimits reports, as EINVALID naming the field, what a client may not
+// write into an integration: a description over 2,000 characters, a check
+// URL over 2,048, more than 50 check conditions or one over 1,000
+// characters. Validate does not check these limits, so that integrations
+// stored before them still load, are checked and change status (the
+// monitor validates stored integrations and specs again when it schedules
+// a check or writes a status); check them where integrations are written
+// (the reference server does for POST and PATCH).
+func (in *Integration) CheckLimits() error {
+	if len(in.Description) > maxIntegrationDescriptionLen {
+		return Invalid("description", "must be at most %d characters", maxIntegrationDescriptionLen)
+	}
+	if len(in.Check.URL) > maxCheckURLLen {
+		return Invalid("check.url", "must be at most %d characters", maxCheckURLLen)
+	}
+	if len(in.Check.Conditions) > maxCheckConditions {
+		return Invalid("check.conditions", "a check has at most %d conditions", maxCheckConditions)
+	}
+	for _, cond := range in.Check.Conditions {
+		if len(cond) > maxCheckConditionLen {
+			return Invalid("check.conditions", "each condition must be at most %d characters", maxCheckConditionLen)
+		}
 	}
 	return nil
 }

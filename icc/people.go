@@ -22,8 +22,10 @@ type Customer struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Validate checks the customer's fields. Text must be valid UTF-8 without
-// NUL bytes.
+// Validate checks the customer's fields: a valid email, a name and an
+// account of at most 200 characters each and a tier of at most 50. Text
+// must be valid UTF-8 without NUL bytes. Stores call it on every write;
+// reads do not, so a row stored before a limit existed still loads.
 func (c *Customer) Validate() error {
 	if err := validateEmail("email", c.Email); err != nil {
 		return err
@@ -36,6 +38,9 @@ func (c *Customer) Validate() error {
 	}
 	if len(c.Tier) > 50 {
 		return Invalid("tier", "must be at most 50 characters")
+	}
+	if len(c.Account) > 200 {
+		return Invalid("account", "must be at most 200 characters")
 	}
 	return nil
 }
@@ -113,9 +118,27 @@ func (a *Agent) HasSkills(skills []string) bool {
 	return true
 }
 
+// MaxSkills is the most skills an agent may be given, as MaxTags is the
+// most tags a ticket carries. Validate does not check it, so that an agent
+// stored with more before the limit existed can still sign in and change
+// availability; CheckSkillLimit does, for new input.
+const MaxSkills = 20
+
+// CheckSkillLimit returns an EINVALID error naming "skills" when skills
+// has more than MaxSkills entries. Callers run it on skills a request
+// sets.
+func CheckSkillLimit(skills []string) error {
+	if len(skills) > MaxSkills {
+		return Invalid("skills", "an agent has at most %d skills", MaxSkills)
+	}
+	return nil
+}
+
 // Validate checks the agent's fields and fills defaults: role agent,
-// availability offline, capacity 5. Text must be valid UTF-8 without NUL
-// bytes.
+// availability offline, capacity 5. Skills are 1 to 50 characters each
+// (how many is checked by CheckSkillLimit, on new input only). Text must
+// be valid UTF-8 without NUL bytes. Stores call it on every write; reads do not, so a row stored
+// before a limit existed still loads.
 func (a *Agent) Validate() error {
 	if err := validateEmail("email", a.Email); err != nil {
 		return err

@@ -45,7 +45,9 @@
 // SyncInterval, on every integration change announced on Config.Bus, as
 // soon as the bus subscription reports missed events (Dropped grew, as
 // when a shared bus reconnects), and when a maintenance window starts or
-// ends. With a
+// ends. Scheduling or cancelling a window publishes EventMaintenance, so
+// the other instances' monitors learn the window at once, not at their
+// next sync. With a
 // Config.Leaser, a check runs only on the instance holding the lease
 // "monitor.check.<id>" (time to live: 1.5 intervals, renewed by each run,
 // so a run that starts a little late keeps it),

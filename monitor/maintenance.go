@@ -49,6 +49,9 @@ func (m *Monitor) ScheduleMaintenance(ctx context.Context, w icc.MaintenanceWind
 	if !w.EndsAt.After(w.StartsAt) {
 		return nil, icc.Invalid("ends_at", "must be after starts_at")
 	}
+	if w.EndsAt.After(icc.MaintenanceHorizon(now)) {
+		return nil, icc.Invalid("ends_at", "a window must end within %d years from now", icc.MaintenanceHorizonYears)
+	}
 	if w.EndsAt.Sub(w.StartsAt) > icc.MaxMaintenance {
 		return nil, icc.Invalid("ends_at", "a window may last at most %s", icc.HumanDuration(icc.MaxMaintenance))
 	}
@@ -68,6 +71,7 @@ func (m *Monitor) ScheduleMaintenance(ctx context.Context, w icc.MaintenanceWind
 		m.settleAfterMaintenance(ctx, w.IntegrationID)
 	}
 	m.poke()
+	m.announceMaintenance(ctx, &w)
 	return &w, nil
 }
 
@@ -91,7 +95,21 @@ func (m *Monitor) CancelMaintenance(ctx context.Context, id string) (*icc.Mainte
 	m.log.InfoContext(ctx, "maintenance cancelled", "maintenance", w.ID, "integration", w.IntegrationID)
 	m.settleAfterMaintenance(ctx, w.IntegrationID)
 	m.poke()
+	m.announceMaintenance(ctx, w)
 	return w, nil
+}
+
+// EventMaintenance is the type of the event a Monitor with a Bus publishes
+// on icc.TopicIntegrations when it schedules or cancels a maintenance
+// window: the ID is the integration's, the data the window. The monitors
+// of other processes sync when they receive it, so they learn the window's
+// start and end at once, even if this process stops before the window
+// begins.
+const EventMaintenance = "integration.maintenance"
+
+// announceMaintenance publishes EventMaintenance for w.
+func (m *Monitor) announceMaintenance(ctx context.Context, w *icc.MaintenanceWindow) {
+	m.publish(context.WithoutCancel(ctx), icc.Event{Topic: icc.TopicIntegrations, Type: EventMaintenance, ID: w.IntegrationID}, w)
 }
 
 // settleAfterMaintenance brings the integration's status in line with its

@@ -320,6 +320,8 @@ func TestScheduleMaintenanceValidation(t *testing.T) {
 		{icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: now.Add(time.Hour), EndsAt: now.Add(8 * 24 * time.Hour), Recurrence: icc.RecurWeekly}, "ends_at"},
 		{icc.MaintenanceWindow{IntegrationID: in.ID, Recurrence: "daily"}, "recurrence"},
 		{icc.MaintenanceWindow{}, "integration_id"},
+		{icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: now.AddDate(6, 0, 0)}, "ends_at"},                            // beyond the horizon
+		{icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: time.Date(9999, 12, 31, 23, 30, 0, 0, time.UTC)}, "ends_at"}, // the default end is in year 10000
 	}
 	for i, tc := range bad {
 		_, err := e.mon.ScheduleMaintenance(ctx, tc.w)

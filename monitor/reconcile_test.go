@@ -502,6 +502,39 @@ func TestRunWakesForMaintenance(t *testing.T) {
 	e.clock.waitFor(t, "the sync timer again", func() bool { return e.clock.pendingAt(endsAt.Add(6 * time.Hour)) })
 }
 
+// TestMaintenanceAnnouncedToOtherMonitors: a window scheduled by one
+// monitor is applied by another process's monitor at its start, without
+// waiting for that monitor's periodic sync, and its cancellation too.
+func TestMaintenanceAnnouncedToOtherMonitors(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.mon = e.newMonitor(t, Config{Store: e.store, Bus: e.store, Clock: e.clock, SyncInterval: 6 * time.Hour, Logger: testLogger(t), Instance: "b"})
+	other := e.newMonitor(t, Config{Store: e.store, Bus: e.store, Clock: e.clock, SyncInterval: 6 * time.Hour, Logger: testLogger(t), Instance: "a"})
+	in := e.logsOnly(t, "billing", 3)
+	ctx := context.Background()
+	require.Equal(t, icc.StatusDown, e.status(t, in.ID))
+
+	_, stop := e.run(t) // only e.mon runs
+	defer stop()
+	start := e.clock.Now()
+	e.clock.waitFor(t, "the sync timer", func() bool { return e.clock.pendingAt(start.Add(6 * time.Hour)) })
+
+	startsAt, endsAt := start.Add(10*time.Minute), start.Add(30*time.Minute)
+	w, err := other.ScheduleMaintenance(ctx, icc.MaintenanceWindow{IntegrationID: in.ID, StartsAt: startsAt, EndsAt: endsAt})
+	require.NoError(t, err)
+	e.clock.waitFor(t, "the running monitor's timer at the window's start", func() bool { return e.clock.pendingAt(startsAt) })
+	e.clock.Advance(10 * time.Minute)
+	e.clock.waitFor(t, "maintenance", func() bool { return e.status(t, in.ID) == icc.StatusMaintenance })
+
+	// Cancelled elsewhere: the other monitor settles the status itself;
+	// the running one no longer waits for the window's end.
+	_, err = other.CancelMaintenance(ctx, w.ID)
+	require.NoError(t, err)
+	e.clock.waitFor(t, "down again", func() bool { return e.status(t, in.ID) == icc.StatusDown })
+	e.clock.waitFor(t, "no timer at the cancelled window's end", func() bool {
+		return !e.clock.pendingAt(endsAt) && e.clock.pendingAt(e.clock.Now().Add(6*time.Hour))
+	})
+}
+
 func TestNextChange(t *testing.T) {
 	at := time.Date(2030, 1, 7, 9, 0, 0, 0, time.UTC) // a Monday
 	once := &icc.MaintenanceWindow{StartsAt: at, EndsAt: at.Add(time.Hour)}

@@ -99,6 +99,9 @@ func (s *server) handleCreateAgent(w http.ResponseWriter, r *http.Request) error
 	}
 	a := &icc.Agent{Email: icc.NormalizeEmail(in.Email), Name: in.Name, Role: in.Role,
 		Skills: in.Skills, Capacity: in.Capacity, Availability: in.Availability}
+	if err := icc.CheckSkillLimit(a.Skills); err != nil {
+		return err
+	}
 	if err := a.Validate(); err != nil {
 		return err
 	}
@@ -168,6 +171,9 @@ func (s *server) handleUpdateAgent(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	if u.Skills != nil {
+		if err := icc.CheckSkillLimit(*u.Skills); err != nil {
+			return err
+		}
 		a.Skills = slices.Clone(*u.Skills)
 	}
 	if u.Capacity != nil {

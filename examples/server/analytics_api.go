@@ -23,26 +23,37 @@ func (s *server) analyticsRoutes() {
 }
 
 // queryTime reads an optional time parameter: RFC 3339 (e.g.
-// 2025-06-02T08:00:00Z) or a date (2025-06-02, midnight UTC). A bad value
-// is EINVALID naming the parameter.
+// 2025-06-02T08:00:00Z) or a date (2025-06-02, midnight UTC), in the years
+// 1 to 9999 in UTC (icc.CheckTime: an answer that echoes a time outside
+// them could not be encoded). A bad value is EINVALID naming the
+// parameter.
 func queryTime(q url.Values, name string) (time.Time, bool, error) {
 	v := q.Get(name)
 	if v == "" {
 		return time.Time{}, false, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, true, nil
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		if t, err = time.Parse(time.DateOnly, v); err != nil {
+			return time.Time{}, false, icc.Invalid(name, "must be an RFC 3339 time such as 2025-06-02T08:00:00Z or a date such as 2025-06-02")
+		}
 	}
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
-		return t, true, nil
+	if err := icc.CheckTime(name, t); err != nil {
+		return time.Time{}, false, err
 	}
-	return time.Time{}, false, icc.Invalid(name, "must be an RFC 3339 time such as 2025-06-02T08:00:00Z or a date such as 2025-06-02")
+	return t, true, nil
 }
+
+// ticketAnalyticsParams maps the fields icc.TicketAnalyticsQuery.Validate
+// names to the query parameters of GET /api/analytics/tickets.
+var ticketAnalyticsParams = map[string]string{"assignee_id": "assignee"}
 
 // ticketAnalyticsQuery reads the query of GET /api/analytics/tickets: from
 // and to (default: the seven days up to now; one alone counts from it to
 // now, or the seven days up to it), queue, category, priority, assignee (an
-// agent id, "me", or "none" for unassigned) and bucket (hour or day).
+// agent id, "me", or "none" for unassigned) and bucket (hour or day). An
+// invalid query is EINVALID naming the parameter; a from that is not in
+// the past without a to names from, since the range would end now.
 func ticketAnalyticsQuery(r *http.Request, now time.Time) (icc.TicketAnalyticsQuery, error) {
 	q := r.URL.Query()
 	aq := icc.TicketAnalyticsQuery{Bucket: q.Get("bucket")}
@@ -58,6 +69,9 @@ func ticketAnalyticsQuery(r *http.Request, now time.Time) (icc.TicketAnalyticsQu
 	case !hasTo && !hasFrom:
 		to, from = now, now.Add(-defaultAnalyticsRange)
 	case !hasTo:
+		if !from.Before(now) {
+			return aq, icc.Invalid("from", "must be in the past: without to, the range ends now")
+		}
 		to = now
 	case !hasFrom:
 		from = to.Add(-defaultAnalyticsRange)
@@ -85,7 +99,7 @@ func ticketAnalyticsQuery(r *http.Request, now time.Time) (icc.TicketAnalyticsQu
 	default:
 		aq.AssigneeID = &v
 	}
-	return aq, aq.Validate()
+	return aq, queryParamError(aq.Validate(), ticketAnalyticsParams)
 }
 
 // handleTicketAnalytics returns icc.TicketAnalytics for the query.

@@ -82,7 +82,8 @@ type customerUpdate struct {
 }
 
 // handleUpdateCustomer changes a customer's name, tier or account. Customers
-// carry no version: the last update wins.
+// carry no version: the last update wins. A body that changes nothing
+// answers with the customer as stored, updated_at unchanged.
 func (s *server) handleUpdateCustomer(w http.ResponseWriter, r *http.Request) error {
 	var u customerUpdate
 	if err := decodeJSON(w, r, &u); err != nil {
@@ -92,13 +93,18 @@ func (s *server) handleUpdateCustomer(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
+	changed := false
 	for _, f := range []struct {
 		dst *string
 		v   *string
 	}{{&c.Name, u.Name}, {&c.Tier, u.Tier}, {&c.Account, u.Account}} {
-		if f.v != nil {
-			*f.dst = *f.v
+		if f.v != nil && *f.v != *f.dst {
+			*f.dst, changed = *f.v, true
 		}
+	}
+	if !changed {
+		writeJSON(w, s.logger, http.StatusOK, c)
+		return nil
 	}
 	if err := c.Validate(); err != nil {
 		return err

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -182,12 +184,16 @@ func checkRuleFields(rules []icc.AlertRule) error {
 	return nil
 }
 
-// checkIntegration validates in as the store would and compiles its check
-// (conditions included), so a bad condition is a 422 before anything is
-// stored. No check functions are registered in this server, so func
-// checks are rejected.
+// checkIntegration validates in as the store would, checks the limits on
+// what a client may write (icc.Integration.CheckLimits) and compiles its
+// check (conditions included), so a bad condition is a 422 before
+// anything is stored. No check functions are registered in this server,
+// so func checks are rejected.
 func checkIntegration(in *icc.Integration) error {
 	if err := in.Validate(); err != nil {
+		return err
+	}
+	if err := in.CheckLimits(); err != nil {
 		return err
 	}
 	if in.Check.Type == icc.CheckNone {
@@ -231,15 +237,85 @@ func (s *server) handleListIntegrations(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
+// durationField reads a duration of a request body, written as
+// icc.ParseDuration reads it ("30s", "5m", "1h30m", "7d"); absent or null
+// is 0, for the default. Anything else, a bare number included (which
+// icc.Duration would read as nanoseconds), is EINVALID naming field with
+// the accepted format, where encoding/json would give a 400 without a
+// field.
+func durationField(field string, raw json.RawMessage) (icc.Duration, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, nil
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return 0, icc.Invalid(field, "must be a string: write %s", icc.DurationFormat)
+	}
+	d, err := icc.ParseDuration(v)
+	if err != nil {
+		return 0, icc.Invalid(field, "%s", icc.ErrorMessage(err))
+	}
+	return icc.Duration(d), nil
+}
+
+// checkInput is an icc.CheckSpec as a client writes it, with its
+// durations read by durationField.
+type checkInput struct {
+	icc.CheckSpec
+	Interval json.RawMessage `json:"interval"`
+	Timeout  json.RawMessage `json:"timeout"`
+}
+
+// spec returns the check spec c describes.
+func (c *checkInput) spec() (icc.CheckSpec, error) {
+	spec := c.CheckSpec
+	var err error
+	if spec.Interval, err = durationField("check.interval", c.Interval); err != nil {
+		return spec, err
+	}
+	if spec.Timeout, err = durationField("check.timeout", c.Timeout); err != nil {
+		return spec, err
+	}
+	return spec, nil
+}
+
+// alertRuleInput is an icc.AlertRule as a client writes it, with its
+// durations read by durationField.
+type alertRuleInput struct {
+	icc.AlertRule
+	Latency json.RawMessage `json:"latency"`
+	Window  json.RawMessage `json:"window"`
+}
+
+// alertRules returns the rules in describes, refusing fields their types
+// do not use (checkRuleFields). A nil in is nil.
+func alertRules(in []alertRuleInput) ([]icc.AlertRule, error) {
+	if in == nil {
+		return nil, nil
+	}
+	out := make([]icc.AlertRule, len(in))
+	for i, r := range in {
+		out[i] = r.AlertRule
+		var err error
+		if out[i].Latency, err = durationField("alert_rules.latency", r.Latency); err != nil {
+			return nil, err
+		}
+		if out[i].Window, err = durationField("alert_rules.window", r.Window); err != nil {
+			return nil, err
+		}
+	}
+	return out, checkRuleFields(out)
+}
+
 // integrationRequest is the body of POST /api/integrations.
 type integrationRequest struct {
 	Name        string              `json:"name"`
 	Kind        icc.IntegrationKind `json:"kind"`
 	Description string              `json:"description"`
 	// Enabled defaults to true.
-	Enabled    *bool           `json:"enabled"`
-	Check      icc.CheckSpec   `json:"check"`
-	AlertRules []icc.AlertRule `json:"alert_rules"`
+	Enabled    *bool            `json:"enabled"`
+	Check      checkInput       `json:"check"`
+	AlertRules []alertRuleInput `json:"alert_rules"`
 }
 
 // handleCreateIntegration stores a new integration (status unknown) and
@@ -249,11 +325,16 @@ func (s *server) handleCreateIntegration(w http.ResponseWriter, r *http.Request)
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	in := &icc.Integration{Name: req.Name, Kind: req.Kind, Description: req.Description,
-		Enabled: req.Enabled == nil || *req.Enabled, Check: req.Check, AlertRules: req.AlertRules}
-	if err := checkRuleFields(req.AlertRules); err != nil {
+	spec, err := req.Check.spec()
+	if err != nil {
 		return err
 	}
+	rules, err := alertRules(req.AlertRules)
+	if err != nil {
+		return err
+	}
+	in := &icc.Integration{Name: req.Name, Kind: req.Kind, Description: req.Description,
+		Enabled: req.Enabled == nil || *req.Enabled, Check: spec, AlertRules: rules}
 	if err := checkIntegration(in); err != nil {
 		return err
 	}
@@ -264,7 +345,7 @@ func (s *server) handleCreateIntegration(w http.ResponseWriter, r *http.Request)
 	s.announce(r.Context(), eventIntegrationCreated, in.ID)
 	s.logger.InfoContext(r.Context(), "integration created", "integration", in.ID, "name", in.Name, "agent", agentFrom(r.Context()).ID)
 	w.Header().Set("Location", "/api/integrations/"+in.ID)
-	writeJSON(w, s.logger, http.StatusCreated, in)
+	writeJSON(w, s.logger, http.StatusCreated, s.reread(r.Context(), in))
 	return nil
 }
 
@@ -280,20 +361,51 @@ func (s *server) handleGetIntegration(w http.ResponseWriter, r *http.Request) er
 
 // integrationUpdate is the body of PATCH /api/integrations/{id}: the
 // current version and the fields to change. Check and alert_rules are
-// replaced whole.
+// replaced whole. An empty kind is refused rather than read as the
+// default a new integration gets.
 type integrationUpdate struct {
 	Version     int64                `json:"version"`
 	Name        *string              `json:"name"`
 	Kind        *icc.IntegrationKind `json:"kind"`
 	Description *string              `json:"description"`
 	Enabled     *bool                `json:"enabled"`
-	Check       *icc.CheckSpec       `json:"check"`
-	AlertRules  *[]icc.AlertRule     `json:"alert_rules"`
+	Check       *checkInput          `json:"check"`
+	AlertRules  *[]alertRuleInput    `json:"alert_rules"`
+}
+
+// integrationSettings is what a client sets on an integration, encoded to
+// compare two versions of it (sameSettings).
+type integrationSettings struct {
+	Name        string              `json:"name"`
+	Kind        icc.IntegrationKind `json:"kind"`
+	Description string              `json:"description"`
+	Enabled     bool                `json:"enabled"`
+	Check       icc.CheckSpec       `json:"check"`
+	AlertRules  []icc.AlertRule     `json:"alert_rules"`
+}
+
+// settingsOf encodes what a client sets on in; nil if it cannot be
+// encoded, which sameSettings takes as a change.
+func settingsOf(in *icc.Integration) []byte {
+	b, err := json.Marshal(integrationSettings{Name: in.Name, Kind: in.Kind, Description: in.Description,
+		Enabled: in.Enabled, Check: in.Check, AlertRules: in.AlertRules})
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// sameSettings reports whether settings encodes what a client sets on in,
+// as JSON, so that a nil and an empty list are alike.
+func sameSettings(settings []byte, in *icc.Integration) bool {
+	return settings != nil && bytes.Equal(settings, settingsOf(in))
 }
 
 // handleUpdateIntegration changes an integration when the body's version
 // is current (409 otherwise; the monitor bumps it when the status
-// changes, so read it again) and reschedules its check.
+// changes, so read it again) and reschedules its check. A body that
+// changes nothing answers with the integration as stored, its version
+// and updated_at unchanged, so that it costs other editors no 409.
 func (s *server) handleUpdateIntegration(w http.ResponseWriter, r *http.Request) error {
 	var u integrationUpdate
 	if err := decodeJSON(w, r, &u); err != nil {
@@ -309,10 +421,15 @@ func (s *server) handleUpdateIntegration(w http.ResponseWriter, r *http.Request)
 	if in.Version != u.Version {
 		return icc.Errorf(icc.ECONFLICT, "integration %s was changed by someone else (version %d, not %d)", in.ID, in.Version, u.Version)
 	}
+	stored := *in
+	before := settingsOf(in)
 	if u.Name != nil {
 		in.Name = *u.Name
 	}
 	if u.Kind != nil {
+		if *u.Kind == "" {
+			return icc.Invalid("kind", "must be crm, erp, billing, api or other")
+		}
 		in.Kind = *u.Kind
 	}
 	if u.Description != nil {
@@ -322,24 +439,48 @@ func (s *server) handleUpdateIntegration(w http.ResponseWriter, r *http.Request)
 		in.Enabled = *u.Enabled
 	}
 	if u.Check != nil {
-		in.Check = *u.Check
-	}
-	if u.AlertRules != nil {
-		if err := checkRuleFields(*u.AlertRules); err != nil {
+		if in.Check, err = u.Check.spec(); err != nil {
 			return err
 		}
-		in.AlertRules = *u.AlertRules
+	}
+	if u.AlertRules != nil {
+		if in.AlertRules, err = alertRules(*u.AlertRules); err != nil {
+			return err
+		}
+	}
+	// Nothing changed, as sent or once normalised: nothing to store. A
+	// row stored before a limit was set is not refused for it here.
+	if sameSettings(before, in) {
+		writeJSON(w, s.logger, http.StatusOK, &stored)
+		return nil
 	}
 	if err := checkIntegration(in); err != nil {
 		return err
+	}
+	if sameSettings(before, in) {
+		writeJSON(w, s.logger, http.StatusOK, &stored)
+		return nil
 	}
 	if err := s.backend.UpdateIntegration(r.Context(), in); err != nil {
 		return err
 	}
 	s.schedule(r.Context(), in)
 	s.announce(r.Context(), eventIntegrationUpdated, in.ID)
-	writeJSON(w, s.logger, http.StatusOK, in)
+	writeJSON(w, s.logger, http.StatusOK, s.reread(r.Context(), in))
 	return nil
+}
+
+// reread returns in as stored now: scheduling may have changed its status
+// (a disabled integration becomes unknown) and with it its version, which
+// the answer must show so that the client's next PATCH is not a 409. When
+// the read fails, in is returned as it was written.
+func (s *server) reread(ctx context.Context, in *icc.Integration) *icc.Integration {
+	fresh, err := s.backend.GetIntegration(ctx, in.ID)
+	if err != nil {
+		s.logger.WarnContext(ctx, "reading an integration back failed", "integration", in.ID, "err", err)
+		return in
+	}
+	return fresh
 }
 
 // handleDeleteIntegration removes an integration with its results, logs,
@@ -458,10 +599,28 @@ func (s *server) handleIntegrationStats(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
+// queryParamError renames the field of an EINVALID error from the name a
+// filter gives it to the query parameter the client sent, as params maps
+// them ("text" to "q", say). Other errors are returned as they are.
+func queryParamError(err error, params map[string]string) error {
+	var e *icc.Error
+	if !errors.As(err, &e) || e.Code != icc.EINVALID {
+		return err
+	}
+	if p, ok := params[e.Field]; ok {
+		return &icc.Error{Code: e.Code, Message: e.Message, Field: p, Err: e.Err}
+	}
+	return err
+}
+
+// logSearchParams maps the fields icc.LogFilter.Validate names to the
+// query parameters of GET /api/logs.
+var logSearchParams = map[string]string{"integration_id": "integration", "text": "q"}
+
 // handleSearchLogs returns one page of integration call logs, newest
 // first: integration, level, status_min, status_max, from, to, q (text:
 // every term must appear in the method, endpoint, URL, error or message),
-// limit, cursor.
+// limit, cursor. An invalid query is EINVALID naming the parameter.
 func (s *server) handleSearchLogs(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := icc.LogFilter{IntegrationID: q.Get("integration"), Text: strings.TrimSpace(q.Get("q"))}
@@ -497,7 +656,7 @@ func (s *server) handleSearchLogs(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	if err := f.Validate(); err != nil {
-		return err
+		return queryParamError(err, logSearchParams)
 	}
 	page, err := s.backend.SearchIntegrationLogs(r.Context(), f)
 	if err != nil {
@@ -540,7 +699,8 @@ func (s *server) handleListMaintenance(w http.ResponseWriter, r *http.Request) e
 // RFC 3339 strings, parsed by bodyTime so that a bad one is a 422 naming
 // its field. Omitted times default as monitor.ScheduleMaintenance says:
 // both omitted, the next full hour for one hour; only ends_at, from now;
-// only starts_at, for one hour.
+// only starts_at, for one hour. The window must end within
+// icc.MaintenanceHorizonYears (5) years from now.
 type maintenanceRequest struct {
 	IntegrationID string         `json:"integration_id"`
 	Title         string         `json:"title"`
@@ -550,8 +710,9 @@ type maintenanceRequest struct {
 }
 
 // bodyTime parses an optional RFC 3339 time of a request body; "" is the
-// zero time. A bad value is EINVALID naming field, with an example rather
-// than Go's layout string.
+// zero time. A bad value, or one outside the years 1 to 9999 in UTC
+// (icc.CheckTime), is EINVALID naming field, with an example rather than
+// Go's layout string.
 func bodyTime(field, v string) (time.Time, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -561,12 +722,36 @@ func bodyTime(field, v string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, icc.Invalid(field, "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
 	}
+	if err := icc.CheckTime(field, t); err != nil {
+		return time.Time{}, err
+	}
 	return t, nil
+}
+
+// checkMaintenanceHorizon refuses a window that would end after
+// icc.MaintenanceHorizon(now), naming the field the client sent: ends_at,
+// or starts_at when only it is given (the window then lasts one hour, as
+// monitor.ScheduleMaintenance fills it in). Windows without a start end
+// at ends_at; one without either time is the next full hour.
+func checkMaintenanceHorizon(startsAt, endsAt, now time.Time) error {
+	horizon := icc.MaintenanceHorizon(now)
+	switch {
+	case !endsAt.IsZero():
+		if endsAt.After(horizon) {
+			return icc.Invalid("ends_at", "a window must end within %d years from now", icc.MaintenanceHorizonYears)
+		}
+	case !startsAt.IsZero():
+		if startsAt.Add(time.Hour).After(horizon) {
+			return icc.Invalid("starts_at", "a window must end within %d years from now (without ends_at it lasts one hour)", icc.MaintenanceHorizonYears)
+		}
+	}
+	return nil
 }
 
 // handleScheduleMaintenance schedules a maintenance window in the
 // signed-in agent's name; while it is active the integration's status is
-// maintenance and its alerts neither fire nor update.
+// maintenance and its alerts neither fire nor update. Every check is made
+// before the window is stored.
 func (s *server) handleScheduleMaintenance(w http.ResponseWriter, r *http.Request) error {
 	var req maintenanceRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -581,6 +766,9 @@ func (s *server) handleScheduleMaintenance(w http.ResponseWriter, r *http.Reques
 	}
 	endsAt, err := bodyTime("ends_at", req.EndsAt)
 	if err != nil {
+		return err
+	}
+	if err := checkMaintenanceHorizon(startsAt, endsAt, time.Now()); err != nil {
 		return err
 	}
 	mw, err := s.monitor.ScheduleMaintenance(r.Context(), icc.MaintenanceWindow{

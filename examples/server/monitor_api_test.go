@@ -915,3 +915,27 @@ func isolatedDatabaseURL(t *testing.T) string {
 	}
 	return base + sep + "search_path=" + name
 }
+
+// TestPatchAnswersWhatIsStored: disabling an integration makes its status
+// unknown, which the monitor stores with a new version; the answer shows
+// that version, so a follow-up PATCH with it is not a 409.
+func TestPatchAnswersWhatIsStored(t *testing.T) {
+	e := newMonitorEnv(t)
+	admin := e.asAdmin()
+	ctx := t.Context()
+	in, err := e.backend.GetIntegration(ctx, e.ids["Mock CRM"])
+	require.NoError(t, err)
+	in.Status = icc.StatusOperational
+	require.NoError(t, e.backend.UpdateIntegration(ctx, in))
+
+	w := admin.do("PATCH", "/api/integrations/"+in.ID, map[string]any{"version": in.Version, "enabled": false})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	got := decode[*icc.Integration](t, w)
+	stored, err := e.backend.GetIntegration(ctx, in.ID)
+	require.NoError(t, err)
+	assert.Equal(t, icc.StatusUnknown, stored.Status)
+	assert.Equal(t, stored.Status, got.Status)
+	assert.Equal(t, stored.Version, got.Version)
+	w = admin.do("PATCH", "/api/integrations/"+in.ID, map[string]any{"version": got.Version, "description": "paused"})
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+}
