@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -172,4 +173,36 @@ func TestConvertToTicketKeepsFirstLink(t *testing.T) {
 	got, err := st.GetConversation(context.Background(), conv.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "other-ticket", got.TicketID)
+}
+
+// TestConvertToTicketConcurrently: conversions of one conversation racing
+// each other (two agents, two instances) make one ticket; the others are
+// ECONFLICT and leave no ticket behind.
+func TestConvertToTicketConcurrently(t *testing.T) {
+	e := newConvertEnv(t)
+	e.say(t, "hello", 1, 0)
+	errs := make([]error, 6)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = e.hub.ConvertToTicket(context.Background(), e.conv.ID, icc.NewTicket{})
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		if err == nil {
+			won++
+		} else {
+			assert.ErrorIs(t, err, icc.ErrConflict)
+		}
+	}
+	assert.Equal(t, 1, won)
+	page, err := e.st.ListTickets(context.Background(), icc.TicketFilter{})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1, "no orphan tickets")
+	got, err := e.st.GetConversation(context.Background(), e.conv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, page.Items[0].ID, got.TicketID)
+	assert.Equal(t, e.conv.ID, page.Items[0].ConversationID)
 }

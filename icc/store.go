@@ -70,7 +70,10 @@ type AgentStore interface {
 // and its events is one transaction: both are stored or neither.
 type TicketStore interface {
 	// CreateTicket stores a new ticket with events (their TicketID is
-	// filled in) and assigns its Number.
+	// filled in) and assigns its Number. A conversation becomes at most
+	// one ticket: a ConversationID another ticket has is
+	// ConversationTicketTaken (ECONFLICT), here and in UpdateTicket and
+	// AssignTicket.
 	CreateTicket(ctx context.Context, t *Ticket, events ...TicketEvent) error
 	GetTicket(ctx context.Context, id string) (*Ticket, error)
 	// UpdateTicket replaces the ticket's fields when t.Version is current,

@@ -2,6 +2,7 @@ package icc
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -479,4 +480,13 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// ConversationTicketTaken is the error of a store asked to keep a second
+// ticket made from one conversation (Ticket.ConversationID), the same on
+// every backend: ECONFLICT naming conversation_id. cause, which may be
+// nil, is kept for logs.
+func ConversationTicketTaken(conversationID string, cause error) *Error {
+	return &Error{Code: ECONFLICT, Field: "conversation_id",
+		Message: fmt.Sprintf("conversation %s is already another ticket", conversationID), Err: cause}
 }

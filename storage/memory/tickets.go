@@ -23,6 +23,9 @@ func (s *Store) CreateTicket(ctx context.Context, t *icc.Ticket, events ...icc.T
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.conversationFreeLocked(t); err != nil {
+		return err
+	}
 	if err := claimID(s.tickets, "ticket", &t.ID); err != nil {
 		return err
 	}
@@ -37,6 +40,21 @@ func (s *Store) CreateTicket(ctx context.Context, t *icc.Ticket, events ...icc.T
 	normTicket(t)
 	s.tickets[t.ID] = copyTicket(t)
 	s.appendEventsLocked(t.ID, evs, now)
+	return nil
+}
+
+// conversationFreeLocked returns ConversationTicketTaken when a ticket
+// other than t was made from t's conversation. It scans the tickets, which
+// only writes that set or change a conversation id pay for. s.mu is held.
+func (s *Store) conversationFreeLocked(t *icc.Ticket) error {
+	if t.ConversationID == "" {
+		return nil
+	}
+	for _, o := range s.tickets {
+		if o.ConversationID == t.ConversationID && o.ID != t.ID {
+			return icc.ConversationTicketTaken(t.ConversationID, nil)
+		}
+	}
 	return nil
 }
 
@@ -66,6 +84,11 @@ func (s *Store) UpdateTicket(ctx context.Context, t *icc.Ticket, events ...icc.T
 	}
 	if err := stale("ticket", t.ID, old.Version, t.Version); err != nil {
 		return err
+	}
+	if t.ConversationID != old.ConversationID {
+		if err := s.conversationFreeLocked(t); err != nil {
+			return err
+		}
 	}
 	now := s.stamp()
 	t.Number = old.Number
@@ -124,6 +147,11 @@ func (s *Store) AssignTicket(ctx context.Context, a icc.Assignment) (*icc.Ticket
 		return nil, icc.Errorf(icc.ECONFLICT, "ticket %q is already assigned", old.ID)
 	case !t.Status.Active():
 		return nil, icc.Errorf(icc.ECONFLICT, "ticket %q is %s", old.ID, t.Status)
+	}
+	if t.ConversationID != old.ConversationID {
+		if err := s.conversationFreeLocked(t); err != nil {
+			return nil, err
+		}
 	}
 	if a.AgentID != "" {
 		agent, ok := s.agents[a.AgentID]

@@ -426,6 +426,48 @@ func TestMigrationCaseDuplicateNames(t *testing.T) {
 	assert.NotContains(t, logs.String(), "already exists, skipping", "routine notices only at debug level")
 }
 
+// TestMigrationTicketPerConversation: migration 00007 keeps one ticket per
+// conversation (the one the conversation names, else the oldest), unlinks
+// the others and then refuses a second ticket of a conversation.
+func TestMigrationTicketPerConversation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var logs lockedBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s, err := Open(ctx, Config{URL: testURL(t), Schema: newSchema(t), Logger: logger})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	// Back to the state before 00007: any number of tickets per conversation.
+	_, err = s.db.ExecContext(ctx, "DROP INDEX tickets_conversation_id_key")
+	require.NoError(t, err)
+	c := &icc.Customer{Email: "twice@example.com"}
+	require.NoError(t, s.CreateCustomer(ctx, c))
+	conv := &icc.Conversation{CustomerID: c.ID}
+	require.NoError(t, s.CreateConversation(ctx, conv))
+	other := &icc.Conversation{CustomerID: c.ID}
+	require.NoError(t, s.CreateConversation(ctx, other))
+	ticket := func(convID string) *icc.Ticket {
+		tk := &icc.Ticket{Subject: "chat", CustomerID: c.ID, ConversationID: convID}
+		require.NoError(t, s.CreateTicket(ctx, tk))
+		return tk
+	}
+	older, named, later := ticket(conv.ID), ticket(conv.ID), ticket(conv.ID)
+	oldest, second := ticket(other.ID), ticket(other.ID)
+	conv.TicketID = named.ID
+	require.NoError(t, s.UpdateConversation(ctx, conv))
+
+	runMigration(t, s, "00007_ticket_per_conversation.tx.up.sql")
+	for tk, want := range map[*icc.Ticket]string{older: "", named: conv.ID, later: "", oldest: other.ID, second: ""} {
+		got, err := s.GetTicket(ctx, tk.ID)
+		require.NoError(t, err)
+		assert.Equal(t, want, got.ConversationID, "ticket %d", tk.Number)
+		assert.Equal(t, tk.Subject, got.Subject, "the text is kept")
+	}
+	assert.Contains(t, logs.String(), "3 ticket(s) unlinked")
+	err = s.CreateTicket(ctx, &icc.Ticket{Subject: "third", CustomerID: c.ID, ConversationID: conv.ID})
+	assert.Equal(t, icc.ECONFLICT, icc.ErrorCode(err))
+}
+
 // lockedBuffer is a bytes.Buffer safe for the concurrent writes of a
 // logger.
 type lockedBuffer struct {

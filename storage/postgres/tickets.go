@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 
 	"github.com/icclabs/commandcenter/icc"
@@ -27,7 +29,7 @@ func (s *Store) CreateTicket(ctx context.Context, t *icc.Ticket, events ...icc.T
 	m.Number = 0 // always from the sequence
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := tx.NewInsert().Model(m).Returning("*").Scan(ctx); err != nil {
-			return dbErr(err, "create ticket")
+			return conversationErr(err, t.ConversationID, "create ticket")
 		}
 		return insertEvents(ctx, tx, evs)
 	})
@@ -68,6 +70,9 @@ func (s *Store) UpdateTicket(ctx context.Context, t *icc.Ticket, events ...icc.T
 		err := tx.NewUpdate().Model(m).ExcludeColumn("id", "number", "created_at").WherePK().
 			Where("version = ?", t.Version).Returning("*").Scan(ctx)
 		if err != nil {
+			if isConversationTaken(err) {
+				return icc.ConversationTicketTaken(t.ConversationID, err)
+			}
 			return s.versionErr(ctx, err, "tickets", "ticket", t.ID)
 		}
 		return insertEvents(ctx, tx, evs)
@@ -168,7 +173,7 @@ func (s *Store) AssignTicket(ctx context.Context, a icc.Assignment) (*icc.Ticket
 				WherePK().Returning("*").Scan(ctx)
 		}
 		if err != nil {
-			return dbErr(err, "assign ticket")
+			return conversationErr(err, m.ConversationID, "assign ticket")
 		}
 		evs, err := prepareEvents(a.TicketID, append(events, ev))
 		if err != nil {
@@ -180,6 +185,23 @@ func (s *Store) AssignTicket(ctx context.Context, a icc.Assignment) (*icc.Ticket
 		return nil, err
 	}
 	return m.toICC(), nil
+}
+
+// isConversationTaken reports whether err is a violation of the index that
+// keeps a conversation to one ticket (tickets_conversation_id_key,
+// migration 00007).
+func isConversationTaken(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "tickets_conversation_id_key"
+}
+
+// conversationErr words a violation of that index as the memory backend
+// does (icc.ConversationTicketTaken); anything else goes through dbErr.
+func conversationErr(err error, conversationID, what string) error {
+	if isConversationTaken(err) {
+		return icc.ConversationTicketTaken(conversationID, err)
+	}
+	return dbErr(err, what)
 }
 
 // ListTickets returns tickets newest first, or oldest first with SortOldest.

@@ -375,6 +375,53 @@ func (s *suite) tickets(t *testing.T) {
 		assert.Len(t, evs, 1, "only the winner's event is stored")
 	})
 
+	t.Run("OneTicketPerConversation", func(t *testing.T) {
+		t.Parallel()
+		st := s.open(t)
+		c := newCustomer(t, st)
+		conv := icc.NewID()
+		first := newTicket(t, st, c.ID, func(tk *icc.Ticket) { tk.ConversationID = conv })
+		requireConversationTaken(t, st.CreateTicket(ctx(t), &icc.Ticket{Subject: "again", CustomerID: c.ID, ConversationID: conv}), conv)
+		// Tickets without a conversation are not limited.
+		plain := newTicket(t, st, c.ID)
+		newTicket(t, st, c.ID)
+
+		plain.ConversationID = conv
+		requireConversationTaken(t, st.UpdateTicket(ctx(t), plain), conv)
+		got, err := st.GetTicket(ctx(t), plain.ID)
+		require.NoError(t, err)
+		assert.Empty(t, got.ConversationID)
+		a := newAgent(t, st)
+		got.ConversationID = conv
+		_, err = st.AssignTicket(ctx(t), icc.Assignment{TicketID: got.ID, AgentID: a.ID, Version: got.Version, Update: got})
+		requireConversationTaken(t, err, conv)
+		// The first keeps it and may be written; another conversation is free.
+		first.Subject = "still mine"
+		require.NoError(t, st.UpdateTicket(ctx(t), first))
+		got.ConversationID = icc.NewID()
+		require.NoError(t, st.UpdateTicket(ctx(t), got))
+
+		// Racing creations: one wins.
+		race := icc.NewID()
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Go(func() {
+				errs[i] = st.CreateTicket(ctx(t), &icc.Ticket{Subject: "race", CustomerID: c.ID, ConversationID: race})
+			})
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			if err == nil {
+				won++
+			} else {
+				requireConversationTaken(t, err, race)
+			}
+		}
+		assert.Equal(t, 1, won)
+	})
+
 	t.Run("Copies", func(t *testing.T) {
 		t.Parallel()
 		st := s.open(t)
@@ -501,4 +548,13 @@ func (s *suite) tickets(t *testing.T) {
 		assert.Len(t, list(""), 5)
 		assert.Len(t, list("   "), 5)
 	})
+}
+
+// requireConversationTaken asserts that err is the conflict every backend
+// gives for a second ticket of one conversation (see
+// icc.ConversationTicketTaken).
+func requireConversationTaken(t *testing.T, err error, conversationID string) {
+	t.Helper()
+	requireCode(t, err, icc.ECONFLICT, "conversation_id")
+	assert.Equal(t, icc.ErrorMessage(icc.ConversationTicketTaken(conversationID, nil)), icc.ErrorMessage(err))
 }
