@@ -589,7 +589,7 @@ func (m *Monitor) run(ctx context.Context, r *runner) (icc.CheckResult, error) {
 		OK:            res.OK,
 		Latency:       icc.Duration(res.Latency),
 		StatusCode:    res.StatusCode,
-		CheckedAt:     m.clock.Now(),
+		CheckedAt:     icc.Timestamp(m.clock.Now()), // as stores keep it, so CheckNow answers what a list returns later
 	}
 	if res.Err != nil {
 		cr.OK = false

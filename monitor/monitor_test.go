@@ -468,3 +468,17 @@ func TestCheckNowAfterClose(t *testing.T) {
 	require.ErrorIs(t, err, icc.ErrUnavailable)
 	assert.Empty(t, e.results(t, in.ID), "a closed monitor records nothing")
 }
+
+// TestCheckNowAnswersAsStored: the result CheckNow returns is the one a
+// later listing returns, times included (stores keep microseconds).
+func TestCheckNowAnswersAsStored(t *testing.T) {
+	e := newEnv(t, Config{})
+	srv := newFlapServer(t)
+	in := e.addIntegration(t, "crm", srv.URL, nil)
+	e.clock.Advance(123456789 * time.Nanosecond)
+	got, err := e.mon.CheckNow(context.Background(), in.ID)
+	require.NoError(t, err)
+	stored := e.results(t, in.ID)
+	require.Len(t, stored, 1)
+	assert.Equal(t, stored[0], got)
+}

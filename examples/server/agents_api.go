@@ -191,6 +191,16 @@ func (s *server) handleUpdateAgent(w http.ResponseWriter, r *http.Request) error
 	if err := a.Validate(); err != nil {
 		return err
 	}
+	if u.Password == nil && sameAgent(&before, a) {
+		// Nothing to store: the version stays, so other editors get no
+		// 409 for nothing.
+		loads, err := s.backend.AgentLoads(r.Context())
+		if err != nil {
+			return err
+		}
+		writeJSON(w, s.logger, http.StatusOK, agentWithLoad{Agent: &before, Load: loads[before.ID]})
+		return nil
+	}
 	if u.Password != nil {
 		if err := checkPassword("password", *u.Password); err != nil {
 			return err
@@ -220,4 +230,11 @@ func (s *server) handleUpdateAgent(w http.ResponseWriter, r *http.Request) error
 	}
 	writeJSON(w, s.logger, http.StatusOK, agentWithLoad{Agent: a, Load: loads[a.ID]})
 	return nil
+}
+
+// sameAgent reports whether b holds what PATCH /api/agents/{id} sets on a,
+// after Validate's defaults.
+func sameAgent(a, b *icc.Agent) bool {
+	return a.Name == b.Name && a.Role == b.Role && slices.Equal(a.Skills, b.Skills) &&
+		a.Capacity == b.Capacity && a.Availability == b.Availability
 }

@@ -309,6 +309,18 @@ func TestNoOpPatchKeepsVersionAndUpdatedAt(t *testing.T) {
 	w = admin.do("PATCH", "/api/customers/"+c.ID, map[string]string{"tier": "enterprise"})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Equal(t, "enterprise", decode[*icc.Customer](t, w).Tier)
+
+	// Agents: the same for the version.
+	ag, err := e.backend.GetAgent(context.Background(), e.agent.ID)
+	require.NoError(t, err)
+	for _, body := range []map[string]any{{"version": ag.Version}, {"version": ag.Version, "name": ag.Name, "skills": ag.Skills, "capacity": ag.Capacity}} {
+		w = admin.do("PATCH", "/api/agents/"+ag.ID, body)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, ag.Version, decode[agentWithLoad](t, w).Version, "%v", body)
+	}
+	w = admin.do("PATCH", "/api/agents/"+ag.ID, map[string]any{"version": ag.Version, "capacity": ag.Capacity + 1})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, ag.Version+1, decode[agentWithLoad](t, w).Version)
 }
 
 // TestRowsBeyondNewLimitsStillLoadPostgres: a customer and an agent

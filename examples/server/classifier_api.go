@@ -64,6 +64,9 @@ type offlineModel struct {
 	info     classifierStatus // Training is kept in training
 	training bool
 	pending  []classify.Example // live corrections since the running retrain began
+	// again is a retrain asked for while one was running (runAfter), run
+	// when that one ends; nil when none is waiting.
+	again func(ctx context.Context)
 }
 
 // newOfflineModel returns an offlineModel serving the model in file, or
@@ -138,11 +141,38 @@ func (m *offlineModel) run(retrain func(ctx context.Context)) bool {
 	if !m.beginLocked() {
 		return false
 	}
+	m.goLocked(retrain)
+	return true
+}
+
+// runAfter is run, except that when a retrain is already running it
+// keeps retrain to run once that one ends (the latest asked for replaces
+// an earlier one still waiting): a retrain that began before the reason
+// for this one (corrections another instance stored, events this one
+// missed) may not have read them. It reports false only when the model is
+// closed.
+func (m *offlineModel) runAfter(retrain func(ctx context.Context)) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.stopped:
+		return false
+	case m.training:
+		m.again = retrain
+		return true
+	}
+	m.beginLocked()
+	m.goLocked(retrain)
+	return true
+}
+
+// goLocked runs retrain in the background with the model's context,
+// ending it when retrain returns. m.mu is held and the retrain begun.
+func (m *offlineModel) goLocked(retrain func(ctx context.Context)) {
 	m.runWG.Go(func() {
 		defer m.end()
 		retrain(m.runCtx)
 	})
-	return true
 }
 
 // close cancels a running retrain, waits for it and refuses later ones.
@@ -155,11 +185,17 @@ func (m *offlineModel) close() {
 }
 
 // end marks the running retrain as finished, whether or not it swapped a
-// model in.
+// model in, and starts the one runAfter kept, if any (not after close).
 func (m *offlineModel) end() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.training, m.pending = false, nil
+	next := m.again
+	m.again = nil
+	if next != nil && !m.stopped {
+		m.beginLocked()
+		m.goLocked(next)
+	}
 }
 
 // swap replaces the model with off, trained on n corrections, after
@@ -287,7 +323,23 @@ func (s *server) startRetrain(why string, tell bool) bool {
 	if s.offline == nil {
 		return false
 	}
-	return s.offline.run(func(ctx context.Context) {
+	return s.offline.run(s.retrainJob(why, tell))
+}
+
+// retrainSoon is startRetrain without announcing, for reasons that arise
+// while a retrain may be running (another instance retrained, bus events
+// were missed): a running one may not have seen what this one is for, so
+// the retrain waits for it rather than being dropped.
+func (s *server) retrainSoon(why string) {
+	if s.offline != nil {
+		s.offline.runAfter(s.retrainJob(why, false))
+	}
+}
+
+// retrainJob is the background work of a retrain for why; with tell, a
+// success is announced (see startRetrain).
+func (s *server) retrainJob(why string, tell bool) func(ctx context.Context) {
+	return func(ctx context.Context) {
 		err := s.retrain(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -298,7 +350,7 @@ func (s *server) startRetrain(why string, tell bool) bool {
 				s.logger.WarnContext(ctx, "telling the other instances to retrain failed", "err", err)
 			}
 		}
-	})
+	}
 }
 
 // startCorrectionFollower keeps this instance's offline model in step with
@@ -323,14 +375,14 @@ func (s *server) startCorrectionFollower(ctx context.Context) error {
 		for e := range sub.Events() {
 			if d := sub.Dropped(); d > dropped {
 				dropped = d
-				s.startRetrain("missed bus events", false)
+				s.retrainSoon("missed bus events")
 			}
 			if e.Origin == s.offline.instance {
 				continue // learned or retrained here already
 			}
 			switch e.Type {
 			case evRetrained:
-				s.startRetrain("another instance retrained", false)
+				s.retrainSoon("another instance retrained")
 			case evCorrection:
 				s.learnAnnounced(fctx, e)
 			}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -383,4 +384,34 @@ func TestClassifierModelFile(t *testing.T) {
 	assert.Equal(t, "offline/desk", res.Model)
 	assert.Equal(t, 1, classifierStatusOf(t, admin).Corrections)
 	assert.Contains(t, e.logs.String(), "corrections left out: the base model has no intent in their category")
+}
+
+// TestRetrainAskedWhileRunningRunsAfter: a retrain asked for while one
+// runs (another instance retrained, missed bus events) is not dropped: it
+// runs when the running one ends, once however often it was asked, and
+// never after close.
+func TestRetrainAskedWhileRunningRunsAfter(t *testing.T) {
+	m, err := newOfflineModel(nil)
+	require.NoError(t, err)
+	var runs atomic.Int32
+	job := func(context.Context) { runs.Add(1) }
+
+	require.True(t, m.begin()) // a retrain is running
+	assert.True(t, m.runAfter(job))
+	assert.True(t, m.runAfter(job), "asked twice: still one to come")
+	assert.Zero(t, runs.Load(), "not while the other runs")
+	m.end()
+	require.Eventually(t, func() bool { return runs.Load() == 1 && !m.status().Training }, 10*time.Second, time.Millisecond)
+
+	// Not running: it starts at once.
+	assert.True(t, m.runAfter(job))
+	require.Eventually(t, func() bool { return runs.Load() == 2 && !m.status().Training }, 10*time.Second, time.Millisecond)
+
+	require.True(t, m.begin())
+	assert.True(t, m.runAfter(job))
+	m.close()
+	m.end()
+	assert.False(t, m.runAfter(job), "closed")
+	m.runWG.Wait()
+	assert.Equal(t, int32(2), runs.Load(), "the retrain kept for later never runs after close")
 }
