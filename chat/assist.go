@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/icclabs/commandcenter/classify"
 	"github.com/icclabs/commandcenter/icc"
@@ -66,17 +68,57 @@ const maxSuggestedReply = 1500
 var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
 
 // assistLoop is one classification worker: it handles customer messages
-// after they were stored, off the committer's path.
+// after they were stored, off the committer's path, until Shutdown closes
+// the queue. Once the hub is cancelled (Close, or Shutdown's context ended)
+// it drains the queue without work, counting what it leaves unassisted.
 func (h *Hub) assistLoop() {
 	defer h.assistWG.Done()
 	for m := range h.assistQ {
 		if h.assistCtx.Err() != nil {
-			continue // shutting down: drain without work
+			h.unassisted.add(m.ConversationID)
+			continue
 		}
-		if err := h.assist(h.assistCtx, m); err != nil && h.assistCtx.Err() == nil {
+		err := h.assist(h.assistCtx, m)
+		switch {
+		case h.assistCtx.Err() != nil:
+			h.unassisted.add(m.ConversationID) // interrupted
+		case err != nil:
 			h.log.Warn("chat: assisting a message failed", "conversation", m.ConversationID, "seq", m.Seq, "err", err)
 		}
 	}
+}
+
+// maxUnassistedConvs bounds the conversation ids a shutdown logs.
+const maxUnassistedConvs = 100
+
+// unassisted counts the customer messages whose assistance was dropped or
+// interrupted because the hub stopped, with their conversations.
+type unassisted struct {
+	mu    sync.Mutex
+	n     int
+	convs []string // distinct, at most maxUnassistedConvs
+	seen  map[string]bool
+}
+
+func (u *unassisted) add(conversationID string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.n++
+	if u.seen == nil {
+		u.seen = map[string]bool{}
+	}
+	if !u.seen[conversationID] && len(u.convs) < maxUnassistedConvs {
+		u.seen[conversationID] = true
+		u.convs = append(u.convs, conversationID)
+	}
+}
+
+// report returns how many messages were left unassisted and (some of)
+// their conversations.
+func (u *unassisted) report() (int, []string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.n, slices.Clone(u.convs)
 }
 
 // assist classifies a customer message, stores the result with the

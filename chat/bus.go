@@ -11,10 +11,12 @@ import (
 
 // busLoop receives the bus events of every conversation, agents' presence
 // and the dashboard topics until the hub stops. Events this hub published
-// itself are skipped: it delivered them locally already. It also
-// re-announces presence, and when the subscription may have missed events
-// (Dropped grew; checked every missedCheck) catches every room up from the
-// store and tells its agents with an EventResync event frame.
+// itself are skipped: it delivered them locally already. It asks the other
+// hubs for their agents' presence at once, re-announces presence every
+// PresenceInterval and, rate-limited (answerLimiter), whenever another hub
+// asks. When the subscription may have missed events (Dropped grew; checked
+// every missedCheck) it catches every room up from the store, tells its
+// agents with an EventResync event frame and asks for presence again.
 func (h *Hub) busLoop(sub icc.Subscription) {
 	defer h.wg.Done()
 	defer sub.Close()
@@ -22,6 +24,23 @@ func (h *Hub) busLoop(sub icc.Subscription) {
 	defer tick.Stop()
 	check := time.NewTicker(min(h.cfg.PresenceInterval, missedCheck))
 	defer check.Stop()
+	answers := answerLimiter{gap: min(h.cfg.PresenceInterval, presenceAnswerGap)}
+	var answer *time.Timer // a scheduled answer to presence requests, if any
+	var answerC <-chan time.Time
+	announce := func() {
+		h.announcePresence()
+		answers.announced(time.Now())
+		if answer != nil {
+			answer.Stop()
+			answer, answerC = nil, nil
+		}
+	}
+	defer func() {
+		if answer != nil {
+			answer.Stop()
+		}
+	}()
+	h.askPresence()
 	var dropped int64
 	for {
 		select {
@@ -34,11 +53,25 @@ func (h *Hub) busLoop(sub icc.Subscription) {
 				}
 				return
 			}
-			if e.Origin != h.cfg.Instance {
+			switch {
+			case e.Origin == h.cfg.Instance:
+			case e.Topic == icc.TopicAgents && e.Type == evPresenceRequest:
+				now, after := answers.request(time.Now())
+				switch {
+				case now:
+					announce()
+				case after > 0:
+					answer = time.NewTimer(after)
+					answerC = answer.C
+				}
+			default:
 				h.onEvent(e)
 			}
+		case <-answerC:
+			announce()
 		case <-tick.C:
-			h.announcePresence()
+			announce()
+			h.expirePresence()
 		case <-check.C:
 			if d := sub.Dropped(); d != dropped {
 				h.log.Warn("chat: bus events may have been missed; catching up from the store", "missed", d-dropped)
@@ -46,6 +79,7 @@ func (h *Hub) busLoop(sub icc.Subscription) {
 				h.resync()
 				e := icc.Event{Topic: TopicChat, Type: EventResync, Origin: h.cfg.Instance, At: h.cfg.Clock.Now()}
 				h.broadcast(encode(eventFrame{Type: TypeEvent, Event: e}), isAgent)
+				h.askPresence() // announcements may be among what was missed
 			}
 		}
 	}

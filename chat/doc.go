@@ -140,7 +140,12 @@
 // whose bus subscription dropped events catches every open conversation up
 // from the store. Typing, read marks, classifications and presence ride the
 // bus directly. Events a hub published itself are recognised by
-// icc.Event.Origin (Config.Instance) and skipped.
+// icc.Event.Origin (Config.Instance) and skipped. Each hub re-announces its
+// agents every Config.PresenceInterval; a hub that starts, or whose
+// subscription may have missed events, asks the others to announce theirs
+// at once (a "chat.presence_request" event on icc.TopicAgents, which hubs
+// that predate it ignore), so that it does not take agents connected
+// elsewhere for offline meanwhile.
 //
 // # AI in the loop
 //
@@ -174,6 +179,14 @@
 // as system messages once per key and conversation, in escalated
 // conversations too.
 //
+// Shutdown does not lose this work: it lets the assistant finish every
+// customer message stored (and acknowledged) before it, storing and
+// delivering what the assistant posts, before it closes the connections.
+// Only when Shutdown's context ends first (or on Close) is the rest
+// dropped, and the messages left unassisted are logged with their
+// conversations. Customer messages that find the classification queue
+// full (Config.ClassifyQueue) are not assisted at all, and logged.
+//
 // # Goroutines
 //
 // Each connection has one reader (the goroutine that called Serve) and one
@@ -181,5 +194,6 @@
 // handshake) and uses a connection-scoped context, never the request's.
 // The hub owns its committer, its classification workers, its bus listener
 // and short-lived catch-up readers; Shutdown stops them all after storing
-// what was received, Close stops them at once.
+// what was received and letting the assistant finish its work on it, Close
+// stops them at once.
 package chat

@@ -164,7 +164,10 @@ type Config struct {
 	TypingTTL      time.Duration
 	// PresenceInterval is how often a hub re-announces its agents' presence
 	// to the other hubs; an announcement older than three intervals is
-	// forgotten (default 15s).
+	// forgotten (default 15s). A hub that starts, or whose bus
+	// subscription may have missed events, also asks the other hubs to
+	// announce at once, and they do, at most once a second (or once per
+	// interval, if shorter) however many hubs ask.
 	PresenceInterval time.Duration
 	// EventTopics are the bus topics forwarded to agents as event frames
 	// (default: TopicChat, icc.TopicTickets, icc.TopicAlerts,
@@ -352,12 +355,18 @@ type Hub struct {
 	commitQ      chan *commitItem
 	committed    chan struct{} // closed when the committer has drained
 
-	assistQ      chan icc.Message
-	assistCtx    context.Context
-	assistCancel context.CancelFunc
-	assistWG     sync.WaitGroup
-	dropped      atomic.Int64 // customer messages not classified: queue full
-	droppedLog   atomic.Int64 // when that was last logged, in Unix ns
+	// lateMu serialises the assistant's messages stored after the
+	// committer has drained during Shutdown (see commitLate); lateClosed
+	// refuses them once the assistant has finished.
+	lateMu     sync.Mutex
+	lateClosed bool
+
+	assistQ    chan icc.Message
+	assistCtx  context.Context // h.ctx, marked as the assistant's (see assisting)
+	assistWG   sync.WaitGroup
+	dropped    atomic.Int64 // customer messages not classified: queue full
+	droppedLog atomic.Int64 // when that was last logged, in Unix ns
+	unassisted unassisted   // customer messages left unassisted by Shutdown or Close
 
 	mu        sync.Mutex
 	closing   bool
@@ -397,7 +406,7 @@ func NewHub(cfg Config) (*Hub, error) {
 	}
 	h.presence.init()
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	h.assistCtx, h.assistCancel = context.WithCancel(h.ctx)
+	h.assistCtx = context.WithValue(h.ctx, assistKey{}, h)
 	if cfg.Bus != nil {
 		topics := append([]string{icc.ConversationTopic("*"), icc.TopicAgents}, cfg.EventTopics...)
 		sub, err := cfg.Bus.Subscribe(h.ctx, topics...)
@@ -472,11 +481,21 @@ func (h *Hub) unregister(c *conn) {
 var errShuttingDown = icc.Unavailable(nil, "chat: the hub is shutting down")
 
 // Shutdown stops accepting connections and messages, waits until every
-// message already received is stored and acknowledged, then closes every
+// message already received is stored and acknowledged, then lets the
+// assistant finish its work on the customer messages among them
+// (classification, escalation, notices, the offline notice and the
+// conversion to a ticket, the bot's reply: see Config), storing and
+// delivering the messages that work posts, and only then closes every
 // connection with websocket.StatusGoingAway (1001) after its queued frames
-// and stops the hub's goroutines. When ctx ends first, the remaining
-// connections are dropped and ctx's error returned. Shutdown does not close
-// the store or the bus.
+// and stops the hub's goroutines. Nothing new is accepted meanwhile: no
+// connection, no message from a client or from Send, except the
+// assistant's own. So a customer message that was acknowledged is assisted
+// before Shutdown returns nil, unless the classification queue was full
+// when it was stored (see Config.ClassifyQueue). When ctx ends first, the
+// assistant's work is cancelled, the customer messages it did not finish
+// are logged (a warning with their count and conversations), the
+// remaining connections are dropped and ctx's error returned. Shutdown
+// does not close the store or the bus.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.shutdownOnce.Do(func() {
 		h.shutdownErr = h.shutdown(ctx)
@@ -491,16 +510,23 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 }
 
 // Close stops the hub at once: queued messages that are not yet stored are
-// refused and connections are dropped without a close handshake.
+// refused, the assistant's queued work is dropped (and logged), and
+// connections are dropped without a close handshake. After a Shutdown
+// whose context ended first, Close returns nil: the hub is stopped, and
+// Shutdown returned that error.
 func (h *Hub) Close() error {
 	h.cancel()
 	err := h.Shutdown(context.Background())
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
 	return err
 }
 
+// shutdown runs Shutdown's stages in order: refuse new work and drain the
+// committer, so that every stored customer message is queued for the
+// assistant; let the assistant finish that queue; close the connections;
+// stop the rest. ctx ending cancels every later stage at once (h.cancel).
 func (h *Hub) shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing = true
@@ -512,16 +538,40 @@ func (h *Hub) shutdown(ctx context.Context) error {
 	h.intakeMu.Unlock()
 
 	var err error
+	stop := func() { // ctx ended: give up waiting
+		if err == nil {
+			err = ctx.Err()
+		}
+		h.cancel()
+	}
 	select {
 	case <-h.committed:
 	case <-ctx.Done():
-		err = ctx.Err()
-		h.cancel()
+		stop()
 		<-h.committed
 	}
-	close(h.assistQ) // only the committer sent on it
-	h.assistCancel()
-	h.assistWG.Wait()
+	// The committer has queued the assistant's work for every customer
+	// message it stored, and it sends on assistQ no more; commitLate
+	// refuses customer messages, so nothing else does.
+	close(h.assistQ)
+	assisted := make(chan struct{})
+	go func() { // ends when the last worker has; workers stop soon after h.cancel
+		h.assistWG.Wait()
+		close(assisted)
+	}()
+	select {
+	case <-assisted:
+	case <-ctx.Done():
+		stop()
+		<-assisted
+	}
+	h.lateMu.Lock()
+	h.lateClosed = true
+	h.lateMu.Unlock()
+	if n, convs := h.unassisted.report(); n > 0 {
+		h.log.Warn("chat: shutdown: customer messages left unassisted (not classified, triaged or answered; no offline notice or ticket)",
+			"messages", n, "conversations", convs)
+	}
 
 	h.mu.Lock()
 	conns := make([]*conn, 0, len(h.conns))
@@ -540,10 +590,7 @@ func (h *Hub) shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		if err == nil {
-			err = ctx.Err()
-		}
-		h.cancel()
+		stop()
 		<-done
 	}
 	h.cancel()
@@ -564,7 +611,14 @@ func (h *Hub) Send(ctx context.Context, m icc.NewMessage) (icc.Appended, error) 
 	}
 	it := &commitItem{msg: m, done: make(chan commitResult, 1)}
 	if err := h.submit(ctx, it); err != nil {
-		return icc.Appended{}, err
+		if err != errShuttingDown || !h.assisting(ctx) || m.SenderType == icc.SenderCustomer {
+			return icc.Appended{}, err
+		}
+		// Shutdown has begun: the assistant finishes its work on
+		// messages already stored, which may post messages of its own.
+		if err := h.commitLate(ctx, it); err != nil {
+			return icc.Appended{}, err
+		}
 	}
 	select {
 	case r := <-it.done:
@@ -572,6 +626,37 @@ func (h *Hub) Send(ctx context.Context, m icc.NewMessage) (icc.Appended, error) 
 	case <-ctx.Done():
 		return icc.Appended{}, fmt.Errorf("chat: send: %w", ctx.Err())
 	}
+}
+
+// assistKey marks the assistant's context (Hub.assistCtx), whose value is
+// the hub.
+type assistKey struct{}
+
+// assisting reports whether ctx is, or derives from, the context of h's
+// assistant, which hands it to every call it makes (ConvertToTicket,
+// Config.Notices, Config.OnEscalate…).
+func (h *Hub) assisting(ctx context.Context) bool {
+	owner, _ := ctx.Value(assistKey{}).(*Hub)
+	return owner == h
+}
+
+// commitLate stores and delivers a message the assistant posts while
+// Shutdown lets it finish: once the committer has drained, one message at
+// a time, as the committer would (acks, delivery, the bus event,
+// OnMessage). It fails once the assistant has finished.
+func (h *Hub) commitLate(ctx context.Context, it *commitItem) error {
+	select {
+	case <-h.committed:
+	case <-ctx.Done():
+		return fmt.Errorf("chat: send: %w", ctx.Err())
+	}
+	h.lateMu.Lock()
+	defer h.lateMu.Unlock()
+	if h.lateClosed {
+		return errShuttingDown
+	}
+	h.commitBatch([]*commitItem{it})
+	return nil
 }
 
 // storeCtx bounds one store call.

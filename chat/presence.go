@@ -149,9 +149,8 @@ func (h *Hub) remotePresence(hub, agent string, st icc.Availability) {
 	h.showLocked(agent)
 }
 
-// announcePresence re-announces this hub's agents, so that a hub that
-// missed an event or started later learns them, and forgets announcements
-// of hubs that stopped announcing.
+// announcePresence announces this hub's agents, so that a hub that
+// missed an event, started later or asked (see askPresence) learns them.
 func (h *Hub) announcePresence() {
 	p := &h.presence
 	p.mu.Lock()
@@ -159,6 +158,14 @@ func (h *Hub) announcePresence() {
 	for agent, st := range p.mine {
 		h.publish(icc.Event{Topic: icc.TopicAgents, Type: evPresence, ID: agent, Data: encode(map[string]any{"status": st})})
 	}
+}
+
+// expirePresence forgets announcements of hubs that stopped announcing:
+// those older than three PresenceIntervals.
+func (h *Hub) expirePresence() {
+	p := &h.presence
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	stale := h.cfg.Clock.Now().Add(-3 * h.cfg.PresenceInterval)
 	for agent, hubs := range p.remote {
 		changed := false
@@ -175,6 +182,54 @@ func (h *Hub) announcePresence() {
 			h.showLocked(agent)
 		}
 	}
+}
+
+// evPresenceRequest, on icc.TopicAgents, asks every hub to announce its
+// agents now; ID is the asking hub's instance. A hub that does not know
+// the type ignores it, as it ignores every unknown type on that topic.
+const evPresenceRequest = "chat.presence_request"
+
+// askPresence asks the other hubs to announce their agents now, so that
+// this hub does not take agents connected elsewhere for offline until
+// their next periodic announcement. The hub asks when it starts and after
+// its bus subscription may have missed events.
+func (h *Hub) askPresence() {
+	h.publish(icc.Event{Topic: icc.TopicAgents, Type: evPresenceRequest, ID: h.cfg.Instance})
+}
+
+// presenceAnswerGap is the shortest interval between two announcements a
+// hub makes in answer to presence requests.
+const presenceAnswerGap = time.Second
+
+// answerLimiter spaces the announcements a hub makes in answer to presence
+// requests: a request is answered at once when the hub's last announcement
+// is at least gap old, otherwise by one announcement when it is, which
+// answers every request received meanwhile. So a burst of requests costs
+// at most one announcement per gap. It belongs to the bus loop.
+type answerLimiter struct {
+	gap     time.Duration
+	last    time.Time // the last announcement
+	pending bool      // an announcement is due at last+gap
+}
+
+// request records a request received at now. It reports whether to
+// announce now or, when an announcement must be scheduled, after how long
+// (zero when one is already due).
+func (l *answerLimiter) request(now time.Time) (announce bool, after time.Duration) {
+	switch {
+	case l.pending:
+		return false, 0
+	case now.Sub(l.last) >= l.gap:
+		return true, 0
+	}
+	l.pending = true
+	return false, l.last.Add(l.gap).Sub(now)
+}
+
+// announced records an announcement made at now, periodic or in answer;
+// it answers every request received before, so none is due any more.
+func (l *answerLimiter) announced(now time.Time) {
+	l.last, l.pending = now, false
 }
 
 // AgentsOnline returns how many agents are online (not away) on this hub

@@ -82,8 +82,10 @@
 // 426 (code upgrade_required) for a request without the upgrade headers,
 // 400 for a bad WebSocket version or key, 401 without credentials, and 403
 // for an Origin other than the server's host or a -chat-origins pattern. The frames are described in the chat package's
-// documentation. On shutdown the hub stores what it has received and closes
-// every WebSocket with 1001 before storage closes; the access log never
+// documentation. On shutdown the hub stores what it has received, lets the
+// assistant finish its work on the stored customer messages (within
+// -shutdown-timeout; what is left is logged), and closes every WebSocket
+// with 1001 before storage closes; the access log never
 // records query strings, so tokens stay out of it. With demo data on, two
 // conversations are seeded (chat_demo.go).
 //
