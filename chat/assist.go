@@ -152,24 +152,29 @@ func (h *Hub) assist(ctx context.Context, m icc.Message) error {
 		h.toRoom(conv.ID, b, isAgent)
 		h.publish(icc.Event{Topic: icc.ConversationTopic(conv.ID), Type: evClassification, ID: m.ID, Seq: m.Seq, Data: b})
 	}
+	online := h.agentsOnline(ctx)
 	if cls != nil && (cls.Escalate || cls.Category == classify.CategorySensitive) {
-		if err := h.escalate(ctx, conv, m, *cls); err != nil {
+		if err := h.escalate(ctx, conv, m, *cls, online); err != nil {
 			return err
 		}
-		return h.notices(ctx, conv, m)
 	}
 	if err := h.notices(ctx, conv, m); err != nil {
 		return err
 	}
-	if h.isEscalated(conv.ID) || conv.TicketID != "" {
-		return nil // a human handles it, or the team answers the ticket by email; the bot stays out
+	if conv.TicketID != "" {
+		return nil // the team answers the ticket by email; the bot stays out
 	}
-	online := h.agentsOnline(ctx)
+	// With nobody to take it, an escalated conversation needs the offline
+	// path most: the customer learns how they will be answered, and their
+	// address turns the conversation into a ticket.
 	if online == 0 && conv.AssigneeID == "" {
 		ticket, err := h.offline(ctx, conv, m)
 		if err != nil || ticket {
 			return err // a ticket now: answered by email, not by the bot
 		}
+	}
+	if h.isEscalated(conv.ID) {
+		return nil // a human handles it; the bot stays out
 	}
 	reply, ok := h.cfg.BotReply(ctx, BotInput{Conversation: conv, Message: m, Classification: cls, AgentsOnline: online})
 	if !ok || reply == "" {
@@ -249,13 +254,15 @@ func (h *Hub) classify(ctx context.Context, conv *icc.Conversation, m icc.Messag
 
 // escalate hands the conversation to a human: the bot stops answering, the
 // customer is told, and OnEscalate runs once.
-func (h *Hub) escalate(ctx context.Context, conv *icc.Conversation, m icc.Message, cls Classification) error {
+func (h *Hub) escalate(ctx context.Context, conv *icc.Conversation, m icc.Message, cls Classification, online int) error {
 	h.markEscalated(conv.ID)
 	body := textEscalated
 	if on, err := h.agentOnConversation(ctx, conv); err != nil {
 		return err
-	} else if on || conv.TicketID != "" {
-		body = textFlagged // a ticket is answered by email, not taken over here
+	} else if on || conv.TicketID != "" || online == 0 {
+		// An agent is here already, a ticket is answered by email, or no
+		// agent is online to take over (the offline notice follows).
+		body = textFlagged
 	}
 	a, err := h.Send(ctx, icc.NewMessage{ConversationID: conv.ID, ClientID: clientEscalated, SenderType: icc.SenderSystem, Body: body})
 	if err != nil {

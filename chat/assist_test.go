@@ -100,13 +100,15 @@ func TestBotRepliesAndEscalation(t *testing.T) {
 	assert.Equal(t, "Hello! How can I help?", bot.Body)
 	assert.Less(t, offline.Seq, bot.Seq)
 
-	// Escalation: a system message, OnEscalate once, no bot answer.
+	// Escalation: a system message, OnEscalate once, no bot answer. No
+	// agent is online, so none is promised: the team is told, and the
+	// offline notice already said how the customer is answered.
 	cust.message(conv.ID, "c2", "I will call my lawyer")
 	cust.expect(TypeAck)
 	cust.expect(TypeMessage)
 	sys := cust.expect(TypeMessage).msg(t)
 	assert.Equal(t, icc.SenderSystem, sys.SenderType)
-	assert.Equal(t, textEscalated, sys.Body)
+	assert.Equal(t, textFlagged, sys.Body)
 	got := waitCh(t, escalations, "OnEscalate")
 	assert.True(t, got.Escalate)
 	ev := observer.until(func(f frame) bool { return f.Type == TypeEvent && f.Event.Type == "conversation.escalated" })
@@ -245,6 +247,27 @@ func (quietClassifier) Classify(ctx context.Context, req classify.Request) (clas
 		r.SuggestedReply, r.Confidence = "", 0.5
 	}
 	return r, err
+}
+
+// TestEscalationWithNobodyOnline: an escalating first message while no
+// agent is online promises no agent; the customer gets the offline notice
+// too, and leaving an address turns the escalated conversation into a
+// ticket (an escalation used to stop the offline path: no ticket, ever).
+func TestEscalationWithNobodyOnline(t *testing.T) {
+	_, st, conv, c := offlineDeskEnv(t, Config{Classifier: quietClassifier{}, ClassifyWorkers: 1})
+	c.message(conv.ID, "c1", "my lawyer will hear about this printer")
+	c.expect(TypeAck)
+	c.expect(TypeMessage)
+	assert.Equal(t, textFlagged, c.expect(TypeMessage).msg(t).Body)
+	assert.Equal(t, textOffline, c.expect(TypeMessage).msg(t).Body)
+	c.message(conv.ID, "c2", "write to jane.doe@example.com")
+	c.expect(TypeAck)
+	c.expect(TypeMessage)
+	note := c.expect(TypeMessage).msg(t)
+	assert.Contains(t, note.Body, "ticket #")
+	got, err := st.GetConversation(context.Background(), conv.ID)
+	require.NoError(t, err)
+	assert.NotEmpty(t, got.TicketID)
 }
 
 // TestEscalationAfterTicket: an escalating message in a conversation that

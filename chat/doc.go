@@ -157,11 +157,12 @@
 // agents get a classification frame. A sensitive or escalated message hands
 // the conversation to a human at once: a system message tells the customer
 // (that an agent will take over or, when an agent is assigned or has
-// written there already, that the team was told),
+// written there already, when no agent is online, or when it is a ticket,
+// that the team was told),
 // Config.OnEscalate runs once, and the bot never answers that conversation
-// again. Otherwise, when no agent is online (Config.AgentsOnline, or the
-// presence of every hub) and nobody is assigned, the customer is told so
-// once. With Config.Tickets they are asked for an email address (or, when
+// again. When no agent is online (Config.AgentsOnline, or the presence of
+// every hub) and nobody is assigned, the customer is told so once,
+// escalated or not. With Config.Tickets they are asked for an email address (or, when
 // Config.Contact knows it, told where the answer will go); a message with
 // an address (or any later message, when it is known) turns the
 // conversation into a ticket with the transcript, whose senders
