@@ -33,7 +33,8 @@
 //
 // Store groups the per-entity store interfaces; Bus publishes small events
 // between the processes of a cluster; Leaser lets one process at a time run
-// a job. Implementations live under storage/ (memory and PostgreSQL) and all
+// a job; RateLimiter counts events per key in a sliding window that every
+// process sharing the store sees. Implementations live under storage/ (memory and PostgreSQL) and all
 // pass the conformance suite in storage/storagetest. Lists are paginated by
 // an opaque cursor (Page.Next) and filtered by typed structs.
 //

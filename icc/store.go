@@ -31,12 +31,13 @@ type Store interface {
 	Close() error
 }
 
-// Backend is a store together with the bus and leaser that share its
-// resources. storage.Open returns one.
+// Backend is a store together with the bus, leaser and rate limiter that
+// share its resources. storage.Open returns one.
 type Backend interface {
 	Store
 	Bus
 	Leaser
+	RateLimiter
 }
 
 // CustomerStore keeps customers. Emails are unique, compared after

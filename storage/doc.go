@@ -1,8 +1,8 @@
 // Package storage opens the storage backend a database URL names.
 //
-// A backend is an icc.Backend: every icc store, the event bus and the
-// leaser, sharing one set of resources. Open chooses the implementation by
-// the URL's scheme:
+// A backend is an icc.Backend: every icc store, the event bus, the leaser
+// and the rate limiter, sharing one set of resources. Open chooses the
+// implementation by the URL's scheme:
 //
 //	""  "memory:"  "memory://"          storage/memory: in-process, nothing kept
 //	"postgres://user:pass@host/db"      storage/postgres: PostgreSQL, shared by

@@ -127,8 +127,9 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if req.Password == "" {
 		return icc.Invalid("password", "is required")
 	}
-	ipKey, emailKey := "ip:"+clientIP(r), "email:"+email
-	if d := max(s.loginLimiter.wait(ipKey), s.loginLimiter.wait(emailKey)); d > 0 {
+	ipKey, emailKey := "login:ip:"+clientIP(r), "login:email:"+email
+	if d := max(s.rateWait(r.Context(), s.loginLimiter, ipKey),
+		s.rateWait(r.Context(), s.loginLimiter, emailKey)); d > 0 {
 		s.logger.WarnContext(r.Context(), "sign-in rate limited", "email", email, "ip", clientIP(r))
 		writeRateLimited(w, s, d, "too many failed sign-ins")
 		return nil
@@ -144,12 +145,12 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("sign-in: %w", err)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || a == nil {
-		s.loginLimiter.add(ipKey)
-		s.loginLimiter.add(emailKey)
+		s.rateAdd(r.Context(), s.loginLimiter, ipKey)
+		s.rateAdd(r.Context(), s.loginLimiter, emailKey)
 		s.logger.InfoContext(r.Context(), "sign-in failed", "email", email, "ip", clientIP(r))
 		return icc.Errorf(icc.EUNAUTHORIZED, "wrong email or password")
 	}
-	s.loginLimiter.reset(emailKey)
+	s.rateReset(r.Context(), emailKey)
 	if err := s.startSession(w, r, a); err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ type chatOptions struct {
 	// Instance names this server on the bus (default: instanceID()).
 	Instance string
 	// Now tells the time to the rate limiter of POST /api/conversations
-	// (default time.Now); tests set it.
+	// (default: the backend's clock, see rateLimiter); tests set it.
 	Now func() time.Time
 }
 
@@ -264,7 +264,7 @@ func (a *chatAPI) handleStart(w http.ResponseWriter, r *http.Request) error {
 			return icc.Invalid("message", "%s", icc.ErrorMessage(err))
 		}
 	}
-	if ok, d := a.limiter.allow("ip:" + clientIP(r)); !ok {
+	if ok, d := a.s.rateAllow(r.Context(), a.limiter, "chat:ip:"+clientIP(r)); !ok {
 		writeRateLimited(w, a.s, d, "too many conversations from this address")
 		return nil
 	}

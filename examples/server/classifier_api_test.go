@@ -19,7 +19,6 @@ import (
 	"github.com/icclabs/commandcenter/classify"
 	"github.com/icclabs/commandcenter/icc"
 	"github.com/icclabs/commandcenter/storage/memory"
-	"github.com/icclabs/commandcenter/storage/postgres"
 )
 
 // retrainWait bounds the waits on a retrain, which takes a few seconds on
@@ -55,27 +54,7 @@ var quickRetrain = deskOptions{Retrain: classify.TrainConfig{Epochs: 2, Augment:
 // category on one server; a retrain there learns it from the store, and a
 // second server on the same store learns it at start-up.
 func TestClassifierRetrainsFromCorrections(t *testing.T) {
-	for _, bk := range []struct {
-		name string
-		// open returns the two servers' backends on one store.
-		open func(t *testing.T) (icc.Backend, icc.Backend)
-	}{
-		{"memory", func(t *testing.T) (icc.Backend, icc.Backend) {
-			b := memory.New()
-			t.Cleanup(func() { _ = b.Close() })
-			return b, b
-		}},
-		{"postgres", func(t *testing.T) (icc.Backend, icc.Backend) {
-			dbURL, schema := testPostgresSchema(t, "icc_server_classifier_")
-			open := func() icc.Backend {
-				b, err := postgres.Open(context.Background(), postgres.Config{URL: dbURL, Schema: schema, Logger: slog.New(slog.DiscardHandler)})
-				require.NoError(t, err)
-				t.Cleanup(func() { _ = b.Close() })
-				return b
-			}
-			return open(), open()
-		}},
-	} {
+	for _, bk := range sharedStores("icc_server_classifier_") {
 		t.Run(bk.name, func(t *testing.T) {
 			b1, b2 := bk.open(t)
 			e := newDeskEnvOn(t, b1, quickRetrain) // the real offline classifier

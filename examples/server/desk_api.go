@@ -328,7 +328,7 @@ func (s *server) handlePublicTicket(w http.ResponseWriter, r *http.Request) erro
 	if err := nt.Validate(); err != nil {
 		return err
 	}
-	if ok, d := s.publicLimiter.allow("ip:" + clientIP(r)); !ok {
+	if ok, d := s.rateAllow(r.Context(), s.publicLimiter, "ticket:ip:"+clientIP(r)); !ok {
 		writeRateLimited(w, s, d, "too many tickets from this address")
 		return nil
 	}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/icclabs/commandcenter/classify"
 	"github.com/icclabs/commandcenter/icc"
+	"github.com/icclabs/commandcenter/storage/memory"
+	"github.com/icclabs/commandcenter/storage/postgres"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers and readers.
@@ -137,4 +139,35 @@ func (keywordClassifier) Classify(ctx context.Context, req classify.Request) (cl
 		r.Priority = classify.PriorityUrgent
 	}
 	return r, nil
+}
+
+// sharedStore opens the backends of two servers on one store: the same
+// memory backend twice, or two PostgreSQL connection pools on one schema,
+// like two processes.
+type sharedStore struct {
+	name string
+	open func(t *testing.T) (icc.Backend, icc.Backend)
+}
+
+// sharedStores returns the memory and PostgreSQL sharedStore; the
+// PostgreSQL one makes a fresh schema named with prefix (and skips
+// without ICC_TEST_DATABASE_URL, see testPostgresSchema).
+func sharedStores(prefix string) []sharedStore {
+	return []sharedStore{
+		{"memory", func(t *testing.T) (icc.Backend, icc.Backend) {
+			b := memory.New()
+			t.Cleanup(func() { _ = b.Close() })
+			return b, b
+		}},
+		{"postgres", func(t *testing.T) (icc.Backend, icc.Backend) {
+			dbURL, schema := testPostgresSchema(t, prefix)
+			open := func() icc.Backend {
+				b, err := postgres.Open(context.Background(), postgres.Config{URL: dbURL, Schema: schema, Logger: slog.New(slog.DiscardHandler)})
+				require.NoError(t, err)
+				t.Cleanup(func() { _ = b.Close() })
+				return b
+			}
+			return open(), open()
+		}},
+	}
 }

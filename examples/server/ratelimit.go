@@ -7,123 +7,85 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/icclabs/commandcenter/icc"
 )
 
-// maxRateKeys bounds how many keys a rateLimiter tracks, so that a flood of
-// distinct keys cannot grow memory without limit; past it the oldest-looking
-// keys are dropped at the next sweep.
-const maxRateKeys = 100_000
-
-// rateLimiter allows at most limit events per key within any sliding window
-// of the given length, e.g. 5 failed sign-ins per email per minute. It keeps
-// the times of the last limit events of each key and forgets keys whose
-// events are all older than the window. It is safe for concurrent use.
+// rateLimiter is one of the server's limits: at most limit events per key
+// within any sliding window of the given length, e.g. 5 failed sign-ins
+// per email per minute. The events are counted by the server's backend
+// (server.rates, an icc.RateLimiter), not in this process: every instance
+// sharing a store counts together, and with PostgreSQL a restart forgets
+// nothing. Limits that count different things must use different key
+// prefixes ("login:", "ticket:", "chat:"), since they share the backend.
 type rateLimiter struct {
 	limit  int
 	window time.Duration
-	now    func() time.Time
-
-	mu    sync.Mutex
-	hits  map[string][]time.Time // per key, oldest first, at most limit
-	swept time.Time
+	// now times the events; nil leaves it to the backend's clock (the
+	// database's with PostgreSQL). Tests set it.
+	now func() time.Time
 }
 
-// newRateLimiter returns a limiter of limit events per window; now tells the
-// time (time.Now when nil).
+// newRateLimiter returns a limit of limit events per window; now tells the
+// time (the backend's clock when nil).
 func newRateLimiter(limit int, window time.Duration, now func() time.Time) *rateLimiter {
-	if now == nil {
-		now = time.Now
-	}
-	return &rateLimiter{limit: limit, window: window, now: now, hits: make(map[string][]time.Time)}
+	return &rateLimiter{limit: limit, window: window, now: now}
 }
 
-// recent returns key's events within the window; l.mu must be held.
-func (l *rateLimiter) recent(key string, now time.Time) []time.Time {
-	hs := l.hits[key]
-	i := 0
-	for i < len(hs) && now.Sub(hs[i]) >= l.window {
-		i++
+// of returns the backend's question about key under l.
+func (l *rateLimiter) of(key string) icc.RateLimit {
+	rl := icc.RateLimit{Key: key, Limit: l.limit, Window: l.window}
+	if l.now != nil {
+		rl.Now = l.now()
 	}
-	if i == len(hs) {
-		delete(l.hits, key)
-		return nil
-	}
-	hs = hs[i:]
-	l.hits[key] = hs
-	return hs
+	return rl
 }
 
-// wait reports how long key must wait before one more event is allowed:
-// zero when it is allowed now.
-func (l *rateLimiter) wait(key string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.waitLocked(key, l.now())
-}
+// The rate* methods below count through s.rates and fail open: when the
+// backend cannot answer (the database is down), the request goes through
+// and a warning is logged, rather than everyone being locked out.
 
-func (l *rateLimiter) waitLocked(key string, now time.Time) time.Duration {
-	hs := l.recent(key, now)
-	if len(hs) < l.limit {
+// rateWait reports how long key must wait under l before one more event is
+// allowed: zero when it is allowed now.
+func (s *server) rateWait(ctx context.Context, l *rateLimiter, key string) time.Duration {
+	d, err := s.rates.CheckRate(ctx, l.of(key))
+	if err != nil {
+		s.rateFailed(ctx, key, err)
 		return 0
 	}
-	return hs[len(hs)-l.limit].Add(l.window).Sub(now)
+	return d.RetryAfter
 }
 
-// add records one event for key, such as a failed sign-in.
-func (l *rateLimiter) add(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	l.sweep(now)
-	hs := append(l.recent(key, now), now)
-	if len(hs) > l.limit {
-		hs = hs[len(hs)-l.limit:]
+// rateAdd records one event for key under l, such as a failed sign-in.
+func (s *server) rateAdd(ctx context.Context, l *rateLimiter, key string) {
+	if _, err := s.rates.AddRate(ctx, l.of(key)); err != nil {
+		s.rateFailed(ctx, key, err)
 	}
-	l.hits[key] = hs
 }
 
-// allow records an event for key when the limit permits it and reports
-// whether it did; otherwise it returns how long to wait.
-func (l *rateLimiter) allow(key string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if d := l.waitLocked(key, now); d > 0 {
-		return false, d
+// rateAllow records an event for key when l permits it and reports whether
+// it did; otherwise it returns how long to wait.
+func (s *server) rateAllow(ctx context.Context, l *rateLimiter, key string) (bool, time.Duration) {
+	d, err := s.rates.HitRate(ctx, l.of(key))
+	if err != nil {
+		s.rateFailed(ctx, key, err)
+		return true, 0
 	}
-	l.sweep(now)
-	l.hits[key] = append(l.hits[key], now)
-	return true, 0
+	return d.Allowed, d.RetryAfter
 }
 
-// reset forgets key's events, e.g. after a successful sign-in.
-func (l *rateLimiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.hits, key)
+// rateReset forgets key's events, e.g. after a successful sign-in.
+func (s *server) rateReset(ctx context.Context, key string) {
+	if err := s.rates.ResetRate(ctx, key); err != nil {
+		s.rateFailed(ctx, key, err)
+	}
 }
 
-// sweep drops keys with no event in the window, at most once per window or
-// when too many keys are tracked; l.mu must be held.
-func (l *rateLimiter) sweep(now time.Time) {
-	if now.Sub(l.swept) < l.window && len(l.hits) < maxRateKeys {
-		return
-	}
-	l.swept = now
-	for k := range l.hits {
-		l.recent(k, now)
-	}
-	// Still too many live keys: forget arbitrary ones rather than grow.
-	for k := range l.hits {
-		if len(l.hits) < maxRateKeys {
-			break
-		}
-		delete(l.hits, k)
-	}
+// rateFailed logs that a rate limit could not be counted or checked, and
+// so was not applied.
+func (s *server) rateFailed(ctx context.Context, key string, err error) {
+	s.logger.WarnContext(ctx, "rate limit not applied: the backend failed", "key", key, "err", err)
 }
 
 type clientIPKey struct{}

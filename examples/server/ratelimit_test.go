@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -9,54 +11,110 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/icclabs/commandcenter/icc"
+	"github.com/icclabs/commandcenter/storage/memory"
 )
 
+// newRateServer returns a server on the memory backend and a fake clock
+// for its limits.
+func newRateServer(t *testing.T) (*server, *fakeClock, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	b := memory.New()
+	t.Cleanup(func() { _ = b.Close() })
+	s := newServer(b, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	return s, &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, logs
+}
+
 func TestRateLimiterSlidingWindow(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s, clock, _ := newRateServer(t)
+	ctx := t.Context()
 	l := newRateLimiter(3, time.Minute, clock.Now)
 	for range 3 {
-		assert.Zero(t, l.wait("k"))
-		l.add("k")
+		assert.Zero(t, s.rateWait(ctx, l, "k"))
+		s.rateAdd(ctx, l, "k")
 		clock.Advance(10 * time.Second)
 	}
 	// Events at 0s, 10s and 20s; now 30s: the first frees up at 60s.
-	assert.Equal(t, 30*time.Second, l.wait("k"))
-	assert.Zero(t, l.wait("other"), "keys are independent")
+	assert.Equal(t, 30*time.Second, s.rateWait(ctx, l, "k"))
+	assert.Zero(t, s.rateWait(ctx, l, "other"), "keys are independent")
 	clock.Advance(30 * time.Second)
-	assert.Zero(t, l.wait("k"))
-	l.add("k")
-	assert.Equal(t, 10*time.Second, l.wait("k"), "now the 10s event is the oldest that counts")
+	assert.Zero(t, s.rateWait(ctx, l, "k"))
+	s.rateAdd(ctx, l, "k")
+	assert.Equal(t, 10*time.Second, s.rateWait(ctx, l, "k"), "now the 10s event is the oldest that counts")
 
-	l.reset("k")
-	assert.Zero(t, l.wait("k"))
+	s.rateReset(ctx, "k")
+	assert.Zero(t, s.rateWait(ctx, l, "k"))
 }
 
 func TestRateLimiterAllow(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s, clock, _ := newRateServer(t)
+	ctx := t.Context()
 	l := newRateLimiter(2, time.Minute, clock.Now)
-	ok, _ := l.allow("ip")
+	ok, _ := s.rateAllow(ctx, l, "ip")
 	assert.True(t, ok)
-	ok, _ = l.allow("ip")
+	ok, _ = s.rateAllow(ctx, l, "ip")
 	assert.True(t, ok)
-	ok, d := l.allow("ip")
+	ok, d := s.rateAllow(ctx, l, "ip")
 	assert.False(t, ok)
 	assert.Equal(t, time.Minute, d)
 	clock.Advance(time.Minute)
-	ok, _ = l.allow("ip")
+	ok, _ = s.rateAllow(ctx, l, "ip")
 	assert.True(t, ok)
 }
 
-func TestRateLimiterForgetsOldKeys(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	l := newRateLimiter(5, time.Minute, clock.Now)
-	for _, k := range []string{"a", "b", "c"} {
-		l.add(k)
+// TestRateLimiterBackendClock: without a clock of its own, a limit is
+// timed by the backend's.
+func TestRateLimiterBackendClock(t *testing.T) {
+	s, _, _ := newRateServer(t)
+	ctx := t.Context()
+	l := newRateLimiter(1, time.Hour, nil)
+	ok, _ := s.rateAllow(ctx, l, "ip")
+	require.True(t, ok)
+	ok, d := s.rateAllow(ctx, l, "ip")
+	assert.False(t, ok)
+	assert.InDelta(t, time.Hour, d, float64(time.Minute))
+}
+
+// failingRates is a rate limiter whose backend is down.
+type failingRates struct{}
+
+var errRatesDown = icc.Unavailable(nil, "database unavailable")
+
+func (failingRates) HitRate(context.Context, icc.RateLimit) (icc.RateDecision, error) {
+	return icc.RateDecision{}, errRatesDown
+}
+
+func (failingRates) CheckRate(context.Context, icc.RateLimit) (icc.RateDecision, error) {
+	return icc.RateDecision{}, errRatesDown
+}
+
+func (failingRates) AddRate(context.Context, icc.RateLimit) (icc.RateDecision, error) {
+	return icc.RateDecision{}, errRatesDown
+}
+
+func (failingRates) ResetRate(context.Context, string) error { return errRatesDown }
+
+// TestRateLimitsFailOpen: when the backend cannot count, sign-ins and the
+// public ticket form go on, unlimited, with a warning in the log, rather
+// than everyone being locked out.
+func TestRateLimitsFailOpen(t *testing.T) {
+	e := newDeskEnv(t)
+	e.s.rates = failingRates{}
+	c := e.anon()
+	for range 2 * loginFailures {
+		requireError(t, c.do("POST", "/api/auth/login", map[string]string{"email": e.agent.Email, "password": "wrong-password"}), 401, "unauthorized", "")
 	}
-	clock.Advance(2 * time.Minute)
-	l.add("d") // sweeps
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	assert.Len(t, l.hits, 1)
+	e.asAgent()
+	for range publicTicketsPerWindow + 1 {
+		w := c.do("POST", "/api/public/tickets", map[string]string{"subject": "Help", "customer_email": "widget@test.example"})
+		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	}
+	warnings := logLines(t, e.logs.String(), "rate limit not applied: the backend failed")
+	require.NotEmpty(t, warnings)
+	assert.Equal(t, "WARN", warnings[0]["level"])
+	assert.Contains(t, warnings[0]["err"], "database unavailable")
 }
 
 func TestClientIP(t *testing.T) {

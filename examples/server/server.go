@@ -52,9 +52,11 @@ type server struct {
 	learner    learner
 	offline    *offlineModel
 	// loginLimiter and publicLimiter throttle sign-in failures and the
-	// public ticket form (ratelimit.go).
+	// public ticket form (ratelimit.go), counted in rates: the backend, so
+	// that every instance on one store counts together.
 	loginLimiter  *rateLimiter
 	publicLimiter *rateLimiter
+	rates         icc.RateLimiter
 	// trustedProxies are the proxies whose X-Forwarded-For header names
 	// the client (ratelimit.go); none by default. Set it before serving.
 	trustedProxies proxyList
@@ -80,6 +82,7 @@ type server struct {
 func newServer(backend icc.Backend, logger *slog.Logger) *server {
 	s := &server{
 		backend: backend,
+		rates:   backend,
 		logger:  logger,
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),

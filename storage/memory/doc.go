@@ -1,6 +1,6 @@
 // Package memory is the in-memory icc.Backend: every icc store, an event
-// bus for one process and a leaser, safe for concurrent use and kept for
-// as long as the process runs.
+// bus for one process, a leaser and a rate limiter, safe for concurrent use
+// and kept for as long as the process runs.
 //
 // It is the default wherever no database URL is configured, and what tests
 // of the other packages run against: it passes the same conformance suite
@@ -18,5 +18,11 @@
 // counted by its Dropped method, since the store, not the bus, is the
 // source of truth. Close ends every subscription.
 //
-// WithClock replaces time.Now for timestamps and lease expiry.
+// The rate limiter (icc.RateLimiter) counts for this process only. It
+// keeps at most 100,000 keys, as SHA-256 hashes: keys whose events have
+// left the window are forgotten at most a minute later, and past the cap
+// arbitrary keys are dropped rather than memory grown.
+//
+// WithClock replaces time.Now for timestamps, lease expiry and rate
+// limits.
 package memory

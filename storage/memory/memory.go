@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"crypto/sha256"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,7 +20,8 @@ const DefaultBuffer = 256
 type Option func(*Store)
 
 // WithClock makes the store read the time from now instead of time.Now,
-// for timestamps and lease expiry. Tests use it to control time.
+// for timestamps, lease expiry and rate limits. Tests use it to control
+// time.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) {
 		if now != nil {
@@ -38,9 +40,10 @@ func WithBuffer(n int) Option {
 	}
 }
 
-// Store is an in-memory icc.Backend: every store, a bus for one process and
-// a leaser. It is safe for concurrent use. Values are copied on the way in
-// and out, so callers never share memory with the store.
+// Store is an in-memory icc.Backend: every store, a bus for one process, a
+// leaser and a rate limiter. It is safe for concurrent use. Values are
+// copied on the way in and out, so callers never share memory with the
+// store.
 type Store struct {
 	now    func() time.Time
 	buffer int
@@ -66,6 +69,7 @@ type Store struct {
 
 	bus   bus
 	lease leases
+	rates rates
 }
 
 // conversation is a chat with its messages and read marks.
@@ -101,6 +105,8 @@ func New(opts ...Option) *Store {
 	}
 	s.bus.subs = map[*subscription]struct{}{}
 	s.lease.held = map[string]lease{}
+	s.rates.keys = map[[sha256.Size]byte]*rateKey{}
+	s.rates.maxKeys = maxRateKeys
 	return s
 }
 

@@ -1,7 +1,8 @@
 // Package postgres is the PostgreSQL backend of the Integration Command
 // Center: one *Store implements every icc store interface, the event bus
-// (icc.Bus) and the leaser (icc.Leaser) on a single connection pool, and
-// passes the conformance suite in storage/storagetest.
+// (icc.Bus), the leaser (icc.Leaser) and the rate limiter
+// (icc.RateLimiter) on a single connection pool, and passes the
+// conformance suite in storage/storagetest.
 //
 // # Driver
 //
@@ -51,4 +52,16 @@
 // Acquire is one upsert on the leases table that takes a lease when it is
 // free, expired or already held by the same holder, judged by the database
 // clock, so that one process of a cluster runs each job at a time.
+//
+// # Rate limits
+//
+// The rate_limits table (migration 00008) keeps, per key, the times of its
+// last events (at most the limit) and when the row may go; keys are stored
+// as their SHA-256, so any length fits. HitRate and AddRate are one
+// transaction: an upsert that creates or locks the key's row and returns
+// its events with the database clock, the sliding-window arithmetic shared
+// with the memory backend, and an UPDATE; the row lock makes concurrent
+// calls from every process count together, never past the limit. CheckRate
+// is one SELECT. Each Store deletes expired rows at most once a minute, a
+// bounded batch through the index on expires_at.
 package postgres

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,8 +51,8 @@ type Config struct {
 	SkipMigrate bool
 }
 
-// Store is the PostgreSQL backend: every icc store, the event bus and the
-// leaser, sharing one connection pool. It is safe for concurrent use.
+// Store is the PostgreSQL backend: every icc store, the event bus, the
+// leaser and the rate limiter, sharing one connection pool. It is safe for concurrent use.
 type Store struct {
 	db      *bun.DB
 	log     *slog.Logger
@@ -61,6 +62,9 @@ type Store struct {
 	origin  string // identifies this Store on the bus
 
 	bus *bus
+	// rateSweepAt is when (Unix nanoseconds) this Store next deletes
+	// expired rate limits (sweepRates).
+	rateSweepAt atomic.Int64
 
 	closeOnce sync.Once
 	closeErr  error

@@ -46,6 +46,7 @@ func Run(t *testing.T, h Harness) {
 	area(t, "Store", s.store)
 	area(t, "Bus", s.bus)
 	area(t, "Leaser", s.leaser)
+	area(t, "RateLimiter", s.rateLimiter)
 }
 
 // area runs one area of the suite in parallel with the others.
