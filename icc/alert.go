@@ -64,7 +64,7 @@ func (m *MaintenanceWindow) Validate() error {
 	if m.Title == "" {
 		m.Title = "Scheduled maintenance"
 	}
-	if len(m.Title) > 200 {
+	if longerThan(m.Title, 200) {
 		return Invalid("title", "must be at most 200 characters")
 	}
 	if m.StartsAt.IsZero() {

@@ -807,7 +807,7 @@ func (d *Desk) Rate(ctx context.Context, id string, rating int, comment string, 
 	if err := CheckText("comment", comment); err != nil {
 		return nil, err
 	}
-	if len(comment) > 2000 {
+	if longerThan(comment, 2000) {
 		return nil, Invalid("comment", "must be at most 2000 characters")
 	}
 	t, err := d.store.GetTicket(ctx, id)

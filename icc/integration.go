@@ -392,16 +392,19 @@ func (r *AlertRule) Validate() error {
 	return nil
 }
 
-// maxIntegrationNameLen is the longest integration name, in bytes.
+// maxIntegrationNameLen is the longest integration name, in characters.
 const maxIntegrationNameLen = 100
 
-// Limits on what a client writes into an integration, in bytes (see
-// Integration.CheckLimits).
+// Limits on what a client writes into an integration (see
+// Integration.CheckLimits): in characters, the check URL's in bytes.
 const (
 	maxIntegrationDescriptionLen = 2000
 	maxCheckURLLen               = 2048
 	maxCheckConditions           = 50
 	maxCheckConditionLen         = 1000
+	// MaxAlertRules is the most alert rules a client may give an
+	// integration.
+	MaxAlertRules = 20
 )
 
 // Integration is a business system the product depends on (a CRM, an ERP, a
@@ -436,7 +439,7 @@ func (in *Integration) Validate() error {
 	if in.Name == "" {
 		return Invalid("name", "is required")
 	}
-	if len(in.Name) > maxIntegrationNameLen {
+	if longerThan(in.Name, maxIntegrationNameLen) {
 		return Invalid("name", "must be at most %d characters", maxIntegrationNameLen)
 	}
 	if strings.ContainsFunc(in.Name, unicode.IsControl) {
@@ -470,14 +473,15 @@ func (in *Integration) Validate() error {
 
 // CheckLimits reports, as EINVALID naming the field, what a client may not
 // write into an integration: a description over 2,000 characters, a check
-// URL over 2,048, more than 50 check conditions or one over 1,000
-// characters. Validate does not check these limits, so that integrations
+// URL over 2,048 bytes, more than 50 check conditions or one over 1,000
+// characters, more than MaxAlertRules alert rules. Validate does not
+// check these limits, so that integrations
 // stored before them still load, are checked and change status (the
 // monitor validates stored integrations and specs again when it schedules
 // a check or writes a status); check them where integrations are written
 // (the reference server does for POST and PATCH).
 func (in *Integration) CheckLimits() error {
-	if len(in.Description) > maxIntegrationDescriptionLen {
+	if longerThan(in.Description, maxIntegrationDescriptionLen) {
 		return Invalid("description", "must be at most %d characters", maxIntegrationDescriptionLen)
 	}
 	if len(in.Check.URL) > maxCheckURLLen {
@@ -487,9 +491,12 @@ func (in *Integration) CheckLimits() error {
 		return Invalid("check.conditions", "a check has at most %d conditions", maxCheckConditions)
 	}
 	for _, cond := range in.Check.Conditions {
-		if len(cond) > maxCheckConditionLen {
+		if longerThan(cond, maxCheckConditionLen) {
 			return Invalid("check.conditions", "each condition must be at most %d characters", maxCheckConditionLen)
 		}
+	}
+	if len(in.AlertRules) > MaxAlertRules {
+		return Invalid("alert_rules", "an integration has at most %d alert rules", MaxAlertRules)
 	}
 	return nil
 }

@@ -129,3 +129,29 @@ func TestParseDurationErrorSaysTheFormat(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 90*time.Minute, d)
 }
+
+// TestLimitsCountCharacters: limits on what people write count characters,
+// not bytes, so a name in Greek gets as many as one in English.
+func TestLimitsCountCharacters(t *testing.T) {
+	greek := strings.Repeat("λ", 200) // 400 bytes
+	c := icc.Customer{Email: "a@example.com", Name: greek, Account: greek, Tier: strings.Repeat("λ", 50)}
+	require.NoError(t, c.Validate())
+	c.Name += "λ"
+	requireInvalid(t, c.Validate(), "name")
+	a := icc.Agent{Email: "a@example.com", Name: greek, Skills: []string{strings.Repeat("λ", 50)}}
+	require.NoError(t, a.Validate())
+	a.Skills = []string{strings.Repeat("λ", 51)}
+	requireInvalid(t, a.Validate(), "skills")
+	in := icc.Integration{Name: strings.Repeat("λ", 100), Description: strings.Repeat("λ", 2000)}
+	require.NoError(t, in.Validate())
+	require.NoError(t, in.CheckLimits())
+	in.Name += "λ"
+	requireInvalid(t, in.Validate(), "name")
+}
+
+func TestAlertRuleCountLimit(t *testing.T) {
+	in := icc.Integration{Name: "CRM", AlertRules: make([]icc.AlertRule, icc.MaxAlertRules)}
+	require.NoError(t, in.CheckLimits())
+	in.AlertRules = append(in.AlertRules, icc.AlertRule{})
+	requireInvalid(t, in.CheckLimits(), "alert_rules")
+}

@@ -33,13 +33,13 @@ func (c *Customer) Validate() error {
 	if err := checkTexts("id", c.ID, "name", c.Name, "tier", c.Tier, "account", c.Account); err != nil {
 		return err
 	}
-	if len(c.Name) > 200 {
+	if longerThan(c.Name, 200) {
 		return Invalid("name", "must be at most 200 characters")
 	}
-	if len(c.Tier) > 50 {
+	if longerThan(c.Tier, 50) {
 		return Invalid("tier", "must be at most 50 characters")
 	}
-	if len(c.Account) > 200 {
+	if longerThan(c.Account, 200) {
 		return Invalid("account", "must be at most 200 characters")
 	}
 	return nil
@@ -149,7 +149,7 @@ func (a *Agent) Validate() error {
 	if strings.TrimSpace(a.Name) == "" {
 		return Invalid("name", "is required")
 	}
-	if len(a.Name) > 200 {
+	if longerThan(a.Name, 200) {
 		return Invalid("name", "must be at most 200 characters")
 	}
 	if a.Role == "" {
@@ -174,7 +174,7 @@ func (a *Agent) Validate() error {
 		if err := CheckText("skills", s); err != nil {
 			return err
 		}
-		if strings.TrimSpace(s) == "" || len(s) > 50 {
+		if strings.TrimSpace(s) == "" || longerThan(s, 50) {
 			return Invalid("skills", "each skill must be 1 to 50 characters")
 		}
 	}

@@ -37,6 +37,14 @@ func CleanText(s string) string {
 	return s
 }
 
+// longerThan reports whether s has more than n characters (runes, as
+// JSON Schema's maxLength counts): limits on what people write are in
+// characters, so that a name in Greek or Japanese gets as many as one in
+// English. Byte limits (MaxBodyLen, MaxSubjectLen) say so.
+func longerThan(s string, n int) bool {
+	return len(s) > n && utf8.RuneCountInString(s) > n
+}
+
 // checkTexts is CheckText for each of fields, given as name, value pairs,
 // in order.
 func checkTexts(fieldValues ...string) error {

@@ -503,6 +503,7 @@ func TestOpenAPILimitsMatchCode(t *testing.T) {
 		{[]string{"IntegrationRequest.description", "IntegrationUpdate.description"}, "maxLength", description},
 		{[]string{"IntegrationRequest.check.url", "IntegrationUpdate.check.url"}, "maxLength", checkURL},
 		{[]string{"IntegrationRequest.check.conditions", "IntegrationUpdate.check.conditions"}, "maxItems", conditions},
+		{[]string{"IntegrationRequest.alert_rules", "IntegrationUpdate.alert_rules"}, "maxItems", icc.MaxAlertRules},
 		{[]string{"IntegrationRequest.check.conditions[]", "IntegrationUpdate.check.conditions[]"}, "maxLength", condition},
 		{[]string{"IntegrationRequest.alert_rules[].failures", "IntegrationUpdate.alert_rules[].failures"}, "maximum", failures},
 		{[]string{"IntegrationRequest.alert_rules[].resolve_after", "IntegrationUpdate.alert_rules[].resolve_after"}, "maximum", resolveAfter},
@@ -594,8 +595,11 @@ func (g *ruleGen) text(field, format string, n int) string {
 
 // item returns the i-th of a list of distinct valid items of field.
 func (g *ruleGen) item(field string, i int) any {
-	if field == "check.conditions" {
+	switch field {
+	case "check.conditions":
 		return "status == 200"
+	case "alert_rules":
+		return map[string]any{"type": "consecutive_failures", "failures": i%100 + 1}
 	}
 	return fmt.Sprintf("item-%d-%d", g.unique(), i)
 }
