@@ -874,11 +874,14 @@ func (d *Desk) CheckSLA(ctx context.Context) (int, error) {
 
 func (d *Desk) breach(ctx context.Context, t *Ticket, now time.Time) (bool, error) {
 	var what []string
-	if t.FirstResponseDue != nil && t.FirstResponseAt == nil && !t.FirstResponseBreached && !now.Before(*t.FirstResponseDue) {
+	// A target is breached once its due time has passed, not at it: a
+	// response at the due time meets it, as analytics counts it (icc
+	// TicketAnalytics), whichever of the watcher and the reply came first.
+	if t.FirstResponseDue != nil && t.FirstResponseAt == nil && !t.FirstResponseBreached && now.After(*t.FirstResponseDue) {
 		t.FirstResponseBreached = true
 		what = append(what, "first_response")
 	}
-	if t.ResolutionDue != nil && !t.ResolutionBreached && !now.Before(*t.ResolutionDue) {
+	if t.ResolutionDue != nil && !t.ResolutionBreached && now.After(*t.ResolutionDue) {
 		t.ResolutionBreached = true
 		what = append(what, "resolution")
 	}

@@ -73,8 +73,8 @@ func TestDeskPriorityChangeRecomputesSLADue(t *testing.T) {
 	e.clock.Advance(time.Minute)
 	assert.Zero(t, e.checkSLA(t))
 	assert.Equal(t, 1, e.count(t, tk.ID, icc.EventSLAAtRisk, "first_response"), "3 minutes left")
-	e.clock.Advance(3 * time.Minute)
-	assert.Equal(t, 1, e.checkSLA(t), "breached at urgent's 15 minutes, not low's 8 hours")
+	e.clock.Advance(3*time.Minute + time.Second)
+	assert.Equal(t, 1, e.checkSLA(t), "breached past urgent's 15 minutes, not low's 8 hours")
 	assert.True(t, e.stored(t, tk.ID).FirstResponseBreached)
 }
 
@@ -123,7 +123,7 @@ func TestDeskPriorityChangeKeepsMetAndBreachedTargets(t *testing.T) {
 		e := newDeskEnv(t, icc.DeskConfig{})
 		tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Question", CustomerEmail: "c@example.com", Priority: icc.PriorityLow})
 		require.NoError(t, err)
-		e.clock.Advance(8 * time.Hour)
+		e.clock.Advance(8*time.Hour + time.Second)
 		require.Equal(t, 1, e.checkSLA(t))
 
 		got := e.setPriority(t, tk.ID, icc.PriorityLow) // medium after the breach
@@ -204,4 +204,31 @@ func TestDeskSLAAtRiskAgainForAMovedDueTime(t *testing.T) {
 	assert.Equal(t, 2, e.count(t, tk.ID, icc.EventSLAAtRisk, "first_response"), "warned about the new due time")
 	assert.Zero(t, e.checkSLA(t))
 	assert.Equal(t, 2, e.count(t, tk.ID, icc.EventSLAAtRisk, "first_response"), "once")
+}
+
+// TestDeskResponseAtDueTimeMeetsTarget: a first response at exactly its due
+// time meets the target, whether the SLA watcher looked before or after
+// it, as analytics counts it.
+func TestDeskResponseAtDueTimeMeetsTarget(t *testing.T) {
+	e := newDeskEnv(t, icc.DeskConfig{})
+	ann := e.agent(t, "Ann", 5)
+	var tickets []*icc.Ticket
+	for range 2 {
+		tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Down", CustomerEmail: "c@example.com", Priority: icc.PriorityUrgent})
+		require.NoError(t, err)
+		tickets = append(tickets, tk)
+	}
+	e.clock.Advance(tickets[0].FirstResponseDue.Sub(e.clock.Now()))
+	_, err := e.desk.Reply(e.ctx, tickets[0].ID, "On it.", false, icc.Actor{Type: icc.ActorAgent, ID: ann.ID})
+	require.NoError(t, err)
+	assert.Zero(t, e.checkSLA(t), "at the due time nothing is breached yet")
+	_, err = e.desk.Reply(e.ctx, tickets[1].ID, "On it.", false, icc.Actor{Type: icc.ActorAgent, ID: ann.ID})
+	require.NoError(t, err)
+	for _, tk := range tickets {
+		got := e.stored(t, tk.ID)
+		assert.False(t, got.FirstResponseBreached)
+		assert.True(t, got.FirstResponseAt.Equal(*got.FirstResponseDue))
+	}
+	e.clock.Advance(time.Second)
+	assert.Zero(t, e.checkSLA(t), "answered: nothing to breach")
 }

@@ -599,7 +599,8 @@ func TestDeskSLAAtRiskOnceThenBreach(t *testing.T) {
 	assert.Equal(t, 1, count(icc.EventSLAAtRisk, "first_response"), "warned once")
 	assert.Zero(t, count(icc.EventSLAAtRisk, "resolution"))
 
-	check(15*time.Minute, 1)
+	check(15*time.Minute, 0) // at the due time the target is still met
+	check(15*time.Minute+time.Second, 1)
 	assert.Equal(t, "ticket.sla_breached", nextBusEvent(), "no second warning came first")
 	assert.Equal(t, 1, count(icc.EventSLABreached, "first_response"))
 	assert.Equal(t, 1, count(icc.EventSLAAtRisk, "first_response"))
@@ -610,7 +611,8 @@ func TestDeskSLAAtRiskOnceThenBreach(t *testing.T) {
 	check(3*time.Hour+30*time.Minute, 0)
 	assert.Equal(t, 1, count(icc.EventSLAAtRisk, "resolution"))
 	assert.Equal(t, "ticket.sla_at_risk", nextBusEvent())
-	check(4*time.Hour, 1)
+	check(4*time.Hour, 0)
+	check(4*time.Hour+time.Second, 1)
 	assert.Equal(t, "ticket.sla_breached", nextBusEvent())
 	check(5*time.Hour, 0)
 	assert.Equal(t, 1, count(icc.EventSLAAtRisk, "resolution"))

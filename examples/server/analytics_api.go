@@ -41,6 +41,10 @@ func queryTime(q url.Values, name string) (time.Time, bool, error) {
 	if err := icc.CheckTime(name, t); err != nil {
 		return time.Time{}, false, err
 	}
+	if t.IsZero() {
+		// Go's zero time, which the library reads as "not given".
+		return time.Time{}, false, icc.Invalid(name, "must be later than 0001-01-01T00:00:00Z")
+	}
 	return t, true, nil
 }
 

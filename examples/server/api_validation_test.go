@@ -77,9 +77,13 @@ func TestQueryTimesOutsideYearsOneTo9999AreRefused(t *testing.T) {
 		"/api/logs?to=" + early:                                                 "to",
 		"/api/integrations/" + erp + "/results?from=" + early:                   "from",
 		"/api/integrations/" + erp + "/results?to=" + late:                      "to",
+		// Go's zero time: refused with a message, not read as "not given".
+		"/api/analytics/tickets?from=0001-01-01&to=0001-01-02": "from",
 	} {
 		requireError(t, c.do("GET", path, nil), http.StatusUnprocessableEntity, icc.EINVALID, field)
 	}
+	w0 := c.do("GET", "/api/analytics/tickets?from=0001-01-01&to=0001-01-02", nil)
+	assert.Contains(t, readErrorBody(t, w0.Body.Bytes()).Message, "later than 0001-01-01")
 	// The last instant of 9999 in UTC is fine.
 	w := c.do("GET", "/api/analytics/tickets?from=9999-12-30T00:00:00Z&to=9999-12-31T23:59:59Z", nil)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())

@@ -138,10 +138,16 @@ export function fmtDur(d) {
   if (d === undefined || d === null || d === "") return "—";
   const s = seconds(d);
   if (s === 0) return "0 ms";
-  if (s < 1) return Math.round(s * 1000) + " ms";
-  if (s < 60) return s.toFixed(1) + " s";
-  if (s < 3600) return Math.round(s / 60) + " min";
-  if (s < 86400) return Math.floor(s / 3600) + " h " + Math.round((s % 3600) / 60) + " min";
+  // Each unit is chosen after rounding, so 59.96 s is "1 min", never
+  // "60.0 s", and 1 h 59 min 45 s is "2 h 0 min", never "1 h 60 min".
+  if (s < 0.0005) return "< 1 ms";
+  if (s < 0.9995) return Math.round(s * 1000) + " ms";
+  if (s < 59.95) return s.toFixed(1) + " s";
+  if (s < 3570) return Math.round(s / 60) + " min";
+  if (s < 86370) {
+    const m = Math.round(s / 60);
+    return Math.floor(m / 60) + " h " + (m % 60) + " min";
+  }
   return (s / 86400).toFixed(1) + " d";
 }
 

@@ -34,7 +34,10 @@ export async function render(root, ctx) {
   }
 
   function draw(t, ia) {
-    const label = (s) => (t.bucket === "hour" ? new Date(s).toLocaleTimeString(undefined, { hour: "2-digit" }) : new Date(s).toLocaleDateString(undefined, { month: "numeric", day: "numeric" }));
+    // Buckets are UTC hours and days, so they are labelled in UTC.
+    const label = (s) => (t.bucket === "hour"
+      ? new Date(s).toLocaleTimeString(undefined, { hour: "2-digit", timeZone: "UTC" })
+      : new Date(s).toLocaleDateString(undefined, { month: "numeric", day: "numeric", timeZone: "UTC" }));
     const cls = t.classifier || {};
     replace(out,
       h("div", { class: "kpis" },
@@ -43,7 +46,7 @@ export async function render(root, ctx) {
         kpi("SLA compliance", pctOf(t.sla.compliance, slaCounted(t.sla))), kpi("CSAT", t.csat.count ? `${t.csat.average.toFixed(2)} (${t.csat.count})` : "—")),
       h("div", { class: "charts" },
         // Many buckets (per hour) get the whole row, so the bars stay readable.
-        card("Volume", barChart(t.volume.map((v) => ({ label: label(v.start), value: v.count })), { title: "Tickets created per " + t.bucket }),
+        card("Volume", barChart(t.volume.map((v) => ({ label: label(v.start), value: v.count })), { title: "Tickets created per " + t.bucket + " (UTC)" }),
           t.volume.length > 24 ? "wide" : ""),
         card("CSAT distribution", barChart((t.csat.distribution || []).map((n, i) => ({ label: "★".repeat(i + 1), value: n, cls: "csat-" + (i + 1) })),
           { title: "Ratings from 1 to 5 stars" })),

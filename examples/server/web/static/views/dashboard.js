@@ -87,7 +87,7 @@ export async function render(root, ctx) {
     const order = ["new", "open", "pending", "resolved", "closed"];
     children.push(h("div", { class: "charts" },
       h("figure", {}, barChart(order.map((k) => ({ label: k, value: s.by_status[k] || 0 })), { title: "Tickets by status" }), h("figcaption", {}, "By status")),
-      h("figure", {}, barChart(s.volume.map((v) => ({ label: new Date(v.start).toLocaleDateString(undefined, { month: "numeric", day: "numeric" }), value: v.count })), { title: "Tickets created per day" }), h("figcaption", {}, "Created per day"))));
+      h("figure", {}, barChart(s.volume.map((v) => ({ label: new Date(v.start).toLocaleDateString(undefined, { month: "numeric", day: "numeric", timeZone: "UTC" }), value: v.count })), { title: "Tickets created per day (UTC)" }), h("figcaption", {}, "Created per day (UTC)"))));
     replace(figures, children);
   }
 
