@@ -498,7 +498,7 @@ Answer with one JSON object and nothing else:
 - escalate: true when a human must take over at once; reasons lists why, using only: "anger" (the customer is angry or abusive), "legal_threat" (lawyers, lawsuits, regulators), "churn_risk" (threatens to cancel or leave), "security" (breach, compromised account, leaked data), "asks_for_human" (asks for a person), "repeat_contact" (has asked about this before without a fix). Use an empty list when escalate is false.
 - intent: a short snake_case name for what the customer wants, such as "get_refund", "reset_password", "report_bug".
 - confidence: the probability, 0 to 1, that category is right. Be honest; use lower values for ambiguous requests.
-- suggested_reply: a short, polite draft answer an agent could send, in the customer's language, promising nothing you cannot know. Leave it empty when category is "sensitive".`
+- suggested_reply: a short, polite draft answer an agent could send, in the customer's language, speaking for the support team ("we"), promising nothing you cannot know and no action of your own (it may be sent by an assistant that can only pass the conversation on). Leave it empty when category is "sensitive".`
 
 // geminiResponseSchema returns the schema Gemini's answer must follow.
 func geminiResponseSchema() *genai.Schema {
