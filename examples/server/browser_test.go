@@ -158,6 +158,15 @@ func (a *apiClient) do(method, path string, body, out any) int {
 // maintenance (scheduling one) and analytics render. Read receipts show
 // both ways ("Seen by customer" in the console, "Seen" in the widget), and
 // an unsaved edit of a ticket's fields survives a change by another agent.
+// The screens follow what others do live: the ticket list shows a new
+// ticket, the open conversation's header and reply box follow another
+// agent's assign, convert and close, and a send the hub refuses says "Not
+// sent" and why. The widget refuses a blank first message, keeps messages
+// in seq order across a reconnect (the back/forward cache's pagehide and
+// pageshow), and leaves "no agent is online" when one comes. A server
+// without demo data shows no demo logins and no mock switches, and after
+// it restarts (in memory: everything is gone) the widget offers a new
+// conversation and the console asks to sign in again.
 // Set ICC_UI_SCREENSHOTS to a directory to keep the screenshots there.
 func TestBrowserUI(t *testing.T) {
 	if testing.Short() {
@@ -176,11 +185,16 @@ func TestBrowserUI(t *testing.T) {
 	}
 
 	agent := newBrowser(t, chrome)
+	// Tom is another agent, acting through the API while the browser's
+	// agent looks on.
+	tom := signIn(t, srv.url, "tom@example.com", "demo-agent")
 
-	// Sign in; the dashboard shows the integrations and ticket figures.
+	// Sign in (a demo server shows the demo logins); the dashboard shows
+	// the integrations and ticket figures.
 	step(t, agent, "sign in",
 		chromedp.Navigate(srv.url+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#login-email")),
+		pollText("#login-help", "Demo: admin@example.com / demo-admin"),
 		chromedp.SendKeys(chromedp.CSS("#login-email"), "admin@example.com"),
 		chromedp.SendKeys(chromedp.CSS("#login-password"), "demo-admin"),
 		chromedp.Click(chromedp.CSS(`#login-form button[type="submit"]`)),
@@ -194,6 +208,23 @@ func TestBrowserUI(t *testing.T) {
 		assert.Contains(t, status, name)
 	}
 	shot(agent, "dashboard")
+	// "Skip to content" moves the focus to the main region, without routing.
+	step(t, agent, "skip to content",
+		chromedp.Navigate(srv.url+"/#/analytics"),
+		chromedp.WaitVisible(chromedp.CSS("#analytics .kpi")),
+		poll(`(() => { document.querySelector(".skip").click();
+			return document.activeElement?.id === "main" && location.hash === "#/analytics"; })()`),
+	)
+	// Count axes have whole-number ticks only.
+	assert.True(t, value(t, agent, "whole-number ticks", chromedp.Evaluate[bool](`(() => {
+		const ticks = [...document.querySelectorAll('#analytics svg.chart:not(.hbars) text.axis[text-anchor="end"]')];
+		return ticks.length > 0 && ticks.every((t) => /^\d+$/.test(t.textContent)); })()`)))
+	// API errors read as sentences.
+	assert.Equal(t, "Status max must not be below status min|Too many failed sign-ins; try again in 6 minutes",
+		value(t, agent, "error texts", chromedp.Evaluate[string](`import("/static/api.js").then((m) => [
+			m.errorText(new m.APIError(422, "invalid", "must not be below status_min", "status_max")),
+			m.errorText(new m.APIError(429, "rate_limited", "too many failed sign-ins; try again in 356s"))].join("|"))`,
+			chromedp.EvalAwaitPromise)))
 
 	// The ticket list, one ticket, and a reply that lands in its trail.
 	const reply = "Thanks, we are on it (browser test)"
@@ -201,6 +232,11 @@ func TestBrowserUI(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`a[data-nav="tickets"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#ticket-rows tr a")),
 	)
+	// The list is live: a ticket another agent creates shows up.
+	const liveSubject = "Created while the list was open (browser test)"
+	require.Equal(t, http.StatusCreated, tom.do("POST", "/api/tickets", map[string]string{
+		"subject": liveSubject, "body": "Please call me back", "customer_email": "live.list@test.example"}, nil))
+	step(t, agent, "see the new ticket in the list", pollText("#ticket-rows", liveSubject))
 	shot(agent, "tickets")
 	step(t, agent, "reply to a ticket",
 		chromedp.Click(chromedp.CSS("#ticket-rows tr:first-child a")),
@@ -225,9 +261,22 @@ func TestBrowserUI(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#start input[name="name"]`), "Wanda Widget"),
 		chromedp.SendKeys(chromedp.CSS(`#start input[name="email"]`), "wanda@example.org"),
 		chromedp.SendKeys(chromedp.CSS(`#start input[name="subject"]`), subject),
+		// A first message of only spaces is refused, as an empty one is.
+		chromedp.SendKeys(chromedp.CSS(`#start textarea[name="message"]`), "   "),
+		chromedp.Click(chromedp.CSS(`#start button[type="submit"]`)),
+		poll(`document.querySelector('#start textarea[name="message"]').validationMessage !== ""`),
+	)
+	assert.True(t, value(t, customer, "no conversation for a blank message", chromedp.Evaluate[bool](
+		`!document.querySelector("#start").hidden && document.querySelector("#chat").hidden && sessionStorage.getItem("icc.widget") === null`)))
+	step(t, customer, "start the chat",
 		chromedp.SendKeys(chromedp.CSS(`#start textarea[name="message"]`), "Hi there"),
 		chromedp.Click(chromedp.CSS(`#start button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#messages li")),
+		// Enter that picks a word of an input method (IME) sends nothing.
+		poll(`(() => { const b = document.querySelector("#body"); b.value = "にほんご";
+			b.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", isComposing: true, bubbles: true, cancelable: true }));
+			const kept = b.value === "にほんご" && !document.querySelector("#messages li.pending");
+			b.value = ""; return kept; })()`),
 		chromedp.SendKeys(chromedp.CSS("#body"), hello),
 		chromedp.Click(chromedp.CSS(`#send button[type="submit"]`)),
 		poll(`[...document.querySelectorAll("#messages li[data-seq]")].some(li => li.textContent.includes(`+jsString(hello)+`))`),
@@ -301,18 +350,80 @@ func TestBrowserUI(t *testing.T) {
 		poll(seenUnder("#seen", "Seen", thanks)),
 	)
 	shot(customer, "widget-seen")
-	// The agent closes the conversation (through the API, as the console's
-	// Close button asks for confirmation): the widget turns read-only, and
-	// stays so after a reload.
-	step(t, agent, "close the conversation",
-		poll(`(() => { if (!window.__closing) { window.__closing = "pending";
-			import("/static/api.js").then(async (m) => {
-				const r = await m.api("GET", "/api/conversations?status=open&limit=100");
-				const c = r.items.find((c) => c.subject === `+jsString(subject)+`);
-				await m.api("POST", "/api/conversations/" + encodeURIComponent(c.id) + "/close");
-			}).then(() => (window.__closing = "done"), (e) => (window.__closing = "error: " + e)); }
-			return window.__closing === "done"; })()`),
+
+	// The widget's page goes into the back/forward cache (pagehide): its
+	// socket closes. The customer writes meanwhile and the agent answers;
+	// back on the page (pageshow) the widget reconnects, the agent's
+	// answer is replayed and the customer's message sent: they show in
+	// seq order, the answer first, not the pending bubble's place first.
+	const away, still = "Still here while you were away", "Are you still there?"
+	step(t, customer, "leave the widget's page",
+		poll(`(() => { window.dispatchEvent(new PageTransitionEvent("pagehide", { persisted: true })); return true; })()`),
+		pollText("#widget-status", "Reconnecting"),
+		chromedp.SendKeys(chromedp.CSS("#body"), still),
+		chromedp.Click(chromedp.CSS(`#send button[type="submit"]`)),
+		poll(`[...document.querySelectorAll("#messages li.pending")].some((li) => li.textContent.includes(`+jsString(still)+`))`),
 	)
+	step(t, agent, "answer while the customer is away",
+		chromedp.SendKeys(chromedp.CSS("#chat-body"), away),
+		chromedp.Click(chromedp.CSS(`.composer button[type="submit"]`)),
+		poll(`[...document.querySelectorAll("#chat-messages li[data-seq]")].some((li) => li.textContent.includes(`+jsString(away)+`))`),
+	)
+	step(t, customer, "come back: messages in seq order",
+		poll(`(() => { window.dispatchEvent(new PageTransitionEvent("pageshow", { persisted: true })); return true; })()`),
+		poll(`(() => { const lis = [...document.querySelectorAll("#messages li.msg")];
+			const seqs = lis.map((li) => Number(li.dataset.seq));
+			const a = lis.findIndex((li) => li.textContent.includes(`+jsString(away)+`));
+			const s = lis.findIndex((li) => li.textContent.includes(`+jsString(still)+`));
+			return a >= 0 && s > a && seqs.every((q, i) => q > 0 && (i === 0 || q > seqs[i - 1])); })()`),
+		pollText("#widget-status", "an agent is here"),
+	)
+	// The console's page too: its live connection closes on pagehide (the
+	// agent is no longer online) and comes back on pageshow.
+	step(t, agent, "the console leaves and comes back",
+		poll(`(() => { window.dispatchEvent(new PageTransitionEvent("pagehide", { persisted: true })); return true; })()`),
+		poll(`!document.querySelector("#live-dot").classList.contains("on")`),
+		poll(`(() => { window.dispatchEvent(new PageTransitionEvent("pageshow", { persisted: true })); return true; })()`),
+		poll(`document.querySelector("#live-dot").classList.contains("on")`),
+	)
+
+	// Another agent assigns the open conversation, converts it to a ticket
+	// and closes it: the console's header, buttons and reply box follow.
+	convID := value(t, agent, "the open conversation's id", chromedp.Evaluate[string](`decodeURIComponent(location.hash.split("/")[2])`))
+	require.NotEmpty(t, convID)
+	convPath := "/api/conversations/" + convID
+	var tomMe struct {
+		Agent struct {
+			ID string `json:"id"`
+		} `json:"agent"`
+	}
+	require.Equal(t, http.StatusOK, tom.do("GET", "/api/auth/me", nil, &tomMe))
+	require.Equal(t, http.StatusOK, tom.do("POST", convPath+"/assign", map[string]string{"agent_id": tomMe.Agent.ID}, nil))
+	step(t, agent, "see Tom assigned", pollText("#chat-assignee", "Assigned to Tom Technical"))
+	require.Equal(t, http.StatusCreated, tom.do("POST", convPath+"/ticket", map[string]any{}, nil))
+	step(t, agent, "see the ticket",
+		poll(`[...document.querySelectorAll("#chat-state a")].some((a) => a.textContent === "Open ticket")`),
+		poll(`!!document.querySelector("#chat-actions") && ![...document.querySelectorAll("#chat-actions button")].some((b) => b.textContent === "Convert to ticket")`),
+	)
+	// Closed through the API, as the console's Close button asks for
+	// confirmation: the widget turns read-only, and stays so after a reload.
+	require.Equal(t, http.StatusOK, tom.do("POST", convPath+"/close", nil, nil))
+	step(t, agent, "see it closed",
+		poll(`document.querySelector("#chat-body").disabled && document.querySelector(".composer button[type=submit]").disabled`),
+		poll(`!document.querySelector("#chat-actions")`),
+		pollText("#chat-state", "closed"),
+	)
+	// A send that raced the close (the box re-enabled here to make one) is
+	// refused by the hub: the bubble says "Not sent" and why.
+	const late = "One more thing (browser test)"
+	step(t, agent, "a refused send says so",
+		poll(`(() => { const t = document.querySelector("#chat-body"); t.disabled = false; t.value = `+jsString(late)+`;
+			t.form.requestSubmit(); return true; })()`),
+		poll(`[...document.querySelectorAll("#chat-messages li.msg.failed")].some((li) => li.textContent.includes(`+jsString(late)+`)
+			&& li.querySelector(".meta").textContent === "Not sent: the conversation is closed.")`),
+	)
+	assert.False(t, value(t, agent, "nothing left Sending…", chromedp.Evaluate[bool](`document.querySelector("#chat-messages").textContent.includes("Sending…")`)))
+	shot(agent, "chat-closed")
 	closed := []chromedp.Action[chromedp.Void]{
 		poll(`document.querySelector("#body").disabled && document.querySelector("#send button").disabled`),
 		pollText("#widget-status", "closed"),
@@ -321,14 +432,14 @@ func TestBrowserUI(t *testing.T) {
 	step(t, customer, "reload the closed widget", append([]chromedp.Action[chromedp.Void]{chromedp.Reload()}, closed...)...)
 	// The widget keeps the agents' read mark over the reload, and loads it
 	// from the API when the page has forgotten it.
-	step(t, customer, "Seen after the reload", poll(seenUnder("#seen", "Seen", thanks)))
+	step(t, customer, "Seen after the reload", poll(seenUnder("#seen", "Seen", still)))
 	require.True(t, value(t, customer, "forget the stored read mark", chromedp.Evaluate[bool](`(() => {
 		const s = JSON.parse(sessionStorage.getItem("icc.widget"));
 		s.seen = 0; sessionStorage.setItem("icc.widget", JSON.stringify(s)); return true; })()`)))
 	step(t, customer, "Seen from the API after a reload",
 		chromedp.Reload(),
-		pollText("#messages", thanks),
-		poll(seenUnder("#seen", "Seen", thanks)),
+		pollText("#messages", still),
+		poll(seenUnder("#seen", "Seen", still)),
 	)
 	shot(customer, "widget-closed")
 
@@ -337,6 +448,7 @@ func TestBrowserUI(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`a[data-nav="integrations"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#integration-rows tr")),
 		pollText("#integration-rows", "Mock ERP"),
+		pollText("#mocks", "Demo: mock systems"), // a demo server's mocks
 	)
 	step(t, agent, "logs",
 		chromedp.Click(chromedp.CSS(`a[data-nav="logs"]`)),
@@ -387,7 +499,6 @@ func TestBrowserUI(t *testing.T) {
 	// Another agent changes the ticket while the admin has an unsaved edit
 	// in its fields: the edit stays, a notice says what changed, and saving
 	// reports the conflict and shows the ticket as it now is.
-	tom := signIn(t, srv.url, "tom@example.com", "demo-agent")
 	type ticketFields struct {
 		Version  int64  `json:"version"`
 		Priority string `json:"priority"`
@@ -474,4 +585,82 @@ func TestBrowserUI(t *testing.T) {
 	var saved ticketFields
 	require.Equal(t, http.StatusOK, tom.do("GET", "/api/tickets/"+ticketID, nil, &saved))
 	assert.Equal(t, myCategory, saved.Category, "the edit kept over the agent's own note was saved")
+
+	browserWithoutDemo(t, agent, shot)
+}
+
+// browserWithoutDemo drives a server started with -demo=false (and an
+// admin from the environment), in browser contexts of its own next to
+// parent's: a customer who writes while no agent is online is told so
+// until an agent signs in; the sign-in page shows no demo logins and the
+// integrations screen no mock switches. Then the server restarts on the
+// same address: in memory, the conversation and the session are gone, so
+// the widget offers a new conversation and the console, left on the ticket
+// list, asks the agent to sign in again.
+func browserWithoutDemo(t *testing.T, parent context.Context, shot func(context.Context, string)) {
+	const email, password = "root@example.net", "browser-test-admin-secret"
+	env := map[string]string{"ICC_ADMIN_EMAIL": email, "ICC_ADMIN_PASSWORD": password}
+	srv := startRun(t, []string{"-addr", "127.0.0.1:0", "-demo=false"}, env)
+	newContext := func() context.Context {
+		ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+		t.Cleanup(cancel)
+		require.NoError(t, chromedp.Do(ctx), "open a browser context")
+		return ctx
+	}
+	customer, agent := newContext(), newContext()
+
+	step(t, customer, "write while no agent is online",
+		chromedp.Navigate(srv.url+"/widget"),
+		chromedp.WaitVisible(chromedp.CSS(`#start input[name="email"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#start input[name="email"]`), "night.owl@example.org"),
+		chromedp.SendKeys(chromedp.CSS(`#start textarea[name="message"]`), "Is anybody there tonight?"),
+		chromedp.Click(chromedp.CSS(`#start button[type="submit"]`)),
+		pollText("#widget-status", "No agent is online right now"),
+	)
+	step(t, agent, "a sign-in page without demo logins",
+		chromedp.Navigate(srv.url+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#login-email")),
+		pollText("#login-help", "widget page"),
+	)
+	help := value(t, agent, "read the sign-in help", chromedp.TextContent(chromedp.CSS("#login-help")))
+	assert.NotContains(t, help, "Demo")
+	assert.NotContains(t, help, "demo-admin")
+	shot(agent, "login-no-demo")
+	step(t, agent, "sign in",
+		chromedp.SendKeys(chromedp.CSS("#login-email"), email),
+		chromedp.SendKeys(chromedp.CSS("#login-password"), password),
+		chromedp.Click(chromedp.CSS(`#login-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#ticket-figures .kpi")),
+		poll(`document.querySelector("#live-dot").classList.contains("on")`),
+	)
+	// The agent is online now (a presence frame): the widget stops saying
+	// that nobody is.
+	step(t, customer, "an agent came online", pollText("#widget-status", "An agent will be with you shortly"))
+	step(t, agent, "integrations without mock switches",
+		chromedp.Click(chromedp.CSS(`a[data-nav="integrations"]`)),
+		pollText("#main", "Choose an integration"),
+	)
+	assert.False(t, value(t, agent, "no mocks panel", chromedp.Evaluate[bool](`document.querySelector("#mocks") !== null || document.querySelector("#main").textContent.includes("Demo")`)))
+	step(t, agent, "the ticket list",
+		chromedp.Click(chromedp.CSS(`a[data-nav="tickets"]`)),
+		pollText("#main", "No tickets match these filters."),
+	)
+
+	// The server restarts on the same address, with nothing stored.
+	srv.stop()
+	select {
+	case <-srv.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server did not stop")
+	}
+	startRun(t, []string{"-addr", strings.TrimPrefix(srv.url, "http://"), "-demo=false"}, env)
+	step(t, customer, "the widget offers a new conversation",
+		pollText("#widget-status", "Your previous conversation is no longer available"),
+		chromedp.WaitVisible(chromedp.CSS("#start")),
+		poll(`document.querySelector("#chat").hidden && sessionStorage.getItem("icc.widget") === null`),
+	)
+	shot(customer, "widget-gone")
+	step(t, agent, "the console asks to sign in again",
+		pollText("#login-error", "Your session has ended. Please sign in again."),
+	)
 }

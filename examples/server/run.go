@@ -127,6 +127,7 @@ func (s *server) setup(ctx context.Context, cfg config, self string) (logins []d
 		if err = s.seedMonitorDemo(ctx, self, demoCheckInterval); err != nil {
 			return nil, fmt.Errorf("seed demo integrations: %w", err)
 		}
+		s.demo = true
 	}
 	s.warnIfNoAdmin(ctx)
 	// Started last, so that a failed setup leaves nothing running (the

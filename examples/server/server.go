@@ -68,6 +68,10 @@ type server struct {
 
 	// metrics counts requests and serves GET /metrics (metrics.go).
 	metrics *metrics
+	// demo says that demo data (logins, integrations checking the mocks)
+	// was seeded; the web UI shows the demo logins and mock switches then
+	// (web.go). Set by setup before serving.
+	demo bool
 
 	// patterns lists every pattern registered on mux, in order, so that
 	// tests can check the OpenAPI document against the real routes.

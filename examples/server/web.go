@@ -55,14 +55,32 @@ type webFile struct {
 	etag  string
 }
 
+// newWebFile returns a file to serve, its ETag a hash of body.
+func newWebFile(name string, body []byte, ctype string) *webFile {
+	sum := sha256.Sum256(body)
+	return &webFile{name: name, body: body, ctype: ctype,
+		etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
+}
+
+// The meta tag of index.html that tells the agents' app whether the server
+// seeded demo data (server.demo): only then does it show the demo logins
+// and the mock systems' switches. index.html says "off"; a demo server
+// serves a copy that says "on". No API route is needed, and the page
+// knows before its first request.
+const (
+	webDemoOff = `<meta name="icc-demo" content="off">`
+	webDemoOn  = `<meta name="icc-demo" content="on">`
+)
+
 // webUIPath reports whether a route pattern's path belongs to the web UI
 // rather than to the API, which the OpenAPI document describes.
 func webUIPath(p string) bool {
 	return p == "/{$}" || p == "/widget" || strings.HasPrefix(p, "/static/")
 }
 
-// webRoutes registers the web UI: GET / (the agents' app), GET /widget
-// (the customers' chat page) and GET /static/... (its scripts and styles).
+// webRoutes registers the web UI: GET / (the agents' app, whose
+// icc-demo meta tag follows s.demo), GET /widget (the customers' chat
+// page) and GET /static/... (its scripts and styles).
 // Every answer carries an ETag (a hash of the content) and is revalidated
 // on each use, so a new binary's files are picked up at once.
 func (s *server) webRoutes() {
@@ -70,12 +88,16 @@ func (s *server) webRoutes() {
 	if err != nil {
 		panic(fmt.Sprintf("web UI: %v", err)) // the files are embedded: a bug
 	}
-	page := func(name string) http.Handler {
-		f := files[name]
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveWebFile(w, r, f) })
-	}
-	s.register("GET /{$}", page("index.html"))
-	s.register("GET /widget", page("widget.html"))
+	index, widget := files["index.html"], files["widget.html"]
+	demoIndex := newWebFile(index.name, bytes.Replace(index.body, []byte(webDemoOff), []byte(webDemoOn), 1), index.ctype)
+	s.register("GET /{$}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.demo {
+			serveWebFile(w, r, demoIndex)
+			return
+		}
+		serveWebFile(w, r, index)
+	}))
+	s.register("GET /widget", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveWebFile(w, r, widget) }))
 	s.register("GET /static/{file...}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := files["static/"+r.PathValue("file")]
 		if !ok {
@@ -103,10 +125,8 @@ func loadWebFiles(fsys fs.FS) (map[string]*webFile, error) {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
 		name := strings.TrimPrefix(p, "web/")
-		files[name] = &webFile{name: name, body: body, ctype: ctype,
-			etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
+		files[name] = newWebFile(name, body, ctype)
 		return nil
 	})
 	if err != nil {
@@ -116,6 +136,9 @@ func loadWebFiles(fsys fs.FS) (map[string]*webFile, error) {
 		if files[need] == nil {
 			return nil, fmt.Errorf("%s is missing", need)
 		}
+	}
+	if !bytes.Contains(files["index.html"].body, []byte(webDemoOff)) {
+		return nil, fmt.Errorf("index.html has no %s", webDemoOff)
 	}
 	return files, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -137,5 +138,55 @@ func TestWebUIPathsDocumented(t *testing.T) {
 	for _, want := range []string{"/api/auth/login", "/api/auth/me", "/api/tickets", "/api/integrations",
 		"/api/conversations", "/api/analytics/tickets", "/api/maintenance", "/api/logs"} {
 		assert.Contains(t, found, want)
+	}
+}
+
+// TestWebUIDemoMeta: the agents' page tells the app whether demo data was
+// seeded, in its icc-demo meta tag ("on" only on a demo server), with an
+// ETag of its own; the widget page has no such tag.
+func TestWebUIDemoMeta(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	off := serveOnce(s, httptest.NewRequest("GET", "/", nil))
+	require.Equal(t, http.StatusOK, off.Code)
+	assert.Contains(t, off.Body.String(), webDemoOff)
+	assert.NotContains(t, off.Body.String(), webDemoOn)
+
+	s.demo = true
+	on := serveOnce(s, httptest.NewRequest("GET", "/", nil))
+	require.Equal(t, http.StatusOK, on.Code)
+	assert.Contains(t, on.Body.String(), webDemoOn)
+	assert.NotContains(t, on.Body.String(), webDemoOff)
+	assert.NotEqual(t, off.Header().Get("ETag"), on.Header().Get("ETag"), "each variant has its own ETag")
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("If-None-Match", off.Header().Get("ETag"))
+	assert.Equal(t, http.StatusOK, serveOnce(s, r).Code, "the other variant's ETag does not match")
+
+	w := serveOnce(s, httptest.NewRequest("GET", "/widget", nil))
+	assert.NotContains(t, w.Body.String(), "icc-demo")
+}
+
+// TestRunDemoMeta: run marks the page "on" when it seeds demo data (the
+// default with memory storage) and "off" with -demo=false.
+func TestRunDemoMeta(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two servers")
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"default", nil, webDemoOn},
+		{"demo=false", []string{"-demo=false"}, webDemoOff},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startRun(t, append([]string{"-addr", "127.0.0.1:0"}, tc.args...), nil)
+			res, err := http.Get(r.url + "/")
+			require.NoError(t, err)
+			defer res.Body.Close()
+			body, err := io.ReadAll(res.Body)
+			require.NoError(t, err)
+			assert.Contains(t, string(body), tc.want)
+		})
 	}
 }

@@ -202,12 +202,59 @@ export function toast(message, kind = "ok") {
   setTimeout(() => t.remove(), kind === "error" ? 8000 : 4000);
 }
 
-/** errorText turns any error into a sentence for the user. */
+/**
+ * errorText turns any error into a sentence for the user. An API error
+ * naming a field reads as one: field "status_max" with "must not be below
+ * status_min" becomes "Status max must not be below status min"; a wait
+ * in seconds ("try again in 356s") is said in minutes or hours.
+ */
 export function errorText(err) {
   if (err instanceof APIError) {
-    return err.field ? `${err.message} (${err.field})` : err.message;
+    let msg = err.message || "";
+    if (err.field) {
+      const label = err.field.replace(/\[(\d+)\]/g, (_, n) => " " + (Number(n) + 1)).replace(/[._]+/g, " ").trim();
+      msg = PREDICATE.test(msg) ? `${label} ${msg}` : `${label}: ${msg}`;
+    }
+    return sentence(msg);
   }
-  return String(err && err.message ? err.message : err);
+  return sentence(String(err && err.message ? err.message : err));
+}
+
+// A message that goes on from its field's name ("is required").
+const PREDICATE = /^(must|is|are|was|were|should|cannot|can|may|has|have|needs?|does|do|not)\b/;
+
+/** sentence capitalises a message, spells out snake_case names and long waits. */
+function sentence(msg) {
+  msg = msg.replace(/\b[a-z]+(?:_[a-z0-9]+)+\b/g, (w) => w.replaceAll("_", " "))
+    .replace(/\bin (\d+)s\b/g, (_, n) => "in " + waitText(Number(n)));
+  return msg.charAt(0).toUpperCase() + msg.slice(1);
+}
+
+/** waitText says a wait in seconds as "40 seconds", "6 minutes" or "2 hours" (rounded up). */
+function waitText(s) {
+  const unit = (n, u) => `${n} ${u}${n === 1 ? "" : "s"}`;
+  if (s < 60) return unit(s, "second");
+  if (s < 3600) return unit(Math.ceil(s / 60), "minute");
+  return unit(Math.ceil(s / 3600), "hour");
+}
+
+/**
+ * placeBySeq puts a stored message's element into a chat list in seq order:
+ * before the first message with a higher seq, or before the first one still
+ * being sent (no seq yet; those stay at the end), else at the end. Messages
+ * that could not be sent stay where they were written. After a reconnect
+ * the replayed messages thus land in order, whatever was shown meanwhile.
+ */
+export function placeBySeq(list, el, seq) {
+  for (const li of list.querySelectorAll(":scope > li.msg")) {
+    if (li === el) continue;
+    const s = li.dataset.seq;
+    if (s !== undefined ? Number(s) > seq : li.classList.contains("pending") && !li.classList.contains("failed")) {
+      li.before(el);
+      return;
+    }
+  }
+  list.appendChild(el);
 }
 
 /** newClientID returns a random idempotency key for a chat message. */

@@ -14,7 +14,10 @@ function s(tag, attrs, text) {
  * barChart draws vertical bars. items: [{label, value, title?, cls?}]; cls
  * adds classes to the bar, which is how bars get their own colour (the
  * stylesheet sets .chart .bar's fill, so a fill attribute would lose).
- * opts: {title, height, format(value)}.
+ * opts: {title, height, format(value), integer}. integer (default: every
+ * value is a whole number, as counts are) puts the axis's ticks on whole
+ * numbers: its top is rounded up to an even number, so that the middle
+ * tick is whole too, and a top of 1 has no middle tick.
  *
  * The viewBox width is capped (MAX_W), so that however many bars there are
  * the chart keeps its aspect ratio and a readable height once CSS scales it
@@ -30,12 +33,14 @@ export function barChart(items, opts = {}) {
   const longest = Math.max(1, ...items.map((d) => String(d.label).length));
   const labelW = longest * 6.5 + 8;
   const W = Math.min(MAX_W, Math.max(320, n * 44, n * labelW + 44)), H = opts.height || 180, pad = { l: 36, r: 8, t: 14, b: 34 };
-  const max = Math.max(1, ...items.map((d) => d.value));
+  const integer = opts.integer ?? items.every((d) => Number.isInteger(d.value));
+  let max = Math.max(1, ...items.map((d) => d.value));
+  if (integer && max > 1) max = Math.ceil(max / 2) * 2;
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": opts.title || "chart", preserveAspectRatio: "xMidYMid meet" });
   const fmt = opts.format || ((v) => String(v));
   const iw = W - pad.l - pad.r, ih = H - pad.t - pad.b;
   // grid lines at 0, half and max
-  for (const f of [0, 0.5, 1]) {
+  for (const f of integer && max === 1 ? [0, 1] : [0, 0.5, 1]) {
     const y = pad.t + ih - ih * f;
     svg.appendChild(s("line", { x1: pad.l, x2: W - pad.r, y1: y, y2: y, class: "grid" }));
     svg.appendChild(s("text", { x: pad.l - 4, y: y + 4, "text-anchor": "end", class: "axis" }, fmt(Math.round(max * f * 100) / 100)));

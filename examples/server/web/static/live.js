@@ -1,6 +1,9 @@
 // live.js: one WebSocket to /ws for the whole session. It reconnects with
 // backoff, re-subscribes every conversation after the highest seq seen
-// (so nothing is lost or repeated), and hands frames to listeners.
+// (so nothing is lost or repeated), and hands frames to listeners. While
+// the page is hidden in the back/forward cache it is suspended (the socket
+// closed, so the agent no longer counts as online) and resumes when the
+// page is shown again.
 
 /** Live is a self-healing chat connection. */
 export class Live {
@@ -13,6 +16,9 @@ export class Live {
     this.queue = [];
     this.ws = null;
     this.closed = false;
+    this.suspended = false; // closed while the page is hidden; resume reconnects
+    this.failures = 0; // connection attempts in a row that never opened
+    this.timer = 0; // the next reconnect
     this.delay = 500;
     this.connected = false;
     this.wasReady = false; // a socket was ready before: a ready means a reconnect
@@ -31,12 +37,16 @@ export class Live {
   }
 
   connect() {
-    if (this.ws || this.closed) return;
+    if (this.ws || this.closed || this.suspended) return;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${proto}//${location.host}/ws${this.query ? "?" + this.query : ""}`);
     this.ws = ws;
+    let opened = false;
     ws.addEventListener("open", () => {
+      if (this.ws !== ws) return;
+      opened = true;
       this.connected = true;
+      this.failures = 0;
       this.delay = 500;
       this.emit("status", { connected: true });
       // Subscribe once per connection: the server rejects a second
@@ -48,6 +58,7 @@ export class Live {
       for (const f of q) this.raw(f);
     });
     ws.addEventListener("message", (ev) => {
+      if (this.ws !== ws) return;
       let f;
       try {
         f = JSON.parse(ev.data);
@@ -66,14 +77,51 @@ export class Live {
       this.emit(f.type, f);
     });
     ws.addEventListener("close", () => {
+      if (this.ws !== ws) return; // a socket given up by suspend
       this.ws = null;
       this.connected = false;
       this.sent.clear();
-      this.emit("status", { connected: false });
-      if (this.closed) return;
-      setTimeout(() => this.connect(), this.delay);
+      // The server refuses a handshake (a session or token no longer valid)
+      // with an HTTP answer the browser does not show: failures counts the
+      // attempts in a row that never opened, so that listeners can ask the
+      // REST API why (status frame {connected: false, failures}).
+      if (!opened && !this.suspended) this.failures++;
+      this.emit("status", { connected: false, failures: this.failures });
+      if (this.closed || this.suspended) return;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.connect(), this.delay);
       this.delay = Math.min(this.delay * 2, 10000);
     });
+  }
+
+  /**
+   * suspend closes the socket without reconnecting, as when the page goes
+   * into the back/forward cache (pagehide), so that the server no longer
+   * counts this page as online. resume reconnects.
+   */
+  suspend() {
+    if (this.closed || this.suspended) return;
+    this.suspended = true;
+    clearTimeout(this.timer);
+    const ws = this.ws;
+    this.ws = null;
+    this.connected = false;
+    this.sent.clear();
+    if (ws) ws.close(1000);
+    this.emit("status", { connected: false, failures: 0 });
+  }
+
+  /**
+   * resume reconnects after suspend; the "ready" of the new socket makes
+   * the views reload (a resync event), and subscriptions resume after the
+   * highest seq seen.
+   */
+  resume() {
+    if (this.closed || !this.suspended) return;
+    this.suspended = false;
+    this.delay = 500;
+    this.failures = 0;
+    this.connect();
   }
 
   seen(id, seq) {
@@ -114,6 +162,7 @@ export class Live {
   /** close ends the connection for good. */
   close() {
     this.closed = true;
+    clearTimeout(this.timer);
     if (this.ws) this.ws.close(1000);
   }
 }

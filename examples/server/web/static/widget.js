@@ -6,8 +6,10 @@
 // other than the customer: loaded from the API on open, then live read
 // frames), "Seen" shows under the last one read; the highest such mark is
 // kept in sessionStorage too (marks never move back, so it stays true).
+// A conversation the server no longer knows (its token refused) is
+// forgotten, and the customer is offered a new one.
 
-import { api, h, replace, fmtTime, errorText, newClientID, filledText } from "./api.js";
+import { api, h, replace, fmtTime, errorText, newClientID, filledText, placeBySeq } from "./api.js";
 import { Live } from "./live.js";
 
 const KEY = "icc.widget";
@@ -30,9 +32,15 @@ const sendButton = sendForm.querySelector("button");
 
 // What the status line says follows from the conversation's state: whether
 // the socket is up, whether an agent has written, whether the hub said that
-// no agent is online, and whether the conversation is closed (then nothing
-// can be written any more).
+// no agent is online (until one comes online, types or writes: presence
+// frames say who is online), and whether the conversation is closed (then
+// nothing can be written any more).
 const state = { connected: false, reconnecting: false, agent: false, offline: false, closed: false };
+const online = new Set(); // agents online now, from presence frames
+
+// What the customer is told when their conversation is gone (the server
+// refuses its token: it was deleted, or an in-memory server restarted).
+const GONE = "Your previous conversation is no longer available. Please start a new conversation below.";
 
 // System messages the hub writes are told apart by their client_id (see
 // chat/assist.go): stable keys, stored once per conversation.
@@ -43,7 +51,7 @@ function showStatus() {
   if (state.closed) text = "This conversation has been closed. Start a new conversation to write to us again.";
   else if (!state.connected) text = state.reconnecting ? "Reconnecting…" : "Connecting…";
   else if (state.agent) text = "Connected — an agent is here.";
-  else if (state.offline) text = "Connected. No agent is online right now; we will answer you by email.";
+  else if (state.offline && online.size === 0) text = "Connected. No agent is online right now; we will answer you by email.";
   else text = "Connected. An agent will be with you shortly.";
   statusLine.textContent = text;
 }
@@ -64,14 +72,19 @@ function save() {
 }
 
 function addMessage(m) {
-  if (shown.has("s" + m.seq)) return;
+  if (!session || shown.has("s" + m.seq)) return;
   const mine = m.sender_type === "customer";
   const pending = m.client_id && shown.get("c" + m.client_id);
   const who = mine ? "You" : m.sender_type === "agent" ? "Support" : m.sender_type === "bot" ? "Assistant" : "";
   const el = h("li", { class: `msg ${mine ? "mine" : m.sender_type}`, "data-seq": m.seq },
     h("div", {}, m.body), h("div", { class: "meta" }, [who, fmtTime(m.created_at)].filter(Boolean).join(" · ")));
-  if (pending) pending.replaceWith(el);
-  else list.appendChild(el);
+  // In seq order: a pending bubble gives way to its stored message where
+  // that belongs (after a reconnect others' messages may come first).
+  if (pending) {
+    pending.remove();
+    shown.delete("c" + m.client_id);
+  }
+  placeBySeq(list, el, m.seq);
   shown.set("s" + m.seq, el);
   if (m.sender_type === "agent") state.agent = true;
   else if (m.sender_type === "system" && m.client_id === OFFLINE_ID) state.offline = true;
@@ -141,7 +154,7 @@ async function open() {
     customerID = c.customer_id || "";
     if (c.status === "closed") setClosed();
   } catch (err) {
-    if (err.status === 401 || err.status === 403 || err.status === 404) return reset("That conversation is no longer available.");
+    if (gone(err)) return reset(GONE);
   }
   await loadSeen();
   // History first, over REST with the token; then live from the last seq.
@@ -156,16 +169,23 @@ async function open() {
       if (after >= page.last_seq) break;
     }
   } catch (err) {
-    if (err.status === 401 || err.status === 403 || err.status === 404) return reset("That conversation is no longer available.");
+    if (gone(err)) return reset(GONE);
     statusLine.textContent = errorText(err);
   }
   live = new Live("token=" + encodeURIComponent(session.token));
   const conn = live;
-  live.on("status", ({ connected }) => {
+  live.on("status", ({ connected, failures }) => {
     if (live !== conn) return; // closed by "Start a new conversation"
     state.connected = connected;
-    if (!connected) state.reconnecting = true;
+    if (!connected) {
+      state.reconnecting = true;
+      online.clear(); // the next socket's presence frames say who is online
+    }
     showStatus();
+    // The server answers a token it refuses before the WebSocket upgrade,
+    // which the browser does not show: after two failed reconnects, ask
+    // the API whether the conversation still exists.
+    if (!connected && failures >= 2) checkConversation();
   });
   live.on("subscribed", () => {
     if (live !== conn) return;
@@ -184,8 +204,18 @@ async function open() {
     drawSeen();
     if (atEnd) list.scrollTop = list.scrollHeight;
   });
+  live.on("presence", (f) => {
+    if (live !== conn) return;
+    if (f.status === "online") online.add(f.agent_id);
+    else online.delete(f.agent_id);
+    showStatus();
+  });
   live.on("typing", (f) => {
     if (f.sender_type === "customer") return;
+    if (f.sender_type === "agent" && f.typing && state.offline) {
+      state.offline = false; // an agent is here after all
+      showStatus();
+    }
     // Each typer (an agent, the bot) is tracked on its own, so that one
     // stopping does not hide another who still types.
     const key = f.sender_type + ":" + (f.sender_id || "");
@@ -201,6 +231,7 @@ async function open() {
     if (text && !state.closed) statusLine.textContent = text;
     const el = f.client_id && shown.get("c" + f.client_id);
     if (el) {
+      el.classList.remove("pending");
       el.classList.add("failed");
       el.querySelector(".meta").textContent = "Not sent";
     }
@@ -209,6 +240,29 @@ async function open() {
   live.connect();
   if (!state.closed) body.focus();
 }
+// gone reports whether an API error says the conversation is no longer
+// the customer's: unknown token, another conversation's, or none at all.
+function gone(err) {
+  return err.status === 401 || err.status === 403 || err.status === 404;
+}
+
+// checkConversation asks the API whether the conversation still exists,
+// when the WebSocket keeps failing to connect; if the server refuses its
+// token, the conversation is forgotten and a new one offered.
+let checking = false;
+async function checkConversation() {
+  const s = session;
+  if (!s || checking) return;
+  checking = true;
+  try {
+    await api("GET", `/api/conversations/${encodeURIComponent(s.id)}`, undefined, { Authorization: "Bearer " + s.token });
+  } catch (err) {
+    if (session === s && gone(err)) reset(GONE);
+  } finally {
+    checking = false;
+  }
+}
+
 // typers maps who is typing ("agent:a1", "bot:") to the timer that
 // forgets them when their typing expires.
 const typers = new Map();
@@ -248,6 +302,7 @@ function reset(message) {
   customerID = "";
   readSent = 0;
   list.replaceChildren();
+  online.clear();
   Object.assign(state, { connected: false, reconnecting: false, agent: false, offline: false, closed: false });
   body.disabled = false;
   sendButton.disabled = false;
@@ -262,10 +317,14 @@ function reset(message) {
 startForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   startError.textContent = "";
+  // A message of only spaces is no message: say so, as for an empty box.
+  const message = filledText(startForm.elements.message);
+  if (!message) return;
   const btn = startForm.querySelector("button");
   btn.disabled = true;
   try {
     const f = Object.fromEntries(new FormData(startForm));
+    f.message = message;
     const c = await api("POST", "/api/conversations", f);
     session = { id: c.id, token: c.token, seq: 0, seen: 0 };
     save();
@@ -294,7 +353,8 @@ sendForm.addEventListener("submit", (ev) => {
 });
 
 body.addEventListener("keydown", (ev) => {
-  if (ev.key === "Enter" && !ev.shiftKey) {
+  // Enter while an input method composes a word picks the word.
+  if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
     ev.preventDefault();
     sendForm.requestSubmit();
   }
@@ -305,6 +365,12 @@ body.addEventListener("input", () => {
   live.send({ type: "typing", conversation_id: session.id, typing: true });
 });
 document.getElementById("new-chat").addEventListener("click", () => reset());
+// In the back/forward cache the page is kept alive: close the socket while
+// it is hidden and reconnect (resuming after the last seq) when it is back.
+window.addEventListener("pagehide", () => live?.suspend());
+window.addEventListener("pageshow", (ev) => {
+  if (ev.persisted) live?.resume();
+});
 
 const stored = sessionStorage.getItem(KEY);
 if (stored) {

@@ -1,9 +1,15 @@
 // chat.js: the agents' chat console. The list shows open (or closed)
 // conversations with unread counts; an open conversation shows its history
 // and continues live over the shared WebSocket: messages, typing, read
-// marks and the classifier's view with a suggested reply.
+// marks, the classifier's view with a suggested reply, and its state (the
+// assignee, ticket and status, which other agents may change: the header,
+// buttons and reply box follow the conversation's event frames).
 
-import { api, h, replace, query, select, badge, fmtTime, ago, toast, errorText, newClientID, filledText } from "../api.js";
+import { api, h, replace, query, select, badge, fmtTime, ago, toast, errorText, newClientID, filledText, placeBySeq } from "../api.js";
+
+// System messages the hub writes are told apart by their client_id (see
+// chat/assist.go and chat/console.go).
+const CLOSED_ID = "chat:closed";
 
 export async function render(root, ctx, openID) {
   const live = ctx.live;
@@ -57,7 +63,7 @@ export async function render(root, ctx, openID) {
       h("button", { type: "button", "data-id": c.id, "data-subject": c.subject || "", "aria-current": current && current.conv.id === c.id ? "true" : "false",
         onclick: () => { location.hash = "#/chat/" + encodeURIComponent(c.id); } },
         h("strong", {}, c.subject || "(no subject)"),
-        h("span", { class: "muted small" }, `${ctx.agentName(c.assignee_id)} · ${ago(c.last_message_at || c.created_at)}`),
+        h("span", { class: "muted small" }, `${c.assignee_id ? ctx.agentName(c.assignee_id) : "Unassigned"} · ${ago(c.last_message_at || c.created_at)}`),
         triageBadges(c.triage),
         c.unread > 0 && !(current && current.conv.id === c.id) ? h("span", { class: "unread", "aria-label": `${c.unread} unread` }, String(c.unread)) : null))) :
       h("li", { class: "muted" }, "No conversations."));
@@ -73,13 +79,14 @@ export async function render(root, ctx, openID) {
     const msgs = h("ol", { class: "messages", id: "chat-messages", "aria-live": "polite" });
     const typing = h("p", { class: "typing muted", "aria-live": "polite" });
     const classif = h("div", { class: "classif", id: "chat-classification" });
-    const text = h("textarea", { id: "chat-body", rows: 2, required: true, placeholder: "Reply…", disabled: conv.status === "closed" });
-    const composer = h("form", { class: "composer" }, h("label", { for: "chat-body", class: "sr-only" }, "Message"), text,
-      h("button", { type: "submit", class: "primary", disabled: conv.status === "closed" }, "Send"));
+    const text = h("textarea", { id: "chat-body", rows: 2, required: true, placeholder: "Reply…" });
+    const send = h("button", { type: "submit", class: "primary" }, "Send");
+    const composer = h("form", { class: "composer" }, h("label", { for: "chat-body", class: "sr-only" }, "Message"), text, send);
     const head = h("div");
-    current.els = { msgs, typing, classif, text, head };
+    current.els = { msgs, typing, classif, text, send, head };
     replace(pane, head, msgs, typing, composer, classif);
     drawHead();
+    drawComposer();
     // The customer's name labels their messages: known before they are drawn,
     // as are the stored read marks ("Seen by customer" after a reload).
     const [customer, marks] = await Promise.all([
@@ -105,10 +112,13 @@ export async function render(root, ctx, openID) {
 
     composer.addEventListener("submit", (ev) => {
       ev.preventDefault();
+      // A closed conversation's box is disabled; the hub is the judge of a
+      // send that races the close (its refusal shows on the bubble).
+      if (current?.conv.id !== id) return;
       const body = filledText(text);
       if (!body) return;
       const clientID = newClientID();
-      const el = h("li", { class: "msg mine pending" }, h("div", {}, body), h("div", { class: "meta" }, "Sending…"));
+      const el = h("li", { class: "msg mine pending" }, h("div", { class: "pre" }, body), h("div", { class: "meta" }, "Sending…"));
       msgs.appendChild(el);
       current.shown.set("c" + clientID, el);
       msgs.scrollTop = msgs.scrollHeight;
@@ -123,7 +133,8 @@ export async function render(root, ctx, openID) {
       live?.send({ type: "typing", conversation_id: id, typing: true });
     });
     text.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter" && !ev.shiftKey) {
+      // Enter while an input method composes a word picks the word.
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
         ev.preventDefault();
         composer.requestSubmit();
       }
@@ -143,16 +154,15 @@ export async function render(root, ctx, openID) {
     } }, label);
     const path = "/api/conversations/" + encodeURIComponent(c.id);
     const refresh = async () => {
-      current.conv = await api("GET", path);
-      drawHead();
+      await refreshConv();
       loadList().catch(() => {});
     };
     replace(current.els.head,
       h("h2", {}, c.subject || "(no subject)"),
-      h("p", { class: "row small" }, badge(c.status), cu ? `${cu.name || ""} <${cu.email}>` : "", cu?.tier ? badge(cu.tier) : null,
-        h("span", { class: "muted" }, "assigned to " + ctx.agentName(c.assignee_id)),
+      h("p", { class: "row small", id: "chat-state" }, badge(c.status), cu ? `${cu.name || ""} <${cu.email}>` : "", cu?.tier ? badge(cu.tier) : null,
+        h("span", { class: "muted", id: "chat-assignee" }, c.assignee_id ? "Assigned to " + ctx.agentName(c.assignee_id) : "Unassigned"),
         c.ticket_id ? h("a", { href: "#/tickets/" + encodeURIComponent(c.ticket_id) }, "Open ticket") : null),
-      c.status === "closed" ? null : h("div", { class: "row" },
+      c.status === "closed" ? null : h("div", { class: "row", id: "chat-actions" },
         c.assignee_id === ctx.me.id ? act("Unassign", async () => { await api("POST", path + "/assign", { agent_id: "" }); await refresh(); })
           : act("Assign to me", async () => { await api("POST", path + "/assign", { agent_id: ctx.me.id }); toast("Assigned to you"); await refresh(); }),
         c.ticket_id ? null : act("Convert to ticket", async () => {
@@ -168,17 +178,54 @@ export async function render(root, ctx, openID) {
         }, { class: "danger" })));
   }
 
+  // drawComposer enables the reply box while the conversation is open.
+  function drawComposer() {
+    const { text, send } = current.els;
+    const closed = current.conv.status === "closed";
+    text.disabled = closed;
+    send.disabled = closed;
+    text.placeholder = closed ? "This conversation is closed." : "Reply…";
+  }
+
+  // refreshConv reloads the open conversation's state (assignee, ticket,
+  // status) and redraws its header and reply box: after this agent's
+  // actions, and when an event frame says another agent acted on it.
+  let convLoads = 0;
+  async function refreshConv() {
+    if (!current) return;
+    const id = current.conv.id, n = ++convLoads;
+    const conv = await api("GET", "/api/conversations/" + encodeURIComponent(id));
+    if (current?.conv.id !== id || n !== convLoads) return; // another conversation, or a later load
+    current.conv = conv;
+    drawHead();
+    drawComposer();
+    drawClassification();
+  }
+  const refreshSoon = () => refreshConv().catch(() => {});
+
   function addMessage(m) {
     if (!current || m.conversation_id !== current.conv.id || current.shown.has("s" + m.seq)) return;
     const { msgs } = current.els;
     const mine = m.sender_type === "agent" && m.sender_id === ctx.me.id;
-    const who = m.sender_type === "agent" ? ctx.agentName(m.sender_id) : m.sender_type === "customer" ? (current.customer?.name || "Customer") : m.sender_type;
+    const who = m.sender_type === "agent" ? ctx.agentName(m.sender_id) : m.sender_type === "customer" ? (current.customer?.name || "Customer")
+      : m.sender_type === "bot" ? "Assistant" : m.sender_type === "system" ? "System" : m.sender_type;
     const el = h("li", { class: `msg ${mine ? "mine" : m.sender_type}`, "data-seq": m.seq },
       h("div", { class: "pre" }, m.body), h("div", { class: "meta" }, `${who} · ${fmtTime(m.created_at)}`));
     const pending = m.client_id && current.shown.get("c" + m.client_id);
-    if (pending) pending.replaceWith(el);
-    else msgs.appendChild(el);
+    if (pending) {
+      pending.remove();
+      current.shown.delete("c" + m.client_id);
+    }
+    placeBySeq(msgs, el, m.seq);
     current.shown.set("s" + m.seq, el);
+    // The close's system message: the state changes with it (the event
+    // frame follows).
+    if (m.sender_type === "system" && m.client_id === CLOSED_ID && current.conv.status !== "closed") {
+      current.conv = { ...current.conv, status: "closed" };
+      drawHead();
+      drawComposer();
+      refreshSoon();
+    }
     current.seq = Math.max(current.seq, m.seq);
     if (mine) drawSeen();
     msgs.scrollTop = msgs.scrollHeight;
@@ -262,13 +309,35 @@ export async function render(root, ctx, openID) {
       if (atEnd) msgs.scrollTop = msgs.scrollHeight;
     }),
     live.on("error", (f) => {
-      toast(`Chat: ${f.message || f.code}`, "error");
-      if (current && f.client_id) current.shown.get("c" + f.client_id)?.classList.add("failed");
+      const el = current && f.client_id && current.shown.get("c" + f.client_id);
+      if (el) {
+        // A refused message says so, and why, where it stands.
+        el.classList.remove("pending");
+        el.classList.add("failed");
+        el.querySelector(".meta").textContent = "Not sent: " + refusal(f);
+      } else toast(`Chat: ${refusal(f)}`, "error");
+      if (f.code === "closed" && current && (!f.conversation_id || f.conversation_id === current.conv.id)) refreshSoon();
     }),
     live.on("event", listSoon),
+    // Another agent assigned, converted or closed the open conversation
+    // (or the server caught up after missing events): redraw its state.
+    live.on("event", (f) => {
+      const e = f.event || {};
+      if (current && ((e.topic === "chat" && e.id === current.conv.id) || e.type === "resync")) refreshSoon();
+    }),
   ] : [];
   const every = setInterval(listSoon, 5000);
   document.addEventListener("visibilitychange", markRead);
+
+  // refusal says why the hub refused a frame, for the agent.
+  function refusal(f) {
+    switch (f.code) {
+      case "closed": return "the conversation is closed.";
+      case "rate_limited": return "you are sending too quickly; wait a moment.";
+      case "unavailable": return "the chat service is unavailable; try again.";
+      default: return f.message || f.code || "refused.";
+    }
+  }
 
   await loadList();
   if (openID) await open(openID);

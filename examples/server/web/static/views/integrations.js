@@ -1,6 +1,7 @@
 // integrations.js: integration statuses with "check now", one
-// integration's recent results and stats over a window, and the demo's
-// mock CRM/ERP mode switches.
+// integration's recent results and stats over a window (both live), and,
+// on a server with demo data (whose demo integrations check the mocks),
+// the mock CRM/ERP mode switches.
 
 import { api, h, replace, query, select, badge, fmtTime, ago, fmtDur, durOf, pctOf, toast, errorText } from "../api.js";
 import { reloadOnEvents } from "../live.js";
@@ -8,7 +9,7 @@ import { reloadOnEvents } from "../live.js";
 export async function render(root, ctx, openID) {
   const tbody = h("tbody", { id: "integration-rows" });
   const detail = h("section", { class: "card", "aria-label": "Integration detail" });
-  const mocks = h("section", { class: "card", "aria-labelledby": "mocks-h" });
+  const mocks = ctx.demo ? h("section", { class: "card", id: "mocks", "aria-labelledby": "mocks-h" }) : null;
   replace(root, h("h1", {}, "Integrations"),
     h("div", { class: "table-wrap" }, h("table", { class: "table" },
       h("thead", {}, h("tr", {}, ["Name", "Kind", "Status", "Since", "Check", ""].map((c) => h("th", { scope: "col" }, c)))), tbody)),
@@ -34,13 +35,18 @@ export async function render(root, ctx, openID) {
       } }, "Check now")))));
   }
 
+  let detailLoads = 0; // loads started: only the latest one draws
   async function loadDetail() {
     if (!openID) return replace(detail, h("p", { class: "muted" }, "Choose an integration to see its checks and figures."));
+    const n = ++detailLoads;
     const win = detail.querySelector("select")?.value || "24h";
     const base = `/api/integrations/${encodeURIComponent(openID)}`;
     const [i, st, res] = await Promise.all([api("GET", base), api("GET", `${base}/stats?window=${win}`), api("GET", `${base}/results?limit=20`)]);
+    if (n !== detailLoads) return; // a later load draws
     const winSel = select("window", "Window", [["1h", "1 hour"], ["24h", "24 hours"], ["7d", "7 days"], ["30d", "30 days"]], win);
     winSel.querySelector("select").addEventListener("change", () => loadDetail().catch((e) => toast(errorText(e), "error")));
+    // A live redraw keeps the focus on the window choice if it was there.
+    const refocus = detail.contains(document.activeElement) && document.activeElement.name === "window";
     replace(detail, h("h2", {}, i.name, " ", badge(i.status)), h("p", { class: "muted" }, i.description || ""), winSel,
       h("dl", { class: "facts" },
         fact("Uptime", pctOf(st.uptime, st.checks, 2)), fact("Checks", `${st.checks_ok} / ${st.checks} OK`),
@@ -53,9 +59,11 @@ export async function render(root, ctx, openID) {
         h("td", {}, badge(r.ok ? "ok" : "failed")), h("td", {}, fmtTime(r.checked_at)), h("td", { class: "num" }, fmtDur(r.latency)),
         h("td", { class: "small" }, r.error || (r.status_code ? "HTTP " + r.status_code : "")))))),
       h("p", {}, h("a", { href: "#/logs/" + encodeURIComponent(i.id) }, "Call logs of this integration")));
+    if (refocus) winSel.querySelector("select").focus();
   }
 
   async function loadMocks() {
+    if (!mocks) return;
     const { items } = await api("GET", "/api/mocks");
     replace(mocks, h("h2", { id: "mocks-h" }, "Demo: mock systems"),
       h("p", { class: "muted small" }, "Switch the mock CRM and ERP to see statuses, alerts and logs react."),
@@ -74,7 +82,16 @@ export async function render(root, ctx, openID) {
   }
 
   await Promise.all([loadList(), loadDetail(), loadMocks()]);
-  return reloadOnEvents(ctx.live, loadList, { every: 15000 });
+  const offs = [reloadOnEvents(ctx.live, loadList, { every: 15000 })];
+  // The detail follows the integration shown: its status, checks and
+  // changes (integration events name it), and every 30 s for new results.
+  if (openID) {
+    offs.push(reloadOnEvents(ctx.live, loadDetail, {
+      every: 30000,
+      match: (f) => f.event && ((f.event.topic === "integrations" && f.event.id === openID) || f.event.type === "resync"),
+    }));
+  }
+  return () => offs.forEach((off) => off());
 }
 
 function fact(k, v) {

@@ -44,23 +44,38 @@ async function list(root, ctx) {
       tbody)), msg, more);
 
   let next = "";
-  const filters = () => Object.fromEntries(new FormData(form));
-  async function load(reset) {
-    const f = filters();
-    sessionStorage.setItem("icc.ticketFilters", JSON.stringify(f));
+  let applied = {}; // the filters of the rows shown ("Apply" sets them)
+  let gen = 0; // bumped by every reset and refresh: an older answer is dropped
+  // load shows the first page of tickets (reset: for the form's filters),
+  // or the next page ("Load more"), or (refresh) the rows shown again, as
+  // they are now, in place: live, on ticket events and every 30 s, which
+  // also notices an ended session (the 401 shows the sign-in form).
+  async function load(reset, refresh = false) {
     if (reset) {
+      applied = Object.fromEntries(new FormData(form));
+      sessionStorage.setItem("icc.ticketFilters", JSON.stringify(applied));
       tbody.replaceChildren();
       next = "";
+      more.hidden = true;
     }
-    msg.textContent = "Loading…";
+    const g = reset || refresh ? ++gen : gen;
+    if (!refresh) msg.textContent = "Loading…";
     try {
-      const page = await api("GET", "/api/tickets" + query({ ...f, limit: 25, cursor: next }));
-      for (const t of page.items) tbody.appendChild(row(ctx, t));
+      const limit = refresh ? Math.min(500, Math.max(25, tbody.children.length)) : 25;
+      const page = await api("GET", "/api/tickets" + query({ ...applied, limit, cursor: refresh ? "" : next }));
+      if (g !== gen) return; // a newer reset or refresh draws
+      const rows = page.items.map((t) => row(ctx, t));
+      if (refresh) {
+        // Keep the focus on the ticket link it was on.
+        const focused = tbody.contains(document.activeElement) ? document.activeElement.getAttribute("href") : null;
+        tbody.replaceChildren(...rows);
+        if (focused) [...tbody.querySelectorAll("a")].find((a) => a.getAttribute("href") === focused)?.focus();
+      } else tbody.append(...rows);
       next = page.next || "";
       more.hidden = !next;
       msg.textContent = tbody.children.length ? "" : "No tickets match these filters.";
     } catch (err) {
-      msg.textContent = errorText(err);
+      if (g === gen) msg.textContent = errorText(err);
     }
   }
   form.addEventListener("submit", (ev) => {
@@ -70,6 +85,10 @@ async function list(root, ctx) {
   form.addEventListener("reset", () => setTimeout(() => load(true)));
   more.addEventListener("click", () => load(false));
   await load(true);
+  return reloadOnEvents(ctx.live, () => load(false, true), {
+    every: 30000,
+    match: (f) => f.event && (f.event.topic === "tickets" || f.event.type === "resync"),
+  });
 }
 
 function row(ctx, t) {
@@ -206,7 +225,11 @@ async function detail(root, ctx, id) {
       } finally {
         saving = false;
       }
-      await load(true);
+      try {
+        await load(true);
+      } catch (err) {
+        banner.textContent = errorText(err); // offline: the save's own message says the same
+      }
     });
     fields = { form: f, base };
     changed.hidden = true;
