@@ -16,9 +16,14 @@ import (
 
 // Sign-in limits: at most loginFailures failed sign-ins per client IP and
 // per email within loginWindow; more get 429 until the window has passed.
+// So that concurrent guesses cannot all pass the check before any is
+// counted, an email's attempt is counted before its password is checked
+// (and the count cleared by a success), and each client IP may start at
+// most loginAttemptsPerIP sign-ins per window, successful or not.
 const (
-	loginFailures = 5
-	loginWindow   = time.Minute
+	loginFailures      = 5
+	loginWindow        = time.Minute
+	loginAttemptsPerIP = 60
 )
 
 // Password rules. bcrypt reads at most 72 bytes, so longer passwords would
@@ -128,11 +133,25 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return icc.Invalid("password", "is required")
 	}
 	ipKey, emailKey := "login:ip:"+clientIP(r), "login:email:"+email
-	if d := max(s.rateWait(r.Context(), s.loginLimiter, ipKey),
-		s.rateWait(r.Context(), s.loginLimiter, emailKey)); d > 0 {
+	limited := func(d time.Duration) error {
 		s.logger.WarnContext(r.Context(), "sign-in rate limited", "email", email, "ip", clientIP(r))
 		writeRateLimited(w, s, d, "too many failed sign-ins")
 		return nil
+	}
+	// The IP's failures are checked, then counted after a failure (an
+	// office behind one address signs in many agents); the email's attempt
+	// is counted now, and so is the IP's attempt against its own larger
+	// limit, so that a burst of concurrent guesses is refused as it
+	// arrives, not after every guess was tried.
+	if d := s.rateWait(r.Context(), s.loginLimiter, ipKey); d > 0 {
+		return limited(d)
+	}
+	if ok, d := s.rateAllow(r.Context(), s.loginLimiter, emailKey); !ok {
+		return limited(d)
+	}
+	attempts := &rateLimiter{limit: loginAttemptsPerIP, window: s.loginLimiter.window, now: s.loginLimiter.now}
+	if ok, d := s.rateAllow(r.Context(), attempts, "login:try:"+clientIP(r)); !ok {
+		return limited(d)
 	}
 	a, err := s.backend.GetAgentByEmail(r.Context(), email)
 	hash := []byte(nil)
@@ -146,7 +165,6 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || a == nil {
 		s.rateAdd(r.Context(), s.loginLimiter, ipKey)
-		s.rateAdd(r.Context(), s.loginLimiter, emailKey)
 		s.logger.InfoContext(r.Context(), "sign-in failed", "email", email, "ip", clientIP(r))
 		return icc.Errorf(icc.EUNAUTHORIZED, "wrong email or password")
 	}

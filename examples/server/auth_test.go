@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -267,6 +268,45 @@ func TestLoginRateLimitPerEmail(t *testing.T) {
 
 	e.clock.Advance(loginWindow)
 	e.asAgent()
+}
+
+// TestLoginRateLimitConcurrent: guesses arriving together are counted as
+// they arrive, so no more than the limit are ever tried, per email (from
+// many addresses) and per address (over many emails).
+func TestLoginRateLimitConcurrent(t *testing.T) {
+	e := newDeskEnv(t)
+	try := func(n int, client func(i int) (*client, string)) (tried int) {
+		codes := make([]int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				c, email := client(i)
+				codes[i] = c.do("POST", "/api/auth/login", map[string]string{"email": email, "password": "wrong-password"}).Code
+			})
+		}
+		wg.Wait()
+		for _, code := range codes {
+			switch code {
+			case http.StatusUnauthorized:
+				tried++
+			default:
+				assert.Equal(t, http.StatusTooManyRequests, code)
+			}
+		}
+		return tried
+	}
+	perEmail := try(40, func(i int) (*client, string) {
+		c := e.anon()
+		c.remote = fmt.Sprintf("198.51.100.%d:999", i+1)
+		return c, e.agent.Email
+	})
+	assert.Equal(t, loginFailures, perEmail, "one email, many addresses")
+	perIP := try(3*loginAttemptsPerIP, func(i int) (*client, string) {
+		c := e.anon()
+		c.remote = "203.0.113.9:999"
+		return c, fmt.Sprintf("guess%d@test.example", i)
+	})
+	assert.LessOrEqual(t, perIP, loginAttemptsPerIP, "one address, many emails")
 }
 
 func TestLoginRateLimitPerIP(t *testing.T) {
