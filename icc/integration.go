@@ -396,7 +396,7 @@ func (r *AlertRule) Validate() error {
 const maxIntegrationNameLen = 100
 
 // Limits on what a client writes into an integration (see
-// Integration.CheckLimits): in characters, the check URL's in bytes.
+// Integration.CheckLimits), in characters.
 const (
 	maxIntegrationDescriptionLen = 2000
 	maxCheckURLLen               = 2048
@@ -473,7 +473,7 @@ func (in *Integration) Validate() error {
 
 // CheckLimits reports, as EINVALID naming the field, what a client may not
 // write into an integration: a description over 2,000 characters, a check
-// URL over 2,048 bytes, more than 50 check conditions or one over 1,000
+// URL over 2,048, more than 50 check conditions or one over 1,000
 // characters, more than MaxAlertRules alert rules. Validate does not
 // check these limits, so that integrations
 // stored before them still load, are checked and change status (the
@@ -484,7 +484,7 @@ func (in *Integration) CheckLimits() error {
 	if longerThan(in.Description, maxIntegrationDescriptionLen) {
 		return Invalid("description", "must be at most %d characters", maxIntegrationDescriptionLen)
 	}
-	if len(in.Check.URL) > maxCheckURLLen {
+	if longerThan(in.Check.URL, maxCheckURLLen) {
 		return Invalid("check.url", "must be at most %d characters", maxCheckURLLen)
 	}
 	if len(in.Check.Conditions) > maxCheckConditions {

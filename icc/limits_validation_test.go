@@ -61,10 +61,12 @@ func TestMaintenanceHorizon(t *testing.T) {
 }
 
 func TestCustomerAccountLimit(t *testing.T) {
-	c := icc.Customer{Email: "a@example.com", Account: strings.Repeat("a", 200)}
+	require.NoError(t, icc.CheckAccountLimit(strings.Repeat("a", icc.MaxAccountLen)))
+	requireInvalid(t, icc.CheckAccountLimit(strings.Repeat("a", icc.MaxAccountLen+1)), "account")
+	// Validate leaves it to new input: a customer stored with a longer
+	// account before the limit existed can still be written.
+	c := icc.Customer{Email: "a@example.com", Account: strings.Repeat("a", 5000)}
 	require.NoError(t, c.Validate())
-	c.Account = strings.Repeat("a", 201)
-	requireInvalid(t, c.Validate(), "account")
 }
 
 func TestAgentSkillsLimit(t *testing.T) {
@@ -136,6 +138,7 @@ func TestLimitsCountCharacters(t *testing.T) {
 	greek := strings.Repeat("λ", 200) // 400 bytes
 	c := icc.Customer{Email: "a@example.com", Name: greek, Account: greek, Tier: strings.Repeat("λ", 50)}
 	require.NoError(t, c.Validate())
+	require.NoError(t, icc.CheckAccountLimit(greek))
 	c.Name += "λ"
 	requireInvalid(t, c.Validate(), "name")
 	a := icc.Agent{Email: "a@example.com", Name: greek, Skills: []string{strings.Repeat("λ", 50)}}

@@ -22,10 +22,11 @@ type Customer struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Validate checks the customer's fields: a valid email, a name and an
-// account of at most 200 characters each and a tier of at most 50. Text
-// must be valid UTF-8 without NUL bytes. Stores call it on every write;
-// reads do not, so a row stored before a limit existed still loads.
+// Validate checks the customer's fields: a valid email, a name of at most
+// 200 characters and a tier of at most 50 (the account's length is checked
+// by CheckAccountLimit, on new input only). Text must be valid UTF-8
+// without NUL bytes. Stores call it on every write; reads do not, so a row
+// stored before a limit existed still loads.
 func (c *Customer) Validate() error {
 	if err := validateEmail("email", c.Email); err != nil {
 		return err
@@ -39,8 +40,20 @@ func (c *Customer) Validate() error {
 	if longerThan(c.Tier, 50) {
 		return Invalid("tier", "must be at most 50 characters")
 	}
-	if longerThan(c.Account, 200) {
-		return Invalid("account", "must be at most 200 characters")
+	return nil
+}
+
+// MaxAccountLen is the longest account reference, in characters, a
+// customer may be given.
+const MaxAccountLen = 200
+
+// CheckAccountLimit returns an EINVALID error naming "account" when account
+// is longer than MaxAccountLen. Validate does not check it, so that a
+// customer stored with a longer one before the limit existed can still be
+// written; callers run it on an account a request sets.
+func CheckAccountLimit(account string) error {
+	if longerThan(account, MaxAccountLen) {
+		return Invalid("account", "must be at most %d characters", MaxAccountLen)
 	}
 	return nil
 }

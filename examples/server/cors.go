@@ -24,6 +24,11 @@ const corsHeaders = "Content-Type, Authorization, X-Conversation-Token"
 // answer.
 const corsMaxAge = "600"
 
+// corsExposed are the response headers a customer's page may read besides
+// the CORS-safelisted ones: when to retry after a 429, and where a created
+// resource is.
+const corsExposed = "Retry-After, Location"
+
 // corsPolicy decides which pages on other sites may call customerRoutes.
 type corsPolicy struct {
 	// routes matches customerRoutes; its handlers are never called.
@@ -84,13 +89,20 @@ func (s *server) withCORS(protected, open http.Handler) http.Handler {
 		if preflight {
 			method = r.Header.Get("Access-Control-Request-Method")
 		}
-		if !p.match(r, method) || p.allowed(r) != nil {
+		if !p.match(r, method) {
 			protected.ServeHTTP(w, r)
 			return
 		}
+		// Whether the answer carries CORS headers depends on the Origin, so
+		// caches must keep answers apart by it, refused ones too.
 		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", origin)
 		h.Add("Vary", "Origin")
+		if p.allowed(r) != nil {
+			protected.ServeHTTP(w, r)
+			return
+		}
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Expose-Headers", corsExposed)
 		if preflight {
 			h.Set("Access-Control-Allow-Methods", p.methods(r))
 			h.Set("Access-Control-Allow-Headers", corsHeaders)

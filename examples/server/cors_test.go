@@ -51,6 +51,7 @@ func TestCORSCustomerRoutes(t *testing.T) {
 	w = e.fromSite(shop).do("POST", "/api/public/tickets", map[string]string{"subject": "From the shop", "customer_email": "cross@site.example"})
 	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
 	assert.Equal(t, shop, w.Header().Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, w.Header().Get("Access-Control-Expose-Headers"), "Retry-After", "a page can read when to retry after a 429")
 
 	// Another site gets no CORS and cannot write.
 	const evil = "https://evil.example"
@@ -59,7 +60,9 @@ func TestCORSCustomerRoutes(t *testing.T) {
 	w = c.do("OPTIONS", "/api/conversations", nil)
 	assert.NotEqual(t, http.StatusNoContent, w.Code)
 	assert.Empty(t, w.Header().Get("Access-Control-Allow-Origin"))
-	requireError(t, e.fromSite(evil).do("POST", "/api/conversations", map[string]string{"email": "x@evil.example"}), 403, "forbidden", "")
+	w = e.fromSite(evil).do("POST", "/api/conversations", map[string]string{"email": "x@evil.example"})
+	requireError(t, w, 403, "forbidden", "")
+	assert.Contains(t, w.Header().Values("Vary"), "Origin", "refused answers vary by Origin too")
 	requireError(t, e.fromSite(evil).do("POST", "/api/public/tickets", map[string]string{"subject": "x", "customer_email": "x@evil.example"}), 403, "forbidden", "")
 
 	// The allowed site cannot reach agent routes, nor ride an agent's

@@ -52,6 +52,9 @@ func (s *server) handleCreateCustomer(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	c := &icc.Customer{Email: icc.NormalizeEmail(in.Email), Name: in.Name, Tier: in.Tier, Account: in.Account}
+	if err := icc.CheckAccountLimit(c.Account); err != nil {
+		return err
+	}
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -105,6 +108,11 @@ func (s *server) handleUpdateCustomer(w http.ResponseWriter, r *http.Request) er
 	if !changed {
 		writeJSON(w, s.logger, http.StatusOK, c)
 		return nil
+	}
+	if u.Account != nil {
+		if err := icc.CheckAccountLimit(*u.Account); err != nil {
+			return err
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return err

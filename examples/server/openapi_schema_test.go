@@ -432,7 +432,7 @@ func TestOpenAPILimitsMatchCode(t *testing.T) {
 	emailLen := longest(t, 400, func(n int) bool { return customer(icc.Customer{Email: email(n)}) })
 	customerName := longest(t, 400, func(n int) bool { return customer(icc.Customer{Name: x(n)}) })
 	tier := longest(t, 400, func(n int) bool { return customer(icc.Customer{Tier: x(n)}) })
-	account := longest(t, 400, func(n int) bool { return customer(icc.Customer{Account: x(n)}) })
+	account := longest(t, 400, func(n int) bool { return okErr(icc.CheckAccountLimit(x(n))) })
 	agentName := longest(t, 400, func(n int) bool { return agent(icc.Agent{Name: x(n)}) })
 	skill := longest(t, 400, func(n int) bool { return agent(icc.Agent{Skills: []string{x(n)}}) })
 	capacity := longest(t, 2000, func(n int) bool { return agent(icc.Agent{Capacity: n}) })
