@@ -106,6 +106,7 @@ func New(opts ...Option) *Store {
 	s.bus.subs = map[*subscription]struct{}{}
 	s.lease.held = map[string]lease{}
 	s.rates.keys = map[[sha256.Size]byte]*rateKey{}
+	s.rates.perNS = map[string]int{}
 	s.rates.maxKeys = maxRateKeys
 	return s
 }

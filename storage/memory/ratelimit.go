@@ -11,9 +11,13 @@ import (
 	"github.com/icclabs/commandcenter/storage/internal/ratewindow"
 )
 
-// maxRateKeys bounds how many keys the rate limiter tracks, so that a
-// flood of distinct keys cannot grow memory without limit: past it, keys
-// whose events have left the window are dropped, and then arbitrary ones.
+// maxRateKeys bounds how many keys of one namespace (the part of a key
+// before its first colon, such as "login" or "chat") the rate limiter
+// tracks, so that a flood of distinct keys cannot grow memory without
+// limit: past it, keys whose events have left the window are dropped, and
+// then other keys of the same namespace. A flood of one kind of key (new
+// chats from many addresses) therefore never makes the limiter forget
+// another kind (a locked-out email's failed sign-ins).
 const maxRateKeys = 100_000
 
 // rateSweepEvery is how often the rate limiter looks for keys to forget
@@ -25,14 +29,34 @@ const rateSweepEvery = time.Minute
 type rates struct {
 	mu      sync.Mutex
 	keys    map[[sha256.Size]byte]*rateKey
-	maxKeys int
+	perNS   map[string]int // keys tracked per namespace
+	maxKeys int            // per namespace
 	swept   time.Time
 }
 
-// rateKey is one key's events, oldest first, and when it may be forgotten.
+// rateKey is one key's events, oldest first, when it may be forgotten and
+// its namespace.
 type rateKey struct {
 	hits    []time.Time
 	expires time.Time
+	ns      string
+}
+
+// rateNamespace is the part of key before its first colon ("" without one).
+func rateNamespace(key string) string {
+	ns, _, _ := strings.Cut(key, ":")
+	if ns == key {
+		return ""
+	}
+	return ns
+}
+
+// forget drops the key h; r.mu is held.
+func (r *rates) forget(h [sha256.Size]byte) {
+	if e, ok := r.keys[h]; ok {
+		delete(r.keys, h)
+		r.perNS[e.ns]--
+	}
 }
 
 // HitRate records one event for l.Key when fewer than l.Limit events count
@@ -65,7 +89,7 @@ func (s *Store) ResetRate(ctx context.Context, key string) error {
 	r := &s.rates
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.keys, h)
+	r.forget(h)
 	return nil
 }
 
@@ -94,40 +118,45 @@ func (s *Store) countRate(ctx context.Context, l icc.RateLimit, op ratewindow.Op
 	kept, d := ratewindow.Apply(hits, now, l, op)
 	switch {
 	case len(kept) == 0:
-		delete(r.keys, h)
+		r.forget(h)
 	case op == ratewindow.Check || (op == ratewindow.Hit && !d.Allowed):
 		// Nothing recorded: the key's expiry stays as it was.
 		cur.hits = kept
+	case cur != nil:
+		cur.hits, cur.expires = kept, ratewindow.Expires(kept, l.Window, clock)
 	default:
-		if cur == nil {
-			r.sweep(clock)
-		}
-		r.keys[h] = &rateKey{hits: kept, expires: ratewindow.Expires(kept, l.Window, clock)}
+		ns := rateNamespace(l.Key)
+		r.sweep(clock, ns)
+		r.keys[h] = &rateKey{hits: kept, expires: ratewindow.Expires(kept, l.Window, clock), ns: ns}
+		r.perNS[ns]++
 	}
 	return d, nil
 }
 
-// sweep forgets keys that have expired at most once per rateSweepEvery,
-// or when maxKeys are tracked; if that is not enough it forgets arbitrary
-// keys, down to nine tenths of maxKeys, rather than grow. r.mu must be
-// held.
-func (r *rates) sweep(clock time.Time) {
-	if clock.Sub(r.swept) < rateSweepEvery && len(r.keys) < r.maxKeys {
+// sweep makes room for a new key of namespace ns: at most once per
+// rateSweepEvery, or when ns has maxKeys keys, it forgets every expired
+// key; if ns is still full it forgets other keys of ns, down to nine
+// tenths of maxKeys, rather than grow. Keys of other namespaces are never
+// forgotten early. r.mu must be held.
+func (r *rates) sweep(clock time.Time, ns string) {
+	if clock.Sub(r.swept) < rateSweepEvery && r.perNS[ns] < r.maxKeys {
 		return
 	}
 	r.swept = clock
 	for k, e := range r.keys {
 		if !clock.Before(e.expires) {
-			delete(r.keys, k)
+			r.forget(k)
 		}
 	}
-	if len(r.keys) < r.maxKeys {
+	if r.perNS[ns] < r.maxKeys {
 		return
 	}
-	for k := range r.keys {
-		if len(r.keys) < r.maxKeys*9/10 {
+	for k, e := range r.keys {
+		if r.perNS[ns] < r.maxKeys*9/10 {
 			break
 		}
-		delete(r.keys, k)
+		if e.ns == ns {
+			r.forget(k)
+		}
 	}
 }

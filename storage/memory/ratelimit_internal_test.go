@@ -79,3 +79,23 @@ func TestRateLimiterKeyCap(t *testing.T) {
 		require.LessOrEqual(t, rateKeys(s), 10, "after %d keys", i+1)
 	}
 }
+
+// TestRateLimiterKeyCapPerNamespace: a flood of one namespace's keys never
+// makes the limiter forget another namespace's keys (a locked-out email
+// stays locked out however many addresses start chats).
+func TestRateLimiterKeyCapPerNamespace(t *testing.T) {
+	s := New()
+	s.rates.maxKeys = 10
+	ctx := context.Background()
+	lock := icc.RateLimit{Key: "login:email:victim@example.com", Limit: 1, Window: time.Hour}
+	_, err := s.AddRate(ctx, lock)
+	require.NoError(t, err)
+	for i := range 100 {
+		_, err := s.AddRate(ctx, icc.RateLimit{Key: fmt.Sprint("chat:ip:", i), Limit: 5, Window: time.Hour})
+		require.NoError(t, err)
+	}
+	d, err := s.CheckRate(ctx, lock)
+	require.NoError(t, err)
+	assert.False(t, d.Allowed, "still locked out")
+	assert.LessOrEqual(t, rateKeys(s), 11)
+}

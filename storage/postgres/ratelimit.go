@@ -13,8 +13,9 @@ import (
 	"github.com/icclabs/commandcenter/storage/internal/ratewindow"
 )
 
-// Expired rows of rate_limits are deleted at most once per rateSweepEvery
-// by each Store, at most rateSweepBatch rows at a time.
+// Expired rows of rate_limits are deleted by each Store after a write, at
+// most rateSweepBatch rows at a time, at most once per rateSweepEvery —
+// or at the next write when the last sweep deleted a full batch.
 const (
 	rateSweepEvery = time.Minute
 	rateSweepBatch = 1000
@@ -108,7 +109,8 @@ RETURNING r.hits, clock_timestamp() AS now`, key).Scan(ctx, &row)
 }
 
 // sweepRates deletes up to rateSweepBatch expired rows of rate_limits, by
-// the database clock, when this Store has not done so for rateSweepEvery.
+// the database clock, when this Store has not done so for rateSweepEvery
+// or its last sweep deleted a full batch.
 // The expiry is checked again on each row it deletes, so a row written
 // meanwhile is kept. A failure is logged, not returned: old rows only
 // take space.
@@ -127,8 +129,15 @@ WHERE expires_at <= clock_timestamp() AND key_hash IN (
 		}
 		return
 	}
-	if n, _ := res.RowsAffected(); n > 0 {
+	n, _ := res.RowsAffected()
+	if n > 0 {
 		s.log.DebugContext(ctx, "postgres: deleted expired rate limits", "rows", n)
+	}
+	if n >= rateSweepBatch {
+		// A full batch: more may be waiting, so the next write sweeps
+		// again rather than a minute later, and clean-up keeps pace with
+		// however many new keys arrive.
+		s.rateSweepAt.Store(0)
 	}
 }
 

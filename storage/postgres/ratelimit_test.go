@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -49,4 +50,23 @@ VALUES (?, ARRAY[clock_timestamp()], clock_timestamp() + ?::interval)`, rateKey(
 	_, err = s.HitRate(ctx, icc.RateLimit{Key: "another", Limit: 1, Window: time.Minute})
 	require.NoError(t, err)
 	assert.True(t, exists("expired-later"), "one sweep per minute per Store")
+
+	// A backlog larger than a batch: each write deletes another batch
+	// until it is gone, rather than one batch a minute.
+	_, err = s.db.NewRaw(`INSERT INTO rate_limits (key_hash, hits, expires_at)
+SELECT sha256(g::text::bytea), ARRAY[clock_timestamp()], clock_timestamp() - interval '1 second'
+FROM generate_series(1, ?) AS g`, 2*rateSweepBatch+10).Exec(ctx)
+	require.NoError(t, err)
+	expired := func() int64 {
+		t.Helper()
+		n, err := s.db.NewSelect().Table("rate_limits").Where("expires_at <= clock_timestamp()").Count(ctx)
+		require.NoError(t, err)
+		return n
+	}
+	s.rateSweepAt.Store(0)
+	for i := range 3 {
+		_, err = s.HitRate(ctx, icc.RateLimit{Key: fmt.Sprint("backlog-", i), Limit: 1, Window: time.Minute})
+		require.NoError(t, err)
+	}
+	assert.Zero(t, expired(), "three writes cleared three batches")
 }
