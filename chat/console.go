@@ -174,8 +174,21 @@ func (h *Hub) CloseConversation(ctx context.Context, conversationID string) (*ic
 // and the contact line are kept whole and the transcript keeps its most
 // recent messages, saying how many earlier ones were left out; a note
 // that cannot fit is EINVALID naming "body". The conversation keeps the
-// ticket's id and its participants get a system message. A conversation
-// that already has a ticket is ECONFLICT.
+// ticket's id and its participants get a system message, once.
+//
+// A conversation becomes a ticket once: a conversation that already has a
+// ticket is ECONFLICT. Once the ticket is stored, the link and the message
+// are written on a context that ctx's cancellation does not end, each step
+// bounded by Config.StoreTimeout, so that a caller who goes away does not
+// leave the ticket unlinked. Should they fail all the same (the store
+// fails, the hub is shutting down), the error is returned with the
+// ticket. A later conversion of that conversation then finds the ticket
+// stored with its conversation id, when Config.Tickets is a TicketFinder,
+// links the conversation to it and posts the message if that had not been
+// done, and still answers ECONFLICT: the ticket was made by an earlier
+// call, as when two agents convert at once and exactly one succeeds.
+// Without a TicketFinder such a conversation stays unlinked and every
+// conversion is ECONFLICT.
 func (h *Hub) ConvertToTicket(ctx context.Context, conversationID string, in icc.NewTicket) (*icc.Ticket, error) {
 	if h.cfg.Tickets == nil {
 		return nil, icc.Errorf(icc.EUNAVAILABLE, "chat: no ticket desk is configured")
@@ -212,24 +225,89 @@ func (h *Hub) ConvertToTicket(ctx context.Context, conversationID string, in icc
 	in.Channel = icc.ChannelChat
 	in.ConversationID = c.ID
 	t, err := h.cfg.Tickets.CreateTicket(ctx, in)
+	if errors.Is(err, errConversationTaken) {
+		return nil, h.finishConversion(ctx, c.ID, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("chat: to ticket: %w", err)
 	}
-	if _, err := h.update(ctx, c.ID, func(c *icc.Conversation) error {
-		if c.TicketID != "" && c.TicketID != t.ID { // converted meanwhile by another writer
-			return icc.Errorf(icc.ECONFLICT, "conversation %q is already ticket %s", c.ID, c.TicketID)
-		}
-		c.TicketID = t.ID
-		return nil
-	}); err != nil {
-		return t, fmt.Errorf("chat: to ticket: linking ticket %s: %w", t.ID, err)
-	}
-	body := fmt.Sprintf("This conversation is now ticket #%d; we will answer by email.", t.Number)
-	if _, err := h.Send(ctx, icc.NewMessage{ConversationID: c.ID, ClientID: clientTicket, SenderType: icc.SenderSystem, Body: body}); err != nil {
+	if err := h.linkTicket(ctx, c.ID, t); err != nil {
 		return t, fmt.Errorf("chat: to ticket: %w", err)
 	}
-	h.dashboard("conversation.ticket", c.ID, map[string]any{"ticket_id": t.ID, "number": t.Number})
 	return t, nil
+}
+
+// errConversationTaken matches icc.ConversationTicketTaken: a ticket was
+// made from the conversation already.
+var errConversationTaken = &icc.Error{Code: icc.ECONFLICT, Field: "conversation_id"}
+
+// errLinked stops Hub.update when the conversation names the ticket
+// already.
+var errLinked = errors.New("chat: the conversation names the ticket already")
+
+// finishConversion completes an earlier conversion of a conversation
+// whose ticket is stored (taken is the ticket creator's
+// icc.ConversationTicketTaken): when Config.Tickets is a TicketFinder it
+// links the conversation to that ticket and posts the system message,
+// both once. It returns ECONFLICT when that worked or there is nothing to
+// complete, and the error that stopped it otherwise.
+func (h *Hub) finishConversion(ctx context.Context, conversationID string, taken error) error {
+	f, ok := h.cfg.Tickets.(TicketFinder)
+	if !ok {
+		return fmt.Errorf("chat: to ticket: %w", taken)
+	}
+	sctx, cancel := h.storeCtx(ctx)
+	t, err := f.TicketOfConversation(sctx, conversationID)
+	cancel()
+	if errors.Is(err, icc.ErrNotFound) { // gone, or its conversation id changed meanwhile
+		return fmt.Errorf("chat: to ticket: %w", taken)
+	}
+	if err != nil {
+		return fmt.Errorf("chat: to ticket: finding the ticket of conversation %s: %w", conversationID, err)
+	}
+	if err := h.linkTicket(ctx, conversationID, t); err != nil {
+		return fmt.Errorf("chat: to ticket: completing the conversion: %w", err)
+	}
+	return icc.Errorf(icc.ECONFLICT, "conversation %q is already ticket %s", conversationID, t.ID)
+}
+
+// linkTicket finishes turning a conversation into ticket t, once t is
+// stored: the conversation names t, its participants get the system
+// message (its fixed client id makes it a no-op when posted before) and
+// the dashboards get "conversation.ticket" when the message is new. It
+// does not end with ctx, so that a caller who goes away after the ticket
+// was stored does not leave it unlinked, but each step is bounded by
+// Config.StoreTimeout. A conversation that names another ticket is
+// ECONFLICT.
+func (h *Hub) linkTicket(ctx context.Context, conversationID string, t *icc.Ticket) error {
+	ctx = context.WithoutCancel(ctx) // keeps ctx's values, such as the assistant's mark
+	lctx, cancel := h.storeCtx(ctx)
+	_, err := h.update(lctx, conversationID, func(c *icc.Conversation) error {
+		switch c.TicketID {
+		case t.ID:
+			return errLinked
+		case "":
+			c.TicketID = t.ID
+			return nil
+		default: // converted meanwhile by another writer
+			return icc.Errorf(icc.ECONFLICT, "conversation %q is already ticket %s", c.ID, c.TicketID)
+		}
+	})
+	cancel()
+	if err != nil && !errors.Is(err, errLinked) {
+		return fmt.Errorf("linking ticket %s: %w", t.ID, err)
+	}
+	body := fmt.Sprintf("This conversation is now ticket #%d; we will answer by email.", t.Number)
+	sctx, cancel := h.storeCtx(ctx)
+	a, err := h.Send(sctx, icc.NewMessage{ConversationID: conversationID, ClientID: clientTicket, SenderType: icc.SenderSystem, Body: body})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("telling the conversation it is ticket %s: %w", t.ID, err)
+	}
+	if !a.Duplicate {
+		h.dashboard("conversation.ticket", conversationID, map[string]any{"ticket_id": t.ID, "number": t.Number})
+	}
+	return nil
 }
 
 // transcript renders the messages of conversation c, one per line and

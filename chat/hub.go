@@ -61,6 +61,17 @@ type TicketCreator interface {
 	CreateTicket(ctx context.Context, in icc.NewTicket) (*icc.Ticket, error)
 }
 
+// TicketFinder is an optional interface of a Config.Tickets: it finds the
+// ticket made from a conversation, so that Hub.ConvertToTicket can finish
+// a conversion interrupted after its ticket was stored. *icc.Desk
+// satisfies it.
+type TicketFinder interface {
+	// TicketOfConversation returns the ticket whose ConversationID is
+	// conversationID, or an error with code icc.ENOTFOUND when there is
+	// none.
+	TicketOfConversation(ctx context.Context, conversationID string) (*icc.Ticket, error)
+}
+
 // BotInput is what a BotReply policy decides on.
 type BotInput struct {
 	Conversation *icc.Conversation
@@ -102,7 +113,10 @@ type Config struct {
 	// Tickets turns conversations into tickets (ConvertToTicket, offline
 	// mode); optional. *icc.Desk satisfies it. Without it a customer who
 	// writes while no agent is online is told that an agent will answer in
-	// the conversation, not asked for an email address.
+	// the conversation, not asked for an email address. When it also
+	// implements TicketFinder (*icc.Desk does), a conversion interrupted
+	// after its ticket was stored is completed by the next one (see
+	// ConvertToTicket); otherwise such a conversation stays unlinked.
 	Tickets TicketCreator
 	// AuthenticateAgent identifies agents for ServeHTTP, typically from the
 	// host's session cookie; its error's icc code sets the status of the

@@ -304,6 +304,26 @@ func (d *Desk) CreateTicket(ctx context.Context, in NewTicket) (*Ticket, error) 
 	return t, nil
 }
 
+// TicketOfConversation returns the ticket made from a conversation (see
+// NewTicket.ConversationID; a conversation becomes at most one ticket),
+// whether or not the conversation names it yet. It lets
+// chat.Hub.ConvertToTicket finish a conversion interrupted after its ticket
+// was stored. No such ticket is ENOTFOUND; an empty or invalid id is
+// EINVALID naming conversation_id.
+func (d *Desk) TicketOfConversation(ctx context.Context, conversationID string) (*Ticket, error) {
+	if conversationID == "" {
+		return nil, Invalid("conversation_id", "is required")
+	}
+	p, err := d.store.ListTickets(ctx, TicketFilter{ConversationID: &conversationID, Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("finding the ticket of conversation %s: %w", conversationID, err)
+	}
+	if len(p.Items) == 0 {
+		return nil, NotFound("ticket of conversation", conversationID)
+	}
+	return p.Items[0], nil
+}
+
 func (c *Classification) clearReply() {
 	if c != nil {
 		c.SuggestedReply = ""

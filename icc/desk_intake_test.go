@@ -139,3 +139,37 @@ func TestDeskRateNeedsResolvedOrClosed(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, tk.Satisfaction.Rating)
 }
+
+// TestDeskTicketOfConversation: the desk finds the ticket made from a
+// conversation whether or not the conversation names it (a conversion
+// interrupted before the link), and says ENOTFOUND when there is none.
+func TestDeskTicketOfConversation(t *testing.T) {
+	e := newDeskEnv(t, icc.DeskConfig{})
+	ann := &icc.Customer{Email: "ann@example.com"}
+	require.NoError(t, e.store.CreateCustomer(e.ctx, ann))
+	conv := &icc.Conversation{CustomerID: ann.ID, Subject: "Refund"}
+	require.NoError(t, e.store.CreateConversation(e.ctx, conv))
+	other := &icc.Conversation{CustomerID: ann.ID, Subject: "Other"}
+	require.NoError(t, e.store.CreateConversation(e.ctx, other))
+	_, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Plain", CustomerID: ann.ID})
+	require.NoError(t, err)
+
+	_, err = e.desk.TicketOfConversation(e.ctx, conv.ID)
+	require.ErrorIs(t, err, icc.ErrNotFound)
+
+	tk, err := e.desk.CreateTicket(e.ctx, icc.NewTicket{Subject: "Refund", CustomerID: ann.ID, ConversationID: conv.ID})
+	require.NoError(t, err)
+	got, err := e.desk.TicketOfConversation(e.ctx, conv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, tk.ID, got.ID)
+	assert.Equal(t, tk.Number, got.Number)
+	assert.Equal(t, conv.ID, got.ConversationID)
+
+	_, err = e.desk.TicketOfConversation(e.ctx, other.ID)
+	require.ErrorIs(t, err, icc.ErrNotFound)
+	for _, bad := range []string{"", "c\x00", "a\xffb"} {
+		_, err = e.desk.TicketOfConversation(e.ctx, bad)
+		require.ErrorIs(t, err, icc.ErrInvalid, "%q", bad)
+		assert.Equal(t, "conversation_id", icc.ErrorField(err))
+	}
+}

@@ -310,6 +310,10 @@ type TicketFilter struct {
 	// AssigneeID keeps tickets of one agent; a pointer to "" keeps unassigned tickets.
 	AssigneeID *string
 	CustomerID *string
+	// ConversationID keeps the ticket made from one conversation (a
+	// conversation becomes at most one ticket); a pointer to "" keeps
+	// tickets not made from a conversation.
+	ConversationID *string
 	// Text keeps tickets whose subject or body contains every term, ignoring case.
 	Text string
 	// CreatedFrom and CreatedTo bound the creation time: From inclusive, To exclusive.
@@ -324,7 +328,7 @@ type TicketFilter struct {
 // UTF-8 without NUL bytes.
 func (f *TicketFilter) Validate() error {
 	if err := checkTexts("text", f.Text, "queue", deref(f.Queue), "assignee_id", deref(f.AssigneeID),
-		"customer_id", deref(f.CustomerID)); err != nil {
+		"customer_id", deref(f.CustomerID), "conversation_id", deref(f.ConversationID)); err != nil {
 		return err
 	}
 	if f.Status != nil && !f.Status.Valid() {

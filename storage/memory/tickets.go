@@ -195,6 +195,7 @@ func (s *Store) ListTickets(ctx context.Context, f icc.TicketFilter) (icc.Page[*
 			(f.Queue != nil && t.Queue != *f.Queue) ||
 			(f.AssigneeID != nil && t.AssigneeID != *f.AssigneeID) ||
 			(f.CustomerID != nil && t.CustomerID != *f.CustomerID) ||
+			(f.ConversationID != nil && t.ConversationID != *f.ConversationID) ||
 			(!from.IsZero() && t.CreatedAt.Before(from)) ||
 			(!to.IsZero() && !t.CreatedAt.Before(to)) ||
 			!icc.MatchTerms(terms, t.Subject, t.Body))

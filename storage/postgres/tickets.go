@@ -234,6 +234,9 @@ func (s *Store) ListTickets(ctx context.Context, f icc.TicketFilter) (icc.Page[*
 	if f.CustomerID != nil {
 		q = q.Where("customer_id = ?", *f.CustomerID)
 	}
+	if f.ConversationID != nil { // tickets_conversation_id_key serves a conversation's ticket
+		q = q.Where("conversation_id = ?", *f.ConversationID)
+	}
 	if !f.CreatedFrom.IsZero() {
 		q = q.Where("created_at >= ?", icc.Timestamp(f.CreatedFrom))
 	}

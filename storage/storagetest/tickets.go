@@ -508,6 +508,45 @@ func (s *suite) tickets(t *testing.T) {
 		assert.Empty(t, list(icc.TicketFilter{Status: ptr(icc.StatusClosed), Queue: ptr("tech")}))
 	})
 
+	t.Run("ByConversation", func(t *testing.T) {
+		// ConversationID finds the one ticket made from a conversation
+		// (chat's repair of an interrupted conversion), whether or not the
+		// conversation names it; a pointer to "" keeps the others.
+		t.Parallel()
+		st := s.open(t)
+		c := newCustomer(t, st)
+		conv, other := newConversation(t, st), newConversation(t, st)
+		plain := newTicket(t, st, c.ID, func(tk *icc.Ticket) { tk.CreatedAt = at(0) })
+		made := newTicket(t, st, c.ID, func(tk *icc.Ticket) { tk.ConversationID = conv.ID; tk.CreatedAt = at(1) })
+		moved := newTicket(t, st, c.ID, func(tk *icc.Ticket) { tk.ConversationID = icc.NewID(); tk.CreatedAt = at(2) })
+		list := func(f icc.TicketFilter) []string {
+			t.Helper()
+			page, err := st.ListTickets(ctx(t), f)
+			require.NoError(t, err)
+			return ids(page.Items, ticketID)
+		}
+		assert.Equal(t, []string{made.ID}, list(icc.TicketFilter{ConversationID: &conv.ID}))
+		page, err := st.ListTickets(ctx(t), icc.TicketFilter{ConversationID: &conv.ID, Limit: 1})
+		require.NoError(t, err)
+		require.Len(t, page.Items, 1)
+		assert.Equal(t, made, page.Items[0], "the whole ticket")
+		assert.Empty(t, list(icc.TicketFilter{ConversationID: &other.ID}))
+		assert.Empty(t, list(icc.TicketFilter{ConversationID: ptr(icc.NewID())}))
+		assert.Equal(t, []string{plain.ID}, list(icc.TicketFilter{ConversationID: ptr("")}))
+		assert.Empty(t, list(icc.TicketFilter{ConversationID: &conv.ID, Status: ptr(icc.StatusClosed)}), "with the other filters")
+
+		// A ticket moved to another conversation is found there only.
+		moved.ConversationID = other.ID
+		require.NoError(t, st.UpdateTicket(ctx(t), moved))
+		assert.Equal(t, []string{moved.ID}, list(icc.TicketFilter{ConversationID: &other.ID}))
+		assert.Equal(t, []string{made.ID}, list(icc.TicketFilter{ConversationID: &conv.ID}))
+
+		for _, bad := range []string{"a\x00b", "\x00", "a\xffb"} {
+			_, err := st.ListTickets(ctx(t), icc.TicketFilter{ConversationID: ptr(bad)})
+			requireCode(t, err, icc.EINVALID, "conversation_id", fmt.Sprintf("%q", bad))
+		}
+	})
+
 	t.Run("Search", func(t *testing.T) {
 		t.Parallel()
 		st := s.open(t)
