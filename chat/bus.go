@@ -121,6 +121,12 @@ func (h *Hub) onEvent(e icc.Event) {
 		return
 	}
 	if e.Topic == icc.TopicAgents {
+		if e.Type == evDisconnect {
+			var reason string
+			_ = json.Unmarshal(e.Data, &reason)
+			h.disconnectLocal(e.ID, truncate(reason, maxDisconnectReason))
+			return
+		}
 		if e.Type == evPresence {
 			var d struct {
 				Status icc.Availability `json:"status"`

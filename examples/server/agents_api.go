@@ -212,6 +212,13 @@ func (s *server) handleUpdateAgent(w http.ResponseWriter, r *http.Request) error
 	if err := s.backend.UpdateAgent(r.Context(), a); err != nil {
 		return err
 	}
+	if u.Password != nil && s.disconnectAgent != nil {
+		// A WebSocket is authenticated at its handshake: close the agent's
+		// open ones everywhere, so that none outlives the old password.
+		if err := s.disconnectAgent(r.Context(), a.ID, "your password was changed; sign in again"); err != nil {
+			s.logger.WarnContext(r.Context(), "closing the agent's chat connections failed", "agent", a.ID, "err", err)
+		}
+	}
 	if u.Password != nil && a.ID == agentFrom(r.Context()).ID {
 		// A new password signs out every session started with the old one
 		// (see sessionAgent); the admin who changed their own stays signed

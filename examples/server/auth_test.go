@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -460,9 +461,12 @@ func TestPasswordChangeSignsOut(t *testing.T) {
 	}
 
 	// An admin resets the agent's password: every session the agent had is
-	// over, on REST and on the chat routes alike.
+	// over, on REST and on the chat routes alike, and the chat WebSocket
+	// the agent had open is closed (it was authenticated at its handshake).
+	ws := e.agentWS(phone)
 	w := admin.do("PATCH", "/api/agents/"+e.agent.ID, map[string]any{"version": version(e.agent.ID), "password": "a-brand-new-one"})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, websocket.StatusPolicyViolation, ws.closeStatus())
 	for _, c := range []*client{phone, laptop} {
 		requireError(t, c.do("GET", "/api/auth/me", nil), 401, "unauthorized", "")
 		requireError(t, c.do("GET", "/api/conversations", nil), 401, "unauthorized", "")

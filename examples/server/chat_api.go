@@ -103,6 +103,7 @@ func (s *server) setupChat(ctx context.Context, opts chatOptions) (*chatAPI, err
 	a.routes()
 	// Pages that may open GET /ws may call the customer routes too.
 	s.cors.allowed = hub.CheckOrigin
+	s.disconnectAgent = hub.DisconnectAgent
 	s.logger.InfoContext(ctx, "chat hub started", "instance", hub.Instance(), "origins", opts.OriginPatterns)
 	return a, nil
 }

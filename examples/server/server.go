@@ -34,6 +34,9 @@ type server struct {
 	// those cors lets through to the customer routes (cors.go).
 	crossOrigin *http.CrossOriginProtection
 	cors        *corsPolicy
+	// disconnectAgent closes an agent's chat WebSockets on every instance
+	// (chat.Hub.DisconnectAgent); nil until setupChat.
+	disconnectAgent func(ctx context.Context, id, reason string) error
 	// directory enriches new tickets' customers, e.g. from a CRM; set it
 	// before setupDesk. Nil means no enrichment.
 	directory icc.CustomerDirectory
