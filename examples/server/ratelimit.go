@@ -82,10 +82,24 @@ func (s *server) rateReset(ctx context.Context, key string) {
 	}
 }
 
-// rateFailed logs that a rate limit could not be counted or checked, and
-// so was not applied.
+// rateFailLogEvery is how often, at most, a failing rate limit store is
+// logged: while the database is down every request would otherwise log.
+const rateFailLogEvery = time.Minute
+
+// rateFailed notes that a rate limit could not be counted or checked, and
+// so was not applied: an error log at most once per rateFailLogEvery,
+// with how many failures it covers and the limit's kind (the key's part
+// before its first colon, never the key: it may hold an email address).
 func (s *server) rateFailed(ctx context.Context, key string, err error) {
-	s.logger.WarnContext(ctx, "rate limit not applied: the backend failed", "key", key, "err", err)
+	n := s.rateFails.Add(1)
+	now := time.Now().UnixNano()
+	last := s.rateFailLogged.Load()
+	if now-last < int64(rateFailLogEvery) || !s.rateFailLogged.CompareAndSwap(last, now) {
+		return
+	}
+	s.rateFails.Add(-n)
+	kind, _, _ := strings.Cut(key, ":")
+	s.logger.ErrorContext(ctx, "rate limits not applied: the backend failed", "failures", n, "kind", kind, "err", err)
 }
 
 type clientIPKey struct{}

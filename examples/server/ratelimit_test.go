@@ -111,10 +111,12 @@ func TestRateLimitsFailOpen(t *testing.T) {
 		w := c.do("POST", "/api/public/tickets", map[string]string{"subject": "Help", "customer_email": "widget@test.example"})
 		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
 	}
-	warnings := logLines(t, e.logs.String(), "rate limit not applied: the backend failed")
-	require.NotEmpty(t, warnings)
-	assert.Equal(t, "WARN", warnings[0]["level"])
-	assert.Contains(t, warnings[0]["err"], "database unavailable")
+	logged := logLines(t, e.logs.String(), "rate limits not applied: the backend failed")
+	require.Len(t, logged, 1, "once a minute, not once per request")
+	assert.Equal(t, "ERROR", logged[0]["level"])
+	assert.Contains(t, logged[0]["err"], "database unavailable")
+	assert.Equal(t, "login", logged[0]["kind"])
+	assert.NotContains(t, e.logs.String(), e.agent.Email+`","err`, "no email in the log line")
 }
 
 func TestClientIP(t *testing.T) {

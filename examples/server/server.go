@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/icclabs/commandcenter/classify"
@@ -34,6 +35,10 @@ type server struct {
 	// those cors lets through to the customer routes (cors.go).
 	crossOrigin *http.CrossOriginProtection
 	cors        *corsPolicy
+	// rateFails counts rate limit calls that failed since rateFailLogged
+	// (Unix ns), when that was last logged (ratelimit.go).
+	rateFails      atomic.Int64
+	rateFailLogged atomic.Int64
 	// disconnectAgent closes an agent's chat WebSockets on every instance
 	// (chat.Hub.DisconnectAgent); nil until setupChat.
 	disconnectAgent func(ctx context.Context, id, reason string) error
