@@ -201,7 +201,9 @@ func (h *Hub) ConvertToTicket(ctx context.Context, conversationID string, in icc
 		return nil, fmt.Errorf("chat: to ticket: %w", err)
 	}
 	if c.TicketID != "" {
-		return nil, icc.Errorf(icc.ECONFLICT, "conversation %q is already ticket %s", c.ID, c.TicketID)
+		// Converted before; finish what that conversion may have left
+		// undone (its system message), then answer 409.
+		return nil, h.finishConversion(ctx, c.ID, icc.Errorf(icc.ECONFLICT, "conversation %q is already ticket %s", c.ID, c.TicketID))
 	}
 	head := strings.TrimSpace(in.Body)
 	if in.CustomerEmail != "" {

@@ -417,3 +417,34 @@ func TestOfflineFinishesInterruptedConversion(t *testing.T) {
 	assert.Contains(t, tk.Body, "still on fire")
 	assert.Equal(t, fmt.Sprintf("This conversation is now ticket #%d; we will answer by email.", tk.Number), note.Body)
 }
+
+// TestConvertToTicketTellsCustomerOnRetry: a conversion whose link was
+// stored but whose system message was not (the hub was stopping) is told
+// to the customer by the next attempt, which still answers 409.
+func TestConvertToTicketTellsCustomerOnRetry(t *testing.T) {
+	e := newConvertEnv(t)
+	e.say(t, "hello", 1, 0)
+	ctx := context.Background()
+	desk, err := icc.NewDesk(icc.DeskConfig{Store: e.st})
+	require.NoError(t, err)
+	tk, err := desk.CreateTicket(ctx, icc.NewTicket{Subject: "Refund", CustomerID: e.cust.ID, ConversationID: e.conv.ID})
+	require.NoError(t, err)
+	conv, err := e.st.GetConversation(ctx, e.conv.ID)
+	require.NoError(t, err)
+	conv.TicketID = tk.ID
+	require.NoError(t, e.st.UpdateConversation(ctx, conv)) // linked, never told
+
+	_, err = e.hub.ConvertToTicket(ctx, e.conv.ID, icc.NewTicket{})
+	require.ErrorIs(t, err, icc.ErrConflict)
+	_, err = e.hub.ConvertToTicket(ctx, e.conv.ID, icc.NewTicket{})
+	require.ErrorIs(t, err, icc.ErrConflict)
+	msgs, err := e.st.ListMessages(ctx, e.conv.ID, 0, 100)
+	require.NoError(t, err)
+	told := 0
+	for _, m := range msgs {
+		if m.SenderType == icc.SenderSystem && strings.Contains(m.Body, fmt.Sprintf("ticket #%d", tk.Number)) {
+			told++
+		}
+	}
+	assert.Equal(t, 1, told, "told once")
+}
