@@ -419,11 +419,15 @@ type Integration struct {
 	Check      CheckSpec   `json:"check"`
 	AlertRules []AlertRule `json:"alert_rules"`
 	// Status is the latest derived health, kept by the monitor.
-	Status          IntegrationStatus `json:"status"`
-	StatusChangedAt *time.Time        `json:"status_changed_at,omitempty"`
-	Version         int64             `json:"version"`
-	CreatedAt       time.Time         `json:"created_at"`
-	UpdatedAt       time.Time         `json:"updated_at"`
+	Status IntegrationStatus `json:"status"`
+	// StatusReason says in a few words why Status is what it is ("2 of
+	// the last 10 checks failed"); empty when operational or not yet
+	// derived. It is set by the monitor with Status; clients cannot set it.
+	StatusReason    string     `json:"status_reason"`
+	StatusChangedAt *time.Time `json:"status_changed_at,omitempty"`
+	Version         int64      `json:"version"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
 }
 
 // Validate checks the integration and fills defaults. It trims the name,
@@ -432,7 +436,7 @@ type Integration struct {
 // text must be valid UTF-8 without NUL bytes. Names are unique ignoring
 // case (see IntegrationStore).
 func (in *Integration) Validate() error {
-	if err := checkTexts("id", in.ID, "name", in.Name, "description", in.Description); err != nil {
+	if err := checkTexts("id", in.ID, "name", in.Name, "description", in.Description, "status_reason", in.StatusReason); err != nil {
 		return err
 	}
 	in.Name = strings.TrimSpace(in.Name)

@@ -70,8 +70,22 @@
 //     timeout);
 //   - operational: otherwise.
 //
-// A change updates the integration (retrying on a version conflict) and
-// publishes an "integration.status" event on icc.TopicIntegrations.
+// With the status the monitor derives its reason (icc.Integration.
+// StatusReason), which says which rule applied: "3 checks failed in a row
+// (last: connection refused)" (down: the count is DownAfter however long
+// the run, so the reason stays put during an outage), "2 checks failed in
+// a row (last: …)" or "the last check failed: status 503", "2 of the last
+// 10 checks failed", "the last check took longer than 500 ms", "in a
+// maintenance window until 15:00 UTC", "no checks yet", "disabled",
+// "checks are off (type none)", and "" when operational. Quoted errors
+// are cut to 120 bytes.
+//
+// A change of status updates the integration (retrying on a version
+// conflict) and publishes an "integration.status" event on
+// icc.TopicIntegrations, with data {"name", "status", "previous",
+// "reason"}. A change of reason alone is stored in one update, without
+// an event and keeping StatusChangedAt; when neither changed nothing is
+// written.
 //
 // Maintenance needs no check to show: a window scheduled to cover the
 // integration now makes the status maintenance at once, and when a window

@@ -623,24 +623,24 @@ func (m *Monitor) record(ctx context.Context, spec icc.CheckSpec, cr icc.CheckRe
 		return err
 	}
 	now := m.clock.Now()
-	maint, err := m.inMaintenance(ctx, in.ID, now)
+	maint, err := m.maintenanceReason(ctx, in.ID, now)
 	if err != nil {
 		return err
 	}
-	status := deriveStatus(recent, maint, m.cfg.Thresholds, spec)
-	if err := m.setStatus(ctx, in, status, now, m.statusFrom(recent, spec, now)); err != nil {
+	v := deriveStatus(recent, maint, m.cfg.Thresholds, spec)
+	if err := m.setStatus(ctx, in, v, now, m.statusFrom(recent, spec, now)); err != nil {
 		return err
 	}
-	return m.evaluateAlerts(ctx, in, active, recent, maint, now)
+	return m.evaluateAlerts(ctx, in, active, recent, maint != "", now)
 }
 
 // statusFrom is a check's rederive for setStatus: the status its results
 // give, under maintenance if a window covers the integration now.
-func (m *Monitor) statusFrom(recent []icc.CheckResult, spec icc.CheckSpec, now time.Time) func(context.Context, *icc.Integration) (icc.IntegrationStatus, error) {
-	return func(ctx context.Context, in *icc.Integration) (icc.IntegrationStatus, error) {
-		maint, err := m.inMaintenance(ctx, in.ID, now)
+func (m *Monitor) statusFrom(recent []icc.CheckResult, spec icc.CheckSpec, now time.Time) func(context.Context, *icc.Integration) (health, error) {
+	return func(ctx context.Context, in *icc.Integration) (health, error) {
+		maint, err := m.maintenanceReason(ctx, in.ID, now)
 		if err != nil {
-			return "", err
+			return health{}, err
 		}
 		return deriveStatus(recent, maint, m.cfg.Thresholds, spec), nil
 	}
@@ -679,15 +679,33 @@ func (m *Monitor) Silenced(ctx context.Context, a *icc.Alert) (bool, error) {
 }
 
 func (m *Monitor) inMaintenance(ctx context.Context, id string, now time.Time) (bool, error) {
+	until, err := m.maintenanceUntil(ctx, id, now)
+	return !until.IsZero(), err
+}
+
+// maintenanceReason is the status reason of a maintenance window that
+// covers the integration at now, or "" when none does.
+func (m *Monitor) maintenanceReason(ctx context.Context, id string, now time.Time) (string, error) {
+	until, err := m.maintenanceUntil(ctx, id, now)
+	if err != nil || until.IsZero() {
+		return "", err
+	}
+	return maintenanceReason(until, now), nil
+}
+
+// maintenanceUntil returns when the windows that cover the integration at
+// now stop covering it (the latest of their ends), or zero when none does.
+func (m *Monitor) maintenanceUntil(ctx context.Context, id string, now time.Time) (time.Time, error) {
 	f := icc.MaintenanceFilter{IntegrationID: id, EndsAfter: now, Limit: icc.MaxLimit}
+	var until time.Time
 	for range 10 {
 		page, err := m.store.ListMaintenance(ctx, f)
 		if err != nil {
-			return false, fmt.Errorf("list maintenance: %w", err)
+			return time.Time{}, fmt.Errorf("list maintenance: %w", err)
 		}
 		for _, w := range page.Items {
 			if w.ActiveAt(now) {
-				return true, nil
+				until = latest(until, nextChange(w, now))
 			}
 		}
 		if page.Next == "" {
@@ -695,32 +713,49 @@ func (m *Monitor) inMaintenance(ctx context.Context, id string, now time.Time) (
 		}
 		f.Cursor = page.Next
 	}
-	return false, nil
+	return until, nil
+}
+
+// latest returns the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // EventStatus is the bus event type of an integration status change.
 const EventStatus = "integration.status"
 
-// setStatus writes a changed status, retrying when the integration was
-// edited meanwhile, and announces it. After such an edit, rederive (when
-// not nil) works the status out again for the integration as reloaded: a
-// maintenance window may have begun or ended meanwhile, and the status
-// another instance settled must not be overwritten with a stale one.
-func (m *Monitor) setStatus(ctx context.Context, in *icc.Integration, status icc.IntegrationStatus, now time.Time,
-	rederive func(context.Context, *icc.Integration) (icc.IntegrationStatus, error)) error {
+// setStatus writes a changed status or reason, retrying when the
+// integration was edited meanwhile; a change of status is announced and
+// stamped (StatusChangedAt), a change of reason alone is only stored.
+// After such an edit, rederive (when not nil) works the status out again
+// for the integration as reloaded: a maintenance window may have begun or
+// ended meanwhile, and the status another instance settled must not be
+// overwritten with a stale one.
+func (m *Monitor) setStatus(ctx context.Context, in *icc.Integration, v health, now time.Time,
+	rederive func(context.Context, *icc.Integration) (health, error)) error {
 	for attempt := 0; ; attempt++ {
 		prev := in.Status
-		if prev == status {
+		if prev == v.status && in.StatusReason == v.reason {
 			return nil
 		}
-		in.Status = status
-		at := now
-		in.StatusChangedAt = &at
+		changed := prev != v.status
+		in.Status = v.status
+		in.StatusReason = v.reason
+		if changed {
+			at := now
+			in.StatusChangedAt = &at
+		}
 		err := m.store.UpdateIntegration(ctx, in)
 		if err == nil {
-			m.log.InfoContext(ctx, "integration status changed", "integration", in.ID, "name", in.Name, "from", prev, "to", status)
-			m.publish(ctx, icc.Event{Topic: icc.TopicIntegrations, Type: EventStatus, ID: in.ID},
-				map[string]any{"name": in.Name, "status": status, "previous": prev})
+			if changed {
+				m.log.InfoContext(ctx, "integration status changed", "integration", in.ID, "name", in.Name,
+					"from", prev, "to", v.status, "reason", v.reason)
+				m.publish(ctx, icc.Event{Topic: icc.TopicIntegrations, Type: EventStatus, ID: in.ID},
+					map[string]any{"name": in.Name, "status": v.status, "previous": prev, "reason": v.reason})
+			}
 			return nil
 		}
 		if !errors.Is(err, icc.ErrConflict) || attempt == 4 {
@@ -730,7 +765,7 @@ func (m *Monitor) setStatus(ctx context.Context, in *icc.Integration, status icc
 			return fmt.Errorf("reload integration: %w", err)
 		}
 		if rederive != nil {
-			if status, err = rederive(ctx, in); err != nil {
+			if v, err = rederive(ctx, in); err != nil {
 				return err
 			}
 		}

@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -149,14 +151,50 @@ func TestDeriveStatus(t *testing.T) {
 		}
 		return out
 	}
-	assert.Equal(t, icc.StatusUnknown, deriveStatus(nil, false, th, spec))
-	assert.Equal(t, icc.StatusMaintenance, deriveStatus(res(false, false, false), true, th, spec))
-	assert.Equal(t, icc.StatusOperational, deriveStatus(res(true, true, false, true), false, th, spec))
-	assert.Equal(t, icc.StatusDegraded, deriveStatus(res(true, false, true, false), false, th, spec))
-	assert.Equal(t, icc.StatusDown, deriveStatus(res(false, false, false, true), false, th, spec))
+	fail := func(rs []icc.CheckResult, errText string) []icc.CheckResult {
+		rs[0].Error = errText
+		return rs
+	}
 	slow := res(true)
-	slow[0].Latency = icc.Duration(600 * time.Millisecond) // over half the 1s timeout
-	assert.Equal(t, icc.StatusDegraded, deriveStatus(slow, false, th, spec))
+	slow[0].Latency = icc.Duration(812 * time.Millisecond) // over half the 1s timeout
+	// The user's case: every recent check passes, 2 of the last 10 failed.
+	flapped := res(true, true, true, false, true, true, false, true, true, true, false)
+	for _, c := range []struct {
+		name   string
+		recent []icc.CheckResult
+		maint  string
+		want   health
+	}{
+		{"none", nil, "", health{icc.StatusUnknown, "no checks yet"}},
+		{"maintenance", res(false, false, false), "in a maintenance window until 15:00 UTC",
+			health{icc.StatusMaintenance, "in a maintenance window until 15:00 UTC"}},
+		{"passing", res(true, true, false, true), "", health{icc.StatusOperational, ""}},
+		{"last failed", fail(res(false, true, true), "status 503"), "", health{icc.StatusDegraded, "the last check failed: status 503"}},
+		{"two in a row", fail(res(false, false, true), "timed out"), "", health{icc.StatusDegraded, "2 checks failed in a row (last: timed out)"}},
+		{"no error text", res(false, true), "", health{icc.StatusDegraded, "the last check failed: no error message"}},
+		{"recent failures", res(true, false, true, false), "", health{icc.StatusDegraded, "2 of the last 10 checks failed"}},
+		{"recent failures of 10", flapped, "", health{icc.StatusDegraded, "2 of the last 10 checks failed"}},
+		{"down", fail(res(false, false, false, true), "connection refused"), "",
+			health{icc.StatusDown, "3 checks failed in a row (last: connection refused)"}},
+		{"down longer", fail(res(false, false, false, false, false), "connection refused"), "",
+			health{icc.StatusDown, "3 checks failed in a row (last: connection refused)"}},
+		{"slow", slow, "", health{icc.StatusDegraded, "the last check took longer than 500 ms"}},
+	} {
+		assert.Equal(t, c.want, deriveStatus(c.recent, c.maint, th, spec), c.name)
+	}
+	long := fail(res(false), strings.Repeat("é", 100))
+	reason := deriveStatus(long, "", th, spec).reason
+	assert.True(t, utf8.ValidString(reason))
+	assert.Equal(t, "the last check failed: "+strings.Repeat("é", 60)+"…", reason)
+}
+
+func TestMaintenanceReason(t *testing.T) {
+	now := time.Date(2030, 1, 7, 9, 0, 0, 0, time.UTC)
+	assert.Equal(t, "in a maintenance window until 15:00 UTC", maintenanceReason(now.Add(6*time.Hour), now))
+	assert.Equal(t, "in a maintenance window until Jan 8 01:30 UTC", maintenanceReason(now.Add(16*time.Hour+30*time.Minute), now))
+	assert.Equal(t, "in a maintenance window until Jan 1 2031 09:00 UTC", maintenanceReason(now.AddDate(0, 0, 359), now))
+	berlin := time.FixedZone("CET", 3600)
+	assert.Equal(t, "in a maintenance window until 15:00 UTC", maintenanceReason(now.Add(6*time.Hour).In(berlin), now))
 }
 
 func TestAlertLifecycle(t *testing.T) {

@@ -81,10 +81,10 @@ func (m *Monitor) syncMaintenance(ctx context.Context, all []*icc.Integration, n
 	if err != nil {
 		return time.Time{}, err
 	}
-	covered := map[string]bool{}
+	covered := map[string]time.Time{} // integration id: end of its cover
 	for _, w := range windows {
 		if w.ActiveAt(now) {
-			covered[w.IntegrationID] = true
+			covered[w.IntegrationID] = latest(covered[w.IntegrationID], nextChange(w, now))
 		}
 		if t := nextChange(w, now); !t.IsZero() && (next.IsZero() || t.Before(next)) {
 			next = t
@@ -92,7 +92,11 @@ func (m *Monitor) syncMaintenance(ctx context.Context, all []*icc.Integration, n
 	}
 	var errs []error
 	for _, in := range all {
-		if err := m.settleStatus(ctx, in, covered[in.ID], now); err != nil {
+		maint := ""
+		if until, ok := covered[in.ID]; ok {
+			maint = maintenanceReason(until, now)
+		}
+		if err := m.settleStatus(ctx, in, maint, now); err != nil {
 			errs = append(errs, fmt.Errorf("integration %s: %w", in.ID, err))
 		}
 	}
@@ -151,19 +155,35 @@ func nextChange(w *icc.MaintenanceWindow, now time.Time) time.Time {
 }
 
 // settleStatus makes in's status maintenance when a window covers it
-// (maint); else unknown when in is disabled or not checked; else, when the
-// status is still maintenance, derives it again from the latest results as
-// a check would. A change is stored and announced by setStatus.
-func (m *Monitor) settleStatus(ctx context.Context, in *icc.Integration, maint bool, now time.Time) error {
-	if maint {
-		return m.setStatus(ctx, in, icc.StatusMaintenance, now, nil)
+// (maint is the window's reason, "" when none does); else unknown when in
+// is disabled or not checked; else, when the status is still maintenance,
+// derives it again from the latest results as a check would; else, when
+// it is unknown (no check since in was created or checked again), says so
+// in the reason. A change is stored, and a change of status announced, by
+// setStatus.
+func (m *Monitor) settleStatus(ctx context.Context, in *icc.Integration, maint string, now time.Time) error {
+	if maint != "" {
+		return m.setStatus(ctx, in, health{icc.StatusMaintenance, maint}, now, nil)
 	}
-	if unwatched(in) != "" {
+	if v, ok := uncheckedVerdict(in); ok {
 		// Disabled or not checked: no result speaks for it any more, so
 		// it is no current outage (nor an incident tickets link to).
-		return m.setStatus(ctx, in, icc.StatusUnknown, now, nil)
+		return m.setStatus(ctx, in, v, now, nil)
 	}
-	if in.Status != icc.StatusMaintenance {
+	switch in.Status {
+	case icc.StatusUnknown:
+		// The next check decides; a reason left from before (disabled)
+		// no longer holds. After a concurrent write, what the other
+		// writer stored stands unless the status is still unknown.
+		return m.setStatus(ctx, in, health{icc.StatusUnknown, reasonNoChecks}, now,
+			func(_ context.Context, in *icc.Integration) (health, error) {
+				if in.Status != icc.StatusUnknown {
+					return health{in.Status, in.StatusReason}, nil
+				}
+				return health{icc.StatusUnknown, reasonNoChecks}, nil
+			})
+	case icc.StatusMaintenance:
+	default:
 		return nil
 	}
 	recent, err := m.recentResults(ctx, in)
@@ -172,13 +192,13 @@ func (m *Monitor) settleStatus(ctx context.Context, in *icc.Integration, maint b
 	}
 	// After a concurrent write, the status another writer stored stands
 	// unless it is still maintenance.
-	rederive := func(_ context.Context, in *icc.Integration) (icc.IntegrationStatus, error) {
+	rederive := func(_ context.Context, in *icc.Integration) (health, error) {
 		if in.Status != icc.StatusMaintenance {
-			return in.Status, nil
+			return health{in.Status, in.StatusReason}, nil
 		}
-		return deriveStatus(recent, false, m.cfg.Thresholds, in.Check), nil
+		return deriveStatus(recent, "", m.cfg.Thresholds, in.Check), nil
 	}
-	return m.setStatus(ctx, in, deriveStatus(recent, false, m.cfg.Thresholds, in.Check), now, rederive)
+	return m.setStatus(ctx, in, deriveStatus(recent, "", m.cfg.Thresholds, in.Check), now, rederive)
 }
 
 // refreshStatus is settleStatus for one integration now.
@@ -188,7 +208,7 @@ func (m *Monitor) refreshStatus(ctx context.Context, id string) error {
 		return fmt.Errorf("get integration: %w", err)
 	}
 	now := m.clock.Now()
-	maint, err := m.inMaintenance(ctx, id, now)
+	maint, err := m.maintenanceReason(ctx, id, now)
 	if err != nil {
 		return err
 	}

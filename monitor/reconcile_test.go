@@ -636,8 +636,8 @@ func TestStaleCheckAtWindowStart(t *testing.T) {
 	require.NoError(t, err)
 	recent, err := e.mon.recentResults(ctx, stale)
 	require.NoError(t, err)
-	status := deriveStatus(recent, false, e.mon.cfg.Thresholds, stale.Check)
-	require.Equal(t, icc.StatusOperational, status)
+	status := deriveStatus(recent, "", e.mon.cfg.Thresholds, stale.Check)
+	require.Equal(t, icc.StatusOperational, status.status)
 
 	// The window starts and is settled; then the check writes.
 	e.clock.Advance(2 * time.Second)

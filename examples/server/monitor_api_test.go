@@ -222,7 +222,11 @@ func TestIntegrationCRUD(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	up := decode[*icc.Integration](t, w)
 	assert.Equal(t, "Lena's record", up.Description)
-	assert.Equal(t, in.Version+1, up.Version)
+	// The edit, then the monitor's one update of the status reason; the
+	// answer shows both.
+	assert.Equal(t, "no checks yet", in.StatusReason)
+	assert.Equal(t, "disabled", up.StatusReason)
+	assert.Equal(t, in.Version+2, up.Version)
 	assert.NotContains(t, e.s.monitor.Scheduled(), in.ID, "a disabled integration is not checked")
 	requireError(t, admin.do("PATCH", "/api/integrations/"+in.ID, map[string]any{"version": in.Version, "name": "Late"}), 409, "conflict", "")
 	requireError(t, admin.do("PATCH", "/api/integrations/"+in.ID, map[string]any{"name": "No version"}), 422, "invalid", "version")
@@ -588,6 +592,43 @@ func TestERPDownAlertMaintenanceRecovery(t *testing.T) {
 	w = c.do("GET", "/api/incidents", nil)
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Empty(t, decode[itemsBody[icc.Incident]](t, w).Items)
+}
+
+// TestIntegrationStatusReason: the API says why an integration has its
+// status, and a client cannot set the reason.
+func TestIntegrationStatusReason(t *testing.T) {
+	e := newMonitorEnv(t)
+	c := e.asAgent()
+	erp := e.ids[demoERPName]
+	get := func() map[string]any {
+		t.Helper()
+		w := c.do("GET", "/api/integrations/"+erp, nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		return decode[map[string]any](t, w)
+	}
+
+	e.checkNow(c, erp)
+	got := get()
+	assert.Equal(t, "operational", got["status"])
+	assert.Equal(t, "", got["status_reason"], "present, empty when operational")
+
+	e.setMode(c, mockERP, modeDown)
+	e.checkNow(c, erp)
+	got = get()
+	assert.Equal(t, "degraded", got["status"])
+	require.IsType(t, "", got["status_reason"])
+	reason := got["status_reason"].(string)
+	assert.True(t, strings.HasPrefix(reason, "the last check failed: "), reason)
+	assert.Contains(t, reason, "503")
+	e.checkNow(c, erp)
+	e.checkNow(c, erp)
+	got = get()
+	assert.Equal(t, "down", got["status"])
+	assert.Contains(t, got["status_reason"], "3 checks failed in a row (last: ")
+
+	version := int64(got["version"].(float64))
+	requireError(t, e.asAdmin().do("PATCH", "/api/integrations/"+erp, map[string]any{"version": version, "status_reason": "fine"}), 400, "invalid", "")
+	assert.Contains(t, get()["status_reason"], "3 checks failed in a row")
 }
 
 func TestMockModes(t *testing.T) {

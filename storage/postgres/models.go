@@ -241,6 +241,7 @@ type integrationModel struct {
 	Check           icc.CheckSpec   `bun:"check_spec,type:jsonb"`
 	AlertRules      []icc.AlertRule `bun:"alert_rules,type:jsonb"`
 	Status          string          `bun:"status"`
+	StatusReason    string          `bun:"status_reason"`
 	StatusChangedAt *time.Time      `bun:"status_changed_at,nullzero"`
 	Version         int64           `bun:"version"`
 	CreatedAt       time.Time       `bun:"created_at"`
@@ -254,7 +255,7 @@ func integrationToModel(in *icc.Integration) *integrationModel {
 	}
 	return &integrationModel{ID: in.ID, Name: in.Name, Kind: string(in.Kind), Description: in.Description,
 		Enabled: in.Enabled, Check: in.Check, AlertRules: rules, Status: string(in.Status),
-		StatusChangedAt: icc.TimestampPtr(in.StatusChangedAt), Version: in.Version, CreatedAt: in.CreatedAt,
+		StatusReason: in.StatusReason, StatusChangedAt: icc.TimestampPtr(in.StatusChangedAt), Version: in.Version, CreatedAt: in.CreatedAt,
 		UpdatedAt: in.UpdatedAt}
 }
 
@@ -265,7 +266,7 @@ func (m *integrationModel) toICC() *icc.Integration {
 	}
 	return &icc.Integration{ID: m.ID, Name: m.Name, Kind: icc.IntegrationKind(m.Kind), Description: m.Description,
 		Enabled: m.Enabled, Check: m.Check, AlertRules: rules, Status: icc.IntegrationStatus(m.Status),
-		StatusChangedAt: icc.TimestampPtr(m.StatusChangedAt), Version: m.Version,
+		StatusReason: m.StatusReason, StatusChangedAt: icc.TimestampPtr(m.StatusChangedAt), Version: m.Version,
 		CreatedAt: icc.Timestamp(m.CreatedAt), UpdatedAt: icc.Timestamp(m.UpdatedAt)}
 }
 

@@ -61,7 +61,7 @@ func (s *suite) integrations(t *testing.T) {
 				{Type: icc.RuleLatency, Latency: icc.Duration(800 * time.Millisecond), Severity: icc.SeverityWarning},
 				{Type: icc.RuleSuccessRate, SuccessRate: 0.95, Window: icc.Duration(30 * time.Minute), ResolveAfter: 5},
 			},
-			Status: icc.StatusDegraded, StatusChangedAt: &changed}
+			Status: icc.StatusDegraded, StatusReason: "2 of the last 10 checks failed", StatusChangedAt: &changed}
 		require.NoError(t, st.CreateIntegration(ctx(t), in))
 		assert.Equal(t, "POST", in.Check.Method)
 		got, err := st.GetIntegration(ctx(t), in.ID)
@@ -149,6 +149,7 @@ func (s *suite) integrations(t *testing.T) {
 		in.Name = "Renamed"
 		in.Enabled = true
 		in.Status = icc.StatusDown
+		in.StatusReason = "3 checks failed in a row (last: connection refused)"
 		in.StatusChangedAt = &now
 		in.Check = icc.CheckSpec{Type: icc.CheckFunc, Func: "ping"}
 		in.AlertRules = []icc.AlertRule{{Type: icc.RuleConsecutiveFailures, Failures: 5}}

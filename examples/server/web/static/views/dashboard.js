@@ -35,7 +35,9 @@ export async function render(root, ctx) {
           h("a", { href: "#/integrations/" + encodeURIComponent(i.id) }, i.name),
           h("span", { class: "muted" }, i.kind),
           badge(i.status),
-          h("span", { class: "muted small" }, i.status_changed_at ? "since " + ago(i.status_changed_at) : "")))));
+          // Why the status is what it is (status_reason), then since when.
+          h("span", { class: "muted small" },
+            [i.status_reason, i.status_changed_at ? "since " + ago(i.status_changed_at) : ""].filter(Boolean).join(" · "))))));
     }
     if (incs.status === "fulfilled") {
       const items = incs.value.items || [];

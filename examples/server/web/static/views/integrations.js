@@ -15,11 +15,17 @@ export async function render(root, ctx, openID) {
       h("thead", {}, h("tr", {}, ["Name", "Kind", "Status", "Since", "Check", ""].map((c) => h("th", { scope: "col" }, c)))), tbody)),
     h("div", { class: "grid" }, detail, mocks));
 
+  // reasonNote says why an integration has its status (status_reason,
+  // set by the monitor), as small muted text; nothing when it is empty.
+  function reasonNote(i) {
+    return i.status_reason ? h("div", { class: "muted small status-reason" }, i.status_reason) : null;
+  }
+
   async function loadList() {
     const { items } = await api("GET", "/api/integrations");
     replace(tbody, items.map((i) => h("tr", { class: i.id === openID ? "selected" : "" },
       h("td", {}, h("a", { href: "#/integrations/" + encodeURIComponent(i.id) }, i.name), i.enabled ? null : h("span", { class: "muted small" }, " (disabled)")),
-      h("td", {}, i.kind), h("td", {}, badge(i.status)), h("td", {}, ago(i.status_changed_at)),
+      h("td", {}, i.kind), h("td", {}, badge(i.status), reasonNote(i)), h("td", {}, ago(i.status_changed_at)),
       h("td", { class: "small muted" }, i.check ? `${i.check.type} every ${i.check.interval}` : ""),
       h("td", {}, h("button", { type: "button", onclick: async (ev) => {
         ev.target.disabled = true;
@@ -47,7 +53,7 @@ export async function render(root, ctx, openID) {
     winSel.querySelector("select").addEventListener("change", () => loadDetail().catch((e) => toast(errorText(e), "error")));
     // A live redraw keeps the focus on the window choice if it was there.
     const refocus = detail.contains(document.activeElement) && document.activeElement.name === "window";
-    replace(detail, h("h2", {}, i.name, " ", badge(i.status)), h("p", { class: "muted" }, i.description || ""), winSel,
+    replace(detail, h("h2", {}, i.name, " ", badge(i.status)), reasonNote(i), h("p", { class: "muted" }, i.description || ""), winSel,
       h("dl", { class: "facts" },
         fact("Uptime", pctOf(st.uptime, st.checks, 2)), fact("Checks", `${st.checks_ok} / ${st.checks} OK`),
         fact("Check latency", `p50 ${fmtDur(durOf(st.checks, st.check_latency?.p50))} · p95 ${fmtDur(durOf(st.checks, st.check_latency?.p95))} · p99 ${fmtDur(durOf(st.checks, st.check_latency?.p99))}`),
