@@ -17,17 +17,7 @@ const leaseTTL = 300 * time.Millisecond
 
 func (s *suite) leaser(t *testing.T) {
 	pairs := func(t *testing.T, f func(t *testing.T, a, b icc.Leaser)) {
-		t.Parallel()
-		t.Run("Local", func(t *testing.T) {
-			t.Parallel()
-			st := s.open(t)
-			f(t, st, st)
-		})
-		t.Run("Peer", func(t *testing.T) {
-			t.Parallel()
-			st := s.open(t)
-			f(t, st, s.peer(t, st))
-		})
+		s.localAndPeer(t, func(t *testing.T, a, b icc.Backend) { f(t, a, b) })
 	}
 	acquire := func(t *testing.T, l icc.Leaser, name, holder string, ttl time.Duration) bool {
 		t.Helper()

@@ -19,17 +19,7 @@ const rateWindow = time.Second
 
 func (s *suite) rateLimiter(t *testing.T) {
 	pairs := func(t *testing.T, f func(t *testing.T, a, b icc.RateLimiter)) {
-		t.Parallel()
-		t.Run("Local", func(t *testing.T) {
-			t.Parallel()
-			st := s.open(t)
-			f(t, st, st)
-		})
-		t.Run("Peer", func(t *testing.T) {
-			t.Parallel()
-			st := s.open(t)
-			f(t, st, s.peer(t, st))
-		})
+		s.localAndPeer(t, func(t *testing.T, a, b icc.Backend) { f(t, a, b) })
 	}
 	do := func(t *testing.T, call func() (icc.RateDecision, error)) icc.RateDecision {
 		t.Helper()

@@ -134,3 +134,20 @@ func ptr[T any](v T) *T { return &v }
 func at(n int) time.Time {
 	return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Minute)
 }
+
+// localAndPeer runs f, in parallel, on two handles of one store: the same
+// backend twice ("Local"), and the backend with a peer sharing its data
+// ("Peer", another connection pool: as two processes see it).
+func (s *suite) localAndPeer(t *testing.T, f func(t *testing.T, a, b icc.Backend)) {
+	t.Parallel()
+	t.Run("Local", func(t *testing.T) {
+		t.Parallel()
+		st := s.open(t)
+		f(t, st, st)
+	})
+	t.Run("Peer", func(t *testing.T) {
+		t.Parallel()
+		st := s.open(t)
+		f(t, st, s.peer(t, st))
+	})
+}
