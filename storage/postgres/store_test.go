@@ -390,13 +390,9 @@ func runMigration(t *testing.T, s *Store, name string) {
 func TestMigrationCaseDuplicateNames(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var logs lockedBuffer
-	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	s, err := Open(ctx, Config{URL: testURL(t), Schema: newSchema(t), Logger: logger})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
+	s, logs := openLogged(t)
 	// Back to the state before 00004: names unique by exact case only.
-	_, err = s.db.ExecContext(ctx, "DROP INDEX integrations_name_lower_key; ALTER TABLE integrations ADD CONSTRAINT integrations_name_key UNIQUE (name)")
+	_, err := s.db.ExecContext(ctx, "DROP INDEX integrations_name_lower_key; ALTER TABLE integrations ADD CONSTRAINT integrations_name_key UNIQUE (name)")
 	require.NoError(t, err)
 	var all []*icc.Integration
 	for _, name := range []string{"Test API", "test api", "TEST API", "test api (2)"} {
@@ -432,13 +428,9 @@ func TestMigrationCaseDuplicateNames(t *testing.T) {
 func TestMigrationTicketPerConversation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var logs lockedBuffer
-	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	s, err := Open(ctx, Config{URL: testURL(t), Schema: newSchema(t), Logger: logger})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
+	s, logs := openLogged(t)
 	// Back to the state before 00007: any number of tickets per conversation.
-	_, err = s.db.ExecContext(ctx, "DROP INDEX tickets_conversation_id_key")
+	_, err := s.db.ExecContext(ctx, "DROP INDEX tickets_conversation_id_key")
 	require.NoError(t, err)
 	c := &icc.Customer{Email: "twice@example.com"}
 	require.NoError(t, s.CreateCustomer(ctx, c))
@@ -466,6 +458,18 @@ func TestMigrationTicketPerConversation(t *testing.T) {
 	assert.Contains(t, logs.String(), "3 ticket(s) unlinked")
 	err = s.CreateTicket(ctx, &icc.Ticket{Subject: "third", CustomerID: c.ID, ConversationID: conv.ID})
 	assert.Equal(t, icc.ECONFLICT, icc.ErrorCode(err))
+}
+
+// openLogged opens a store on a fresh schema whose info-level logs, the
+// database's notices among them, go to the returned buffer.
+func openLogged(t *testing.T) (*Store, *lockedBuffer) {
+	t.Helper()
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s, err := Open(context.Background(), Config{URL: testURL(t), Schema: newSchema(t), Logger: logger})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s, logs
 }
 
 // lockedBuffer is a bytes.Buffer safe for the concurrent writes of a

@@ -84,19 +84,7 @@ func requireEnds(t *testing.T, sub icc.Subscription) {
 func (s *suite) bus(t *testing.T) {
 	// pairs runs f with a publisher and a subscriber side: the same
 	// backend, and a peer sharing its data.
-	pairs := func(t *testing.T, f func(t *testing.T, pub, sub icc.Backend)) {
-		t.Parallel()
-		t.Run("Local", func(t *testing.T) {
-			t.Parallel()
-			b := s.open(t)
-			f(t, b, b)
-		})
-		t.Run("Peer", func(t *testing.T) {
-			t.Parallel()
-			b := s.open(t)
-			f(t, b, s.peer(t, b))
-		})
-	}
+	pairs := s.localAndPeer
 
 	t.Run("Order", func(t *testing.T) {
 		pairs(t, func(t *testing.T, pub, subB icc.Backend) {
